@@ -1,0 +1,76 @@
+// swift-tools-version: 6.1
+//===----------------------------------------------------------------------===//
+// swift-socketio: a Socket.IO server for Swift that runs as a horizontally
+// scaled cluster. Layers (dependencies point down only):
+//   codecs (EngineIOParser) → engine (EngineIO) → Socket.IO → cluster → backplane
+//===----------------------------------------------------------------------===//
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioWebSocket: Target.Dependency = .product(name: "NIOWebSocket", package: "swift-nio")
+let nioConcurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "compress-nio")
+
+let package = Package(
+    name: "swift-socketio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "EngineIOParser", targets: ["EngineIOParser"]),
+        .library(name: "EngineIO", targets: ["EngineIO"]),
+        .executable(name: "socketio-demo", targets: ["socketio-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Codecs
+        .target(name: "EngineIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
+
+        // MARK: - Engine
+        .target(
+            name: "EngineIO",
+            dependencies: [
+                "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioWebSocket, nioConcurrencyHelpers,
+                logging, metrics, serviceLifecycle, compressNIO,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "socketio-demo",
+            dependencies: ["EngineIO", "EngineIOParser", nioCore, logging, serviceLifecycle, unixSignals, argumentParser],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngineIOTests",
+            dependencies: [
+                "EngineIO", "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioEmbedded, nioWebSocket,
+                nioConcurrencyHelpers, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

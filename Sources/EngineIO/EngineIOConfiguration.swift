@@ -1,0 +1,92 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import NIOCore
+
+/// Settings of the Engine.IO engine. Defaults are the reference server's.
+public struct EngineIOConfiguration: Sendable {
+    /// The transports a client may use.
+    public struct Transports: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let polling = Transports(rawValue: 1)
+        public static let websocket = Transports(rawValue: 2)
+        public static let all: Transports = [.polling, .websocket]
+    }
+
+    /// HTTP compression of polling responses.
+    public struct Compression: Sendable, Hashable {
+        /// Compress polling responses when the client accepts gzip or deflate.
+        public var enabled: Bool
+        /// Only bodies of at least this many bytes are compressed.
+        public var threshold: Int
+        public init(enabled: Bool = true, threshold: Int = 1024) {
+            self.enabled = enabled
+            self.threshold = threshold
+        }
+        public static let disabled = Compression(enabled: false)
+    }
+
+    /// The request path the engine serves; requests under it are Engine.IO.
+    public var path: String
+    /// Interval between server pings.
+    public var pingInterval: TimeAmount
+    /// How long the server waits for a pong before it closes the session.
+    public var pingTimeout: TimeAmount
+    /// Largest accepted message or POST body, advertised as `maxPayload`.
+    public var maxPayload: Int
+    /// Whether polling clients may upgrade to WebSocket.
+    public var allowUpgrades: Bool
+    /// The transports on offer.
+    public var transports: Transports
+    /// How long an upgrade may take between the probe and `5`.
+    public var upgradeTimeout: TimeAmount
+    /// Cross-origin policy.
+    public var cors: CORSConfiguration
+    /// The session cookie, or `nil` (the default) for none.
+    public var cookie: CookieConfiguration?
+    /// Compression of polling responses.
+    public var compression: Compression
+    /// Largest number of packets accepted in one polling POST.
+    public var maxPacketsPerPayload: Int
+    /// Outbound bytes a session may have waiting (unsent polling frames, or unwritten
+    /// WebSocket bytes of a client that does not read) before it is closed.
+    public var maxBufferedBytes: Int
+
+    public init(
+        path: String = "/socket.io/",
+        pingInterval: TimeAmount = .seconds(25),
+        pingTimeout: TimeAmount = .seconds(20),
+        maxPayload: Int = 1_000_000,
+        allowUpgrades: Bool = true,
+        transports: Transports = .all,
+        upgradeTimeout: TimeAmount = .seconds(10),
+        cors: CORSConfiguration = .sameOrigin,
+        cookie: CookieConfiguration? = nil,
+        compression: Compression = Compression(),
+        maxPacketsPerPayload: Int = 1_000,
+        maxBufferedBytes: Int = 16 * 1024 * 1024
+    ) {
+        self.path = path
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.maxPayload = maxPayload
+        self.allowUpgrades = allowUpgrades
+        self.transports = transports
+        self.upgradeTimeout = upgradeTimeout
+        self.cors = cors
+        self.cookie = cookie
+        self.compression = compression
+        self.maxPacketsPerPayload = maxPacketsPerPayload
+        self.maxBufferedBytes = maxBufferedBytes
+    }
+
+    /// The path without a trailing slash, for prefix matching.
+    var normalizedPath: String {
+        var path = self.path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path.hasPrefix("/") ? path : "/" + path
+    }
+}

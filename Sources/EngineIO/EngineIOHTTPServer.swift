@@ -1,0 +1,218 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import EngineIOParser
+public import Logging
+public import NIOConcurrencyHelpers
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+import NIOWebSocket
+public import ServiceLifecycle
+
+/// The HTTP/WebSocket listener in front of an ``EngineIOServer``, as a `Service`.
+///
+/// `run()` binds, serves until graceful shutdown (or cancellation), then closes every
+/// session (`1` to each client), and closes the remaining connections.
+public final class EngineIOHTTPServer: Service, Sendable {
+    /// Where to listen.
+    public struct Address: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public let engine: EngineIOServer
+    let address: Address
+    let group: any EventLoopGroup
+    let router: HTTPRequestRouter?
+    let logger: Logger
+    private let state = NIOLockedValueBox(State())
+    private let listening: EventLoopPromise<SocketAddress>
+
+    private struct State {
+        var serverChannel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var shuttingDown = false
+    }
+
+    /// - Parameters:
+    ///   - engine: the engine that serves the Engine.IO path.
+    ///   - address: host and port; port 0 picks a free port (see ``localAddress``).
+    ///   - eventLoopGroup: the loops that run connections.
+    ///   - router: answers requests outside the engine path (`nil`: 404).
+    public init(
+        engine: EngineIOServer,
+        address: Address,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        router: HTTPRequestRouter? = nil,
+        logger: Logger
+    ) {
+        self.engine = engine
+        self.address = address
+        self.group = eventLoopGroup
+        self.router = router
+        self.logger = logger
+        self.listening = eventLoopGroup.any().makePromise()
+    }
+
+    /// The bound address, once listening.
+    public var localAddress: SocketAddress {
+        get async throws { try await self.listening.futureResult.get() }
+    }
+
+    public func run() async throws {
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await self.makeBootstrap().bind(host: self.address.host, port: self.address.port).get()
+        } catch {
+            self.listening.fail(error)
+            throw error
+        }
+        self.state.withLockedValue { $0.serverChannel = serverChannel }
+        if let local = serverChannel.localAddress {
+            self.listening.succeed(local)
+        }
+        self.logger.info(
+            "listening",
+            metadata: ["http.address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"]
+        )
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                try? await serverChannel.closeFuture.get()
+            } onCancel: {
+                serverChannel.close(promise: nil)
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+        }
+        await self.shutdownConnections()
+    }
+
+    /// Closes sessions, gives their last frames a moment to leave, then closes connections.
+    private func shutdownConnections() async {
+        self.state.withLockedValue { $0.shuttingDown = true }
+        await self.engine.closeAllSessions(reason: .serverShuttingDown)
+        let connections = self.state.withLockedValue { Array($0.connections.values) }
+        for connection in connections {
+            // Runs after the close frames queued by closeAllSessions on the same loop.
+            connection.eventLoop.execute { connection.close(promise: nil) }
+        }
+        for connection in connections {
+            try? await connection.closeFuture.get()
+        }
+        self.logger.info("stopped")
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let engine = self.engine
+        let router = self.router
+        let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
+        return ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                let accepted = self.state.withLockedValue { state -> Bool in
+                    guard !state.shuttingDown else { return false }
+                    state.connections[ObjectIdentifier(channel)] = channel
+                    return true
+                }
+                guard accepted else { return channel.close() }
+                channel.closeFuture.whenComplete { [self] _ in
+                    _ = self.state.withLockedValue { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let httpHandler = EngineIOHTTPHandler(server: engine, router: router)
+                    let upgrader = Self.makeUpgrader(
+                        engine: engine,
+                        maxFrameSize: maxFrameSize,
+                        httpHandler: NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+                    )
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true,
+                        withServerUpgrade: (
+                            upgraders: [upgrader],
+                            completionHandler: { context in
+                                context.pipeline.syncOperations.removeHandler(httpHandler, promise: nil)
+                            }
+                        ),
+                        withErrorHandling: true
+                    )
+                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                }
+            }
+    }
+
+    private static func makeUpgrader(
+        engine: EngineIOServer,
+        maxFrameSize: Int,
+        httpHandler: NIOLoopBound<EngineIOHTTPHandler>
+    ) -> NIOWebSocketServerUpgrader {
+        NIOWebSocketServerUpgrader(
+            maxFrameSize: maxFrameSize,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                let (path, query) = EngineIORequest.split(head.uri)
+                let enginePath = engine.configuration.normalizedPath
+                guard path == enginePath || path.hasPrefix(enginePath + "/") else {
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                let refuse: (EngineIORequestError) -> EventLoopFuture<HTTPHeaders?> = { error in
+                    httpHandler.value.upgradeRefusal = error
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
+                switch engine.route(head, query: query, isWebSocketUpgrade: true) {
+                case .failure(let error):
+                    return refuse(error)
+                case .success(.session(_, .polling)), .success(.handshake(.polling)):
+                    return refuse(.badRequest)
+                case .success(.session(_, .websocket)):
+                    return channel.eventLoop.makeSucceededFuture([:])
+                case .success(.handshake(.websocket)):
+                    guard let allowRequest = engine.allowRequest else {
+                        return channel.eventLoop.makeSucceededFuture([:])
+                    }
+                    let request = EngineIORequest(
+                        method: head.method,
+                        uri: head.uri,
+                        headers: head.headers,
+                        remoteAddress: channel.remoteAddress
+                    )
+                    return channel.eventLoop.makeFutureWithTask { await allowRequest(request) }.map { refusal in
+                        if let refusal {
+                            httpHandler.value.upgradeRefusal = .forbidden(refusal.message)
+                            return nil
+                        }
+                        return [:]
+                    }
+                }
+            },
+            upgradePipelineHandler: { channel, head in
+                let request = EngineIORequest(
+                    method: head.method,
+                    uri: head.uri,
+                    headers: head.headers,
+                    remoteAddress: channel.remoteAddress
+                )
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0,
+                            maxAccumulatedFrameCount: 1024,
+                            maxAccumulatedFrameSize: maxFrameSize
+                        ),
+                        EngineIOWebSocketHandler(server: engine, request: request)
+                    )
+                }
+            }
+        )
+    }
+}

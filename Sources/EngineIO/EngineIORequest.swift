@@ -1,0 +1,82 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import NIOCore
+public import NIOHTTP1
+
+/// The HTTP request that opened a session (or asks to), as the application sees it.
+public struct EngineIORequest: Sendable {
+    public let method: HTTPMethod
+    /// The request target as sent, e.g. `/socket.io/?EIO=4&transport=polling&token=x`.
+    public let uri: String
+    /// The path part of ``uri``.
+    public let path: String
+    /// Decoded query parameters (the first value of each name).
+    public let query: [String: String]
+    public let headers: HTTPHeaders
+    /// The peer address of the TCP connection.
+    public let remoteAddress: SocketAddress?
+
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, remoteAddress: SocketAddress?) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.remoteAddress = remoteAddress
+        let (path, query) = Self.split(uri)
+        self.path = path
+        self.query = query
+    }
+
+    /// Cookies sent with the request.
+    public var cookies: [String: String] {
+        var cookies: [String: String] = [:]
+        for header in self.headers[canonicalForm: "cookie"] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard let name = parts.first?.trimmingSpaces, !name.isEmpty else { continue }
+                let value = parts.count > 1 ? parts[1].trimmingSpaces : ""
+                if cookies[name] == nil { cookies[name] = value }
+            }
+        }
+        return cookies
+    }
+
+    static func split(_ uri: String) -> (path: String, query: [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = percentDecode(parts[0])
+            if query[name] == nil { query[name] = parts.count > 1 ? percentDecode(parts[1]) : "" }
+        }
+        return (String(uri[..<mark]), query)
+    }
+
+    /// Decodes `%XX` escapes and `+` (form encoding) in a query component.
+    static func percentDecode(_ text: Substring) -> String {
+        guard text.contains(where: { $0 == "%" || $0 == "+" }) else { return String(text) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), let hi = iterator.next(), let lo = iterator.next(),
+                let value = UInt8(String(decoding: [hi, lo], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: String {
+        String(self.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

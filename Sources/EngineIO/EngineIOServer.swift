@@ -1,0 +1,163 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIOParser
+public import Logging
+public import NIOConcurrencyHelpers
+public import NIOCore
+public import NIOHTTP1
+
+/// Why the application refuses a handshake: the client gets 403 `{"code":4,"message":…}`.
+public struct EngineIORequestRefusal: Error, Sendable, Hashable {
+    public var message: String
+    public init(_ message: String = "Forbidden") { self.message = message }
+}
+
+/// The Engine.IO engine: the session table, request routing and handshakes.
+///
+/// It owns no sockets; ``EngineIOHTTPServer`` feeds it HTTP requests and WebSockets.
+public final class EngineIOServer: Sendable {
+    /// Decides whether a handshake may proceed (Node `allowRequest`). Return a refusal to
+    /// answer 403.
+    public typealias AllowRequest = @Sendable (EngineIORequest) async -> EngineIORequestRefusal?
+
+    public let configuration: EngineIOConfiguration
+    let delegate: any EngineIOServerDelegate
+    let allowRequest: AllowRequest?
+    let logger: Logger
+    let metrics = EngineIOMetrics()
+    /// One lock around the one table of live sessions.
+    private let sessions = NIOLockedValueBox<[String: EngineIOSession]>([:])
+
+    /// Creates an engine.
+    /// - Parameters:
+    ///   - configuration: protocol settings.
+    ///   - delegate: the application that receives sessions.
+    ///   - allowRequest: an optional hook that may refuse handshakes.
+    ///   - logger: where the engine logs (at `info` or below).
+    public init(
+        configuration: EngineIOConfiguration,
+        delegate: any EngineIOServerDelegate,
+        allowRequest: AllowRequest? = nil,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.delegate = delegate
+        self.allowRequest = allowRequest
+        self.logger = logger
+    }
+
+    /// The number of live sessions.
+    public var sessionCount: Int { self.sessions.withLockedValue { $0.count } }
+
+    /// The live session with this id.
+    public func session(id: String) -> EngineIOSession? {
+        self.sessions.withLockedValue { $0[id] }
+    }
+
+    /// Closes every session (used on shutdown) and waits until each has been told.
+    public func closeAllSessions(reason: EngineIOCloseReason = .serverShuttingDown) async {
+        let sessions = self.sessions.withLockedValue { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions {
+                group.addTask {
+                    try? await session.eventLoop.submit { session.close(reason: reason) }.get()
+                }
+            }
+        }
+    }
+
+    // MARK: Routing
+
+    /// What a request under the engine path asks for.
+    enum Route {
+        case handshake(EngineIOTransportKind)
+        case session(EngineIOSession, EngineIOTransportKind)
+    }
+
+    /// Checks a request in the reference order (Node `server.ts verify()`/`handshake()`):
+    /// transport, origin, sid, method, WebSocket upgrade, protocol version.
+    func route(_ head: HTTPRequestHead, query: [String: String], isWebSocketUpgrade: Bool) -> Result<Route, EngineIORequestError> {
+        guard let name = query["transport"], let transport = EngineIOTransportKind(rawValue: name),
+            self.configuration.transports.contains(transport == .polling ? .polling : .websocket)
+        else {
+            return .failure(.unknownTransport)
+        }
+        guard self.configuration.cors.accepts(head.headers) else {
+            return .failure(.originNotAllowed)
+        }
+        if let sid = query["sid"] {
+            guard let session = self.session(id: sid) else { return .failure(.unknownSessionID) }
+            if transport == .websocket && (!isWebSocketUpgrade || !self.configuration.allowUpgrades) {
+                return .failure(.badRequest)
+            }
+            return .success(.session(session, transport))
+        }
+        guard head.method == .GET else { return .failure(.badHandshakeMethod) }
+        if transport == .websocket && !isWebSocketUpgrade { return .failure(.badRequest) }
+        guard query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
+        return .success(.handshake(transport))
+    }
+
+    // MARK: Sessions
+
+    /// Opens a session over polling and answers its handshake GET with the open packet.
+    func openPollingSession(request: EngineIORequest, responder: PollResponder, eventLoop: any EventLoop) {
+        let id = SessionID.make()
+        let session = EngineIOSession(id: id, request: request, eventLoop: eventLoop, server: self, webSocket: nil)
+        if let cookie = self.configuration.cookie {
+            responder.extraHeaders.add(name: "Set-Cookie", value: cookie.headerValue(sessionID: id))
+        }
+        self.register(session)
+        let upgrades = self.configuration.allowUpgrades && self.configuration.transports.contains(.websocket)
+        session.start(openPacket: self.openPacket(sid: id, upgrades: upgrades))
+        session.pollReceived(responder)
+    }
+
+    /// Opens a WebSocket-only session; its first frame is the open packet.
+    func openWebSocketSession(
+        request: EngineIORequest,
+        connection: EngineIOWebSocketConnection,
+        eventLoop: any EventLoop
+    ) -> EngineIOSession {
+        let id = SessionID.make()
+        let session = EngineIOSession(id: id, request: request, eventLoop: eventLoop, server: self, webSocket: connection)
+        self.register(session)
+        session.start(openPacket: self.openPacket(sid: id, upgrades: false))
+        return session
+    }
+
+    private func register(_ session: EngineIOSession) {
+        self.sessions.withLockedValue { $0[session.id] = session }
+        self.metrics.sessionOpened(session.handshakeTransport)
+        self.logger.trace(
+            "session opened",
+            metadata: [
+                EngineIOLoggingKeys.sid: "\(session.id)",
+                EngineIOLoggingKeys.transport: "\(session.handshakeTransport.rawValue)",
+            ]
+        )
+    }
+
+    func sessionClosed(_ session: EngineIOSession, reason: EngineIOCloseReason) {
+        let removed = self.sessions.withLockedValue { $0.removeValue(forKey: session.id) }
+        guard removed != nil else { return }
+        self.metrics.sessionClosed(reason)
+        self.logger.trace(
+            "session closed",
+            metadata: [EngineIOLoggingKeys.sid: "\(session.id)", EngineIOLoggingKeys.reason: "\(reason)"]
+        )
+    }
+
+    /// The open packet: exactly `sid`, `upgrades`, `pingInterval`, `pingTimeout`, `maxPayload`.
+    func openPacket(sid: String, upgrades: Bool) -> EngineIOFrame {
+        let json =
+            "{\"sid\":\"\(sid)\",\"upgrades\":\(upgrades ? "[\"websocket\"]" : "[]"),"
+            + "\"pingInterval\":\(self.configuration.pingInterval.nanoseconds / 1_000_000),"
+            + "\"pingTimeout\":\(self.configuration.pingTimeout.nanoseconds / 1_000_000),"
+            + "\"maxPayload\":\(self.configuration.maxPayload)}"
+        return .text(type: .open, data: ByteBuffer(string: json))
+    }
+}

@@ -1,0 +1,386 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIOParser
+public import NIOCore
+
+/// The transport-level state of one Engine.IO v4 session, as a pure state machine.
+///
+/// It decides everything the protocol decides (engine.io-protocol README; Node
+/// `packages/engine.io/lib/socket.ts` and `transports/polling.ts`): which pending GET gets
+/// which frames, the upgrade handshake, heartbeats, and how each kind of close is told to
+/// the client. It performs no I/O and reads no clock: `Poll` is a handle on a pending
+/// polling GET and `Socket` a handle on a WebSocket; the session executes the actions.
+public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
+    /// Where the session's outbound frames go.
+    enum Transport {
+        /// Long-polling. `pendingGet` is the GET the server is holding.
+        case polling(pendingGet: Poll?)
+        /// Long-polling, with a WebSocket being probed (`2probe`/`3probe`, then `5`).
+        case upgrading(pendingGet: Poll?, probe: Socket, deadline: NIODeadline)
+        /// Upgraded, or a WebSocket-only session.
+        case websocket(Socket)
+        /// Server-initiated close over polling: `1` waits for the next GET until the deadline.
+        case closing(deadline: NIODeadline)
+        case closed
+    }
+
+    /// An effect the session must carry out, in order.
+    public enum Action {
+        /// Answer a pending GET with `200` and these frames as a payload.
+        case respond(Poll, [EngineIOFrame])
+        /// Answer a request with an HTTP error.
+        case reject(Poll, EngineIORequestError)
+        /// Write these frames to a WebSocket and flush.
+        case write(Socket, [EngineIOFrame])
+        /// Close a WebSocket (after writing anything queued before).
+        case closeSocket(Socket)
+        /// Hand a message to the application.
+        case deliver(EngineIOMessage)
+        /// The session is over: tell the application and forget the session.
+        case closed(EngineIOCloseReason)
+    }
+
+    /// How a frame handed to ``send(_:)`` leaves.
+    public enum SendAction {
+        case respond(Poll, [EngineIOFrame])
+        case write(Socket, [EngineIOFrame])
+        /// Buffered until the next GET (or the end of an upgrade).
+        case buffered
+        /// The outbound buffer passed its limit: the session closed.
+        case overflow([Action])
+        /// The session is closed; the frames are dropped.
+        case dropped
+    }
+
+    private(set) var transport: Transport
+    private(set) var buffer: [EngineIOFrame] = []
+    private var bufferedBytes = 0
+    private(set) var heartbeat: Heartbeat
+    let upgradeTimeout: TimeAmount
+    let closeTimeout: TimeAmount
+    let maxBufferedBytes: Int
+
+    /// Starts a session whose open packet goes out at `now`.
+    ///
+    /// - Parameters:
+    ///   - webSocket: the WebSocket of a WebSocket-only session; `nil` for a polling handshake.
+    public init(
+        now: NIODeadline,
+        webSocket: Socket?,
+        pingInterval: TimeAmount,
+        pingTimeout: TimeAmount,
+        upgradeTimeout: TimeAmount = .seconds(10),
+        closeTimeout: TimeAmount = .seconds(30),
+        maxBufferedBytes: Int = 16 * 1024 * 1024
+    ) {
+        self.transport = webSocket.map { .websocket($0) } ?? .polling(pendingGet: nil)
+        self.heartbeat = Heartbeat(now: now, interval: pingInterval, timeout: pingTimeout)
+        self.upgradeTimeout = upgradeTimeout
+        self.closeTimeout = closeTimeout
+        self.maxBufferedBytes = maxBufferedBytes
+    }
+
+    /// Whether the session has ended.
+    public var isClosed: Bool {
+        if case .closed = self.transport { return true }
+        return false
+    }
+
+    /// Whether the session's frames travel over a WebSocket.
+    public var isWebSocket: Bool {
+        if case .websocket = self.transport { return true }
+        return false
+    }
+
+    /// Whether `socket` is the session's active WebSocket.
+    public func isActiveWebSocket(_ socket: Socket) -> Bool {
+        if case .websocket(let active) = self.transport { return active === socket }
+        return false
+    }
+
+    /// The next moment ``timerFired(now:)`` must run.
+    public var nextDeadline: NIODeadline? {
+        switch self.transport {
+        case .closed: return nil
+        case .closing(let deadline): return deadline
+        case .upgrading(_, _, let deadline): return min(deadline, self.heartbeat.deadline)
+        case .polling, .websocket: return self.heartbeat.deadline
+        }
+    }
+
+    // MARK: Outbound
+
+    /// The application (or the heartbeat) sends frames.
+    public mutating func send(_ frames: [EngineIOFrame]) -> SendAction {
+        switch self.transport {
+        case .websocket(let socket):
+            return .write(socket, frames)
+        case .polling(.some(let poll)):
+            self.transport = .polling(pendingGet: nil)
+            let all = self.takeBuffer(appending: frames)
+            return .respond(poll, all)
+        case .polling(.none), .upgrading:
+            // While upgrading, frames wait for the WebSocket (python-engineio does the same):
+            // pending GETs get `6` so that the client moves over.
+            for frame in frames {
+                self.bufferedBytes += frame.payloadLength
+                self.buffer.append(frame)
+            }
+            if self.bufferedBytes > self.maxBufferedBytes {
+                return .overflow(self.close(reason: .transportError))
+            }
+            return .buffered
+        case .closing, .closed:
+            return .dropped
+        }
+    }
+
+    private mutating func takeBuffer(appending frames: [EngineIOFrame] = []) -> [EngineIOFrame] {
+        if self.buffer.isEmpty { return frames }
+        var all = self.buffer
+        all.append(contentsOf: frames)
+        self.buffer = []
+        self.bufferedBytes = 0
+        return all
+    }
+
+    // MARK: Polling
+
+    /// A polling GET arrived for this session.
+    public mutating func pollReceived(_ poll: Poll) -> [Action] {
+        switch self.transport {
+        case .polling(.none):
+            if self.buffer.isEmpty {
+                self.transport = .polling(pendingGet: poll)
+                return []
+            }
+            return [.respond(poll, self.takeBuffer())]
+        case .polling(.some(let pending)):
+            // Only one GET may be in flight (README "HTTP long-polling"): refuse the new one
+            // and close the session, which answers the pending GET with `1`.
+            self.transport = .polling(pendingGet: nil)
+            self.buffer = []
+            self.bufferedBytes = 0
+            self.transport = .closed
+            return [.reject(poll, .badRequest), .respond(pending, [.text(type: .close)]), .closed(.transportError)]
+        case .upgrading(let pending, let probe, let deadline):
+            // The client is moving to the WebSocket: release this GET at once with a noop.
+            var actions: [Action] = []
+            if let pending { actions.append(.respond(pending, [.text(type: .noop)])) }
+            self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
+            actions.append(.respond(poll, [.text(type: .noop)]))
+            return actions
+        case .websocket:
+            // Polling after the upgrade: transport mismatch (Node `verify()`, code 3).
+            return [.reject(poll, .badRequest)]
+        case .closing:
+            self.transport = .closed
+            return [.respond(poll, self.takeBuffer(appending: [.text(type: .close)])), .closed(.forcedClose)]
+        case .closed:
+            return [.reject(poll, .unknownSessionID)]
+        }
+    }
+
+    /// The connection of the pending GET went away before it was answered.
+    ///
+    /// Node closes the session ("poll connection closed prematurely"): a polling client
+    /// without its GET can no longer be reached.
+    public mutating func pollAbandoned(where isPoll: (Poll) -> Bool) -> [Action] {
+        switch self.transport {
+        case .polling(.some(let pending)) where isPoll(pending):
+            self.transport = .polling(pendingGet: nil)
+            return self.close(reason: .transportClose)
+        case .upgrading(.some(let pending), let probe, let deadline) where isPoll(pending):
+            // During an upgrade the GET is expected to go away.
+            self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
+            return []
+        default:
+            return []
+        }
+    }
+
+    /// Packets arrived in a polling POST (or on the active WebSocket).
+    public mutating func packetsReceived(_ packets: [EngineIOPacket], now: NIODeadline) -> [Action] {
+        var actions: [Action] = []
+        for packet in packets {
+            actions.append(contentsOf: self.packetReceived(packet, now: now))
+            if self.isClosed { break }
+        }
+        return actions
+    }
+
+    /// One packet arrived from the client on its active transport.
+    public mutating func packetReceived(_ packet: EngineIOPacket, now: NIODeadline) -> [Action] {
+        if case .closed = self.transport { return [] }
+        switch packet {
+        case .message(let message):
+            return [.deliver(message)]
+        case .pong:
+            self.heartbeat.pongReceived(now: now)
+            return []
+        case .close:
+            // The client closes: over polling the pending GET is answered with `6`
+            // (Node `polling.ts onClose`; the conformance suite expects it).
+            var actions: [Action] = []
+            switch self.transport {
+            case .polling(.some(let pending)), .upgrading(.some(let pending), _, _):
+                actions.append(.respond(pending, [.text(type: .noop)]))
+            default: break
+            }
+            if case .upgrading(_, let probe, _) = self.transport { actions.append(.closeSocket(probe)) }
+            if case .websocket(let socket) = self.transport { actions.append(.closeSocket(socket)) }
+            self.transport = .closed
+            self.buffer = []
+            actions.append(.closed(.transportClose))
+            return actions
+        case .ping, .open, .noop, .upgrade:
+            // A v4 client never sends `2` outside a probe ("invalid heartbeat direction"),
+            // nor open/noop; `5` belongs on the probing WebSocket only.
+            return self.close(reason: .parseError)
+        }
+    }
+
+    // MARK: WebSocket
+
+    /// A WebSocket arrived for this (polling) session: start probing it.
+    ///
+    /// - Returns: `false` when the session cannot upgrade now (already upgrading or
+    ///   upgraded, or closing): the caller closes that WebSocket at once, as Node does.
+    public mutating func upgradeRequested(probe: Socket, now: NIODeadline) -> Bool {
+        guard case .polling(let pending) = self.transport else { return false }
+        self.transport = .upgrading(pendingGet: pending, probe: probe, deadline: now + self.upgradeTimeout)
+        return true
+    }
+
+    /// A packet arrived on a WebSocket of this session (the probe or the active one).
+    public mutating func webSocketPacketReceived(_ packet: EngineIOPacket, from socket: Socket, now: NIODeadline) -> [Action] {
+        switch self.transport {
+        case .websocket(let active) where active === socket:
+            return self.packetReceived(packet, now: now)
+        case .upgrading(let pending, let probe, let deadline) where probe === socket:
+            switch packet {
+            case .ping(let data) where data.readableBytesView.elementsEqual("probe".utf8):
+                // Answer the probe and release the pending GET so the client pauses polling.
+                var actions: [Action] = [.write(probe, [.text(type: .pong, data: data)])]
+                if let pending {
+                    actions.append(.respond(pending, [.text(type: .noop)]))
+                    self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
+                }
+                return actions
+            case .upgrade:
+                var actions: [Action] = []
+                if let pending { actions.append(.respond(pending, [.text(type: .noop)])) }
+                self.transport = .websocket(probe)
+                let buffered = self.takeBuffer()
+                if !buffered.isEmpty { actions.append(.write(probe, buffered)) }
+                return actions
+            default:
+                // Anything else on a probe: drop the probe, keep polling (Node `_maybeUpgrade`).
+                self.transport = .polling(pendingGet: pending)
+                return [.closeSocket(probe)]
+            }
+        default:
+            // A frame from a WebSocket this session no longer uses.
+            return [.closeSocket(socket)]
+        }
+    }
+
+    /// A WebSocket of this session closed (or failed).
+    public mutating func webSocketClosed(_ socket: Socket, reason: EngineIOCloseReason) -> [Action] {
+        switch self.transport {
+        case .websocket(let active) where active === socket:
+            self.transport = .closed
+            return [.closed(reason)]
+        case .upgrading(let pending, let probe, _) where probe === socket:
+            self.transport = .polling(pendingGet: pending)
+            return []
+        default:
+            return []
+        }
+    }
+
+    /// The WebSocket of this session delivered bytes that are not Engine.IO.
+    public mutating func webSocketParseError(from socket: Socket) -> [Action] {
+        switch self.transport {
+        case .websocket(let active) where active === socket:
+            return self.close(reason: .parseError)
+        case .upgrading(let pending, let probe, _) where probe === socket:
+            self.transport = .polling(pendingGet: pending)
+            return [.closeSocket(probe)]
+        default:
+            return [.closeSocket(socket)]
+        }
+    }
+
+    // MARK: Time and close
+
+    /// The session timer fired.
+    public mutating func timerFired(now: NIODeadline) -> [Action] {
+        var actions: [Action] = []
+        switch self.transport {
+        case .closed:
+            return []
+        case .closing(let deadline):
+            if now >= deadline {
+                self.transport = .closed
+                self.buffer = []
+                return [.closed(.forcedClose)]
+            }
+            return []
+        case .upgrading(let pending, let probe, let deadline) where now >= deadline:
+            // The client did not finish the upgrade in time.
+            self.transport = .polling(pendingGet: pending)
+            actions.append(.closeSocket(probe))
+        default:
+            break
+        }
+        switch self.heartbeat.timerFired(now: now) {
+        case .wait:
+            return actions
+        case .timedOut:
+            return actions + self.close(reason: .pingTimeout)
+        case .sendPing:
+            switch self.send([.text(type: .ping)]) {
+            case .respond(let poll, let frames): actions.append(.respond(poll, frames))
+            case .write(let socket, let frames): actions.append(.write(socket, frames))
+            case .overflow(let more): actions.append(contentsOf: more)
+            case .buffered, .dropped: break
+            }
+            return actions
+        }
+    }
+
+    /// Closes the session from the server side.
+    ///
+    /// Over WebSocket the client gets `1` and the socket closes. Over polling the pending GET
+    /// gets the buffered frames and `1`; with no GET pending, `1` waits for the next GET
+    /// until `closeTimeout` (Node `polling.ts doClose`).
+    public mutating func close(reason: EngineIOCloseReason, now: NIODeadline? = nil) -> [Action] {
+        switch self.transport {
+        case .closed, .closing:
+            return []
+        case .websocket(let socket):
+            self.transport = .closed
+            return [.write(socket, [.text(type: .close)]), .closeSocket(socket), .closed(reason)]
+        case .polling(let pending), .upgrading(let pending, _, _):
+            var actions: [Action] = []
+            if case .upgrading(_, let probe, _) = self.transport { actions.append(.closeSocket(probe)) }
+            if let pending {
+                actions.append(.respond(pending, self.takeBuffer(appending: [.text(type: .close)])))
+                self.transport = .closed
+                actions.append(.closed(reason))
+            } else if reason == .forcedClose, let now {
+                self.buffer.append(.text(type: .close))
+                self.transport = .closing(deadline: now + self.closeTimeout)
+            } else {
+                self.transport = .closed
+                self.buffer = []
+                actions.append(.closed(reason))
+            }
+            return actions
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIOParser
+import Logging
+public import NIOCore
+
+/// One Engine.IO session: a client reachable over polling, WebSocket, or both in turn.
+///
+/// The session belongs to the event loop of the connection that opened it. Its protocol
+/// decisions live in ``EngineIOSessionStateMachine``; this class executes them.
+///
+/// `@unchecked Sendable`: every mutable property is read and written on `eventLoop` only
+/// (each entry point hops there first; internal ones assert it), which is the isolation NIO
+/// gives a `ChannelHandler`. The `let` properties are immutable and Sendable.
+public final class EngineIOSession: @unchecked Sendable {
+    typealias StateMachine = EngineIOSessionStateMachine<PollResponder, EngineIOWebSocketConnection>
+
+    /// The session id (secret: the Socket.IO layer never reveals it to other clients).
+    public let id: String
+    /// The handshake request.
+    public let request: EngineIORequest
+    /// The loop that owns this session.
+    public let eventLoop: any EventLoop
+    /// Whether the client accepts binary frames (`false` for `b64=1` clients).
+    public let supportsBinary: Bool
+    /// The transport of the handshake.
+    public let handshakeTransport: EngineIOTransportKind
+
+    let server: EngineIOServer
+    private var machine: StateMachine
+    private var handler: (any EngineIOSessionHandler)?
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var postsInFlight = 0
+
+    init(
+        id: String,
+        request: EngineIORequest,
+        eventLoop: any EventLoop,
+        server: EngineIOServer,
+        webSocket: EngineIOWebSocketConnection?
+    ) {
+        self.id = id
+        self.request = request
+        self.eventLoop = eventLoop
+        self.server = server
+        self.supportsBinary = request.query["b64"] == nil
+        self.handshakeTransport = webSocket == nil ? .polling : .websocket
+        let configuration = server.configuration
+        self.machine = StateMachine(
+            now: eventLoop.now,
+            webSocket: webSocket,
+            pingInterval: configuration.pingInterval,
+            pingTimeout: configuration.pingTimeout,
+            upgradeTimeout: configuration.upgradeTimeout,
+            maxBufferedBytes: configuration.maxBufferedBytes
+        )
+    }
+
+    // MARK: Public API (any thread)
+
+    /// Sends frames to the client, in order. Safe from any thread.
+    public func send(_ frames: [EngineIOFrame]) {
+        if self.eventLoop.inEventLoop {
+            self.sendOnLoop(frames)
+        } else {
+            self.eventLoop.execute { self.sendOnLoop(frames) }
+        }
+    }
+
+    /// Sends one frame to the client. Safe from any thread.
+    public func send(_ frame: EngineIOFrame) {
+        self.send([frame])
+    }
+
+    /// Sends a message to the client. Safe from any thread.
+    public func send(_ message: EngineIOMessage) {
+        self.send(EngineIOPacket.message(message).frame)
+    }
+
+    /// Sends frames; the caller must be on `eventLoop` (the fast path for broadcasts that
+    /// already grouped recipients by loop).
+    public func sendOnLoop(_ frames: [EngineIOFrame]) {
+        self.eventLoop.assertInEventLoop()
+        switch self.machine.send(frames) {
+        case .write(let socket, let frames): socket.write(frames)
+        case .respond(let poll, let frames): poll.respond(frames)
+        case .overflow(let actions):
+            self.server.logger.info("closing session: outbound buffer full", metadata: [EngineIOLoggingKeys.sid: "\(self.id)"])
+            self.perform(actions)
+        case .buffered, .dropped: break
+        }
+    }
+
+    /// Closes the session from the server side. Safe from any thread.
+    public func close() {
+        self.close(reason: .forcedClose)
+    }
+
+    // MARK: Engine entry points
+
+    func close(reason: EngineIOCloseReason) {
+        self.onLoop { $0.perform($0.machine.close(reason: reason, now: $0.eventLoop.now)) }
+    }
+
+    /// Starts the session: queues the open packet and tells the application.
+    func start(openPacket: EngineIOFrame) {
+        self.eventLoop.assertInEventLoop()
+        self.sendOnLoop([openPacket])
+        self.handler = self.server.delegate.sessionOpened(self)
+        self.armTimer()
+    }
+
+    func pollReceived(_ poll: PollResponder) {
+        self.onLoop { $0.perform($0.machine.pollReceived(poll)) }
+    }
+
+    func pollAbandoned(_ poll: PollResponder) {
+        self.onLoop { $0.perform($0.machine.pollAbandoned(where: { $0 === poll })) }
+    }
+
+    func postStarted() {
+        self.onLoop { session in
+            session.postsInFlight += 1
+            if session.postsInFlight > 1 {
+                // Only one POST may be in flight (README "HTTP long-polling").
+                session.server.logger.debug("overlapping POST", metadata: [EngineIOLoggingKeys.sid: "\(session.id)"])
+                session.perform(session.machine.close(reason: .transportError))
+            }
+        }
+    }
+
+    /// What a polling POST delivered.
+    enum PostResult {
+        case packets([EngineIOPacket])
+        /// The body is not an Engine.IO payload.
+        case invalid
+        /// The request went away or was refused before its end (413).
+        case aborted
+    }
+
+    /// A POST finished. The answer waits for the session's verdict: `ok`, or 400 when the
+    /// session has moved to WebSocket (Node: transport mismatch) or the body is invalid.
+    func postFinished(_ result: PostResult, responder: PollResponder?) {
+        self.onLoop { session in
+            session.postsInFlight -= 1
+            if session.machine.isClosed {
+                responder?.reject(.unknownSessionID)
+                return
+            }
+            if session.machine.isWebSocket {
+                responder?.reject(.badRequest)
+                return
+            }
+            switch result {
+            case .packets(let packets):
+                responder?.respondOK()
+                session.perform(session.machine.packetsReceived(packets, now: session.eventLoop.now))
+            case .invalid:
+                responder?.reject(.badRequest)
+                session.perform(session.machine.close(reason: .parseError))
+            case .aborted:
+                break
+            }
+        }
+    }
+
+    func upgradeRequested(_ socket: EngineIOWebSocketConnection) {
+        self.onLoop { session in
+            if !session.machine.upgradeRequested(probe: socket, now: session.eventLoop.now) {
+                socket.close()
+            }
+            session.armTimer()
+        }
+    }
+
+    func webSocketReceived(_ packet: EngineIOPacket, from socket: EngineIOWebSocketConnection) {
+        if self.eventLoop.inEventLoop {
+            self.webSocketReceivedOnLoop(packet, from: socket)
+        } else {
+            self.eventLoop.execute { self.webSocketReceivedOnLoop(packet, from: socket) }
+        }
+    }
+
+    private func webSocketReceivedOnLoop(_ packet: EngineIOPacket, from socket: EngineIOWebSocketConnection) {
+        // The hot path: a message on the active WebSocket goes straight to the handler.
+        if case .message(let message) = packet, self.machine.isActiveWebSocket(socket) {
+            self.handler?.sessionDidReceive(message)
+            return
+        }
+        self.perform(self.machine.webSocketPacketReceived(packet, from: socket, now: self.eventLoop.now))
+    }
+
+    func webSocketParseError(from socket: EngineIOWebSocketConnection) {
+        self.onLoop { $0.perform($0.machine.webSocketParseError(from: socket)) }
+    }
+
+    func webSocketClosed(_ socket: EngineIOWebSocketConnection, reason: EngineIOCloseReason) {
+        self.onLoop { $0.perform($0.machine.webSocketClosed(socket, reason: reason)) }
+    }
+
+    // MARK: Execution
+
+    private func onLoop(_ body: @escaping @Sendable (EngineIOSession) -> Void) {
+        if self.eventLoop.inEventLoop {
+            body(self)
+        } else {
+            self.eventLoop.execute { body(self) }
+        }
+    }
+
+    private func perform(_ actions: [StateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .respond(let poll, let frames):
+                poll.respond(frames)
+            case .reject(let poll, let error):
+                poll.reject(error)
+            case .write(let socket, let frames):
+                socket.write(frames)
+            case .closeSocket(let socket):
+                socket.close()
+            case .deliver(let message):
+                self.handler?.sessionDidReceive(message)
+            case .closed(let reason):
+                self.finish(reason: reason)
+                return
+            }
+        }
+        self.armTimer()
+    }
+
+    private func finish(reason: EngineIOCloseReason) {
+        self.timer?.cancel()
+        self.timer = nil
+        self.timerDeadline = nil
+        self.server.sessionClosed(self, reason: reason)
+        let handler = self.handler
+        self.handler = nil
+        handler?.sessionDidClose(reason: reason)
+    }
+
+    /// Keeps one timer armed at the earliest deadline. A later deadline does not re-arm:
+    /// the timer fires early, the state machine sees nothing due, and the timer is re-armed
+    /// then (cheaper than cancelling on every pong).
+    private func armTimer() {
+        guard let deadline = self.machine.nextDeadline else { return }
+        if let current = self.timerDeadline, current <= deadline { return }
+        self.timer?.cancel()
+        self.timerDeadline = deadline
+        self.timer = self.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            self.timerDeadline = nil
+            self.perform(self.machine.timerFired(now: self.eventLoop.now))
+        }
+    }
+}
+
+/// The transport an Engine.IO session uses.
+public enum EngineIOTransportKind: String, Sendable, Hashable {
+    case polling
+    case websocket
+}
