@@ -112,7 +112,6 @@ public final class EngineIOHTTPServer: Service, Sendable {
     private func makeBootstrap() -> ServerBootstrap {
         let engine = self.engine
         let router = self.router
-        let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -130,25 +129,29 @@ public final class EngineIOHTTPServer: Service, Sendable {
                     _ = self.state.withLockedValue { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    let httpHandler = EngineIOHTTPHandler(server: engine, router: router)
-                    let upgrader = Self.makeUpgrader(
-                        engine: engine,
-                        maxFrameSize: maxFrameSize,
-                        httpHandler: NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
-                    )
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
-                        withServerUpgrade: (
-                            upgraders: [upgrader],
-                            completionHandler: { context in
-                                context.pipeline.syncOperations.removeHandler(httpHandler, promise: nil)
-                            }
-                        ),
-                        withErrorHandling: true
-                    )
-                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                    try Self.configurePipeline(channel: channel, engine: engine, router: router)
                 }
             }
+    }
+
+    /// Installs the HTTP/1.1 + WebSocket-upgrade pipeline that serves `engine` on a
+    /// connection. Must run on the channel's loop. (Tests install it on embedded channels.)
+    static func configurePipeline(channel: any Channel, engine: EngineIOServer, router: HTTPRequestRouter?) throws {
+        let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
+        let httpHandler = EngineIOHTTPHandler(server: engine, router: router)
+        let boundHandler = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+        let upgrader = Self.makeUpgrader(engine: engine, maxFrameSize: maxFrameSize, httpHandler: boundHandler)
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withPipeliningAssistance: true,
+            withServerUpgrade: (
+                upgraders: [upgrader],
+                completionHandler: { context in
+                    context.pipeline.syncOperations.removeHandler(boundHandler.value, promise: nil)
+                }
+            ),
+            withErrorHandling: true
+        )
+        try channel.pipeline.syncOperations.addHandler(httpHandler)
     }
 
     private static func makeUpgrader(

@@ -177,8 +177,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             // Polling after the upgrade: transport mismatch (Node `verify()`, code 3).
             return [.reject(poll, .badRequest)]
         case .closing:
+            // The buffer already ends with the `1` queued by `close`.
             self.transport = .closed
-            return [.respond(poll, self.takeBuffer(appending: [.text(type: .close)])), .closed(.forcedClose)]
+            return [.respond(poll, self.takeBuffer()), .closed(.forcedClose)]
         case .closed:
             return [.reject(poll, .unknownSessionID)]
         }
