@@ -23,6 +23,7 @@ let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metri
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let orderedCollections: Target.Dependency = .product(name: "OrderedCollections", package: "swift-collections")
 let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "compress-nio")
 
 let package = Package(
@@ -31,6 +32,7 @@ let package = Package(
     products: [
         .library(name: "EngineIOParser", targets: ["EngineIOParser"]),
         .library(name: "EngineIO", targets: ["EngineIO"]),
+        .library(name: "SocketIOParser", targets: ["SocketIOParser"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
     ],
     dependencies: [
@@ -40,10 +42,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: - Codecs
         .target(name: "EngineIOParser", dependencies: [nioCore], swiftSettings: swiftSettings),
+        .target(name: "SocketIOParser", dependencies: ["EngineIOParser", nioCore, orderedCollections], swiftSettings: swiftSettings),
 
         // MARK: - Engine
         .target(
@@ -63,6 +67,11 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        .testTarget(
+            name: "SocketIOParserTests",
+            dependencies: ["SocketIOParser", "EngineIOParser", nioCore, orderedCollections],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngineIOTests",
