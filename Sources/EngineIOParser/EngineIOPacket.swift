@@ -68,6 +68,9 @@ public enum EngineIOPacket: Sendable, Hashable {
         guard let type = EngineIOPacketType(asciiDigit: first) else {
             throw .unknownPacketType(first)
         }
+        guard data.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
+            throw .invalidUTF8
+        }
         switch type {
         case .open: return .open(data)
         case .close: return .close

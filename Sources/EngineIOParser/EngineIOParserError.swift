@@ -12,6 +12,7 @@ public struct EngineIOParserError: Error, Sendable, Hashable, CustomStringConver
         case unknownPacketType(UInt8)
         case invalidBase64
         case tooManyPackets
+        case invalidUTF8
     }
 
     private let code: Code
@@ -26,6 +27,8 @@ public struct EngineIOParserError: Error, Sendable, Hashable, CustomStringConver
     public static let invalidBase64 = EngineIOParserError(code: .invalidBase64)
     /// A polling payload with more packets than allowed.
     public static let tooManyPackets = EngineIOParserError(code: .tooManyPackets)
+    /// Text that is not well-formed UTF-8.
+    public static let invalidUTF8 = EngineIOParserError(code: .invalidUTF8)
 
     public var description: String {
         switch self.code {
@@ -33,6 +36,7 @@ public struct EngineIOParserError: Error, Sendable, Hashable, CustomStringConver
         case .unknownPacketType(let byte): return "unknown packet type 0x\(String(byte, radix: 16))"
         case .invalidBase64: return "invalid base64 in binary packet"
         case .tooManyPackets: return "too many packets in payload"
+        case .invalidUTF8: return "text is not valid UTF-8"
         }
     }
 }

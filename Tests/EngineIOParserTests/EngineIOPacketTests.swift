@@ -62,3 +62,18 @@ struct EngineIOPacketTests {
         #expect(Array(frame.bytes.readableBytesView) == [1, 2, 3, 4])
     }
 }
+
+struct UTF8ValidationTests {
+    @Test(arguments: [
+        [0x34, 0xFF, 0xFE], [0x34, 0xC3, 0x28], [0x34, 0xED, 0xA0, 0x80], [0x34, 0xC0, 0xAF],
+        [0x34, 0xF4, 0x90, 0x80, 0x80], [0x34, 0xE2, 0x82], [0x34, 0x80],
+    ] as [[UInt8]])
+    func refusesIllFormedText(_ bytes: [UInt8]) {
+        #expect(throws: EngineIOParserError.invalidUTF8) { try EngineIOPacket.decode(text: ByteBuffer(bytes: bytes)) }
+    }
+
+    @Test func acceptsWellFormedText() throws {
+        let text = "4" + String(repeating: "ascii ", count: 5) + "é☃😀\u{10FFFF}\u{0}"
+        #expect(try EngineIOPacket.decode(text: ByteBuffer(string: text)) == .message(.text(String(text.dropFirst()))))
+    }
+}
