@@ -33,6 +33,8 @@ let package = Package(
         .library(name: "EngineIOParser", targets: ["EngineIOParser"]),
         .library(name: "EngineIO", targets: ["EngineIO"]),
         .library(name: "SocketIOParser", targets: ["SocketIOParser"]),
+        .library(name: "SocketIO", targets: ["SocketIO"]),
+        .library(name: "SocketIOTesting", targets: ["SocketIOTesting"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
     ],
     dependencies: [
@@ -56,6 +58,19 @@ let package = Package(
                 "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioWebSocket, nioConcurrencyHelpers,
                 logging, metrics, serviceLifecycle, compressNIO,
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Socket.IO
+        .target(
+            name: "SocketIO",
+            dependencies: ["EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioConcurrencyHelpers, logging, orderedCollections],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "SocketIOTesting",
+            dependencies: ["SocketIO", "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers],
             swiftSettings: swiftSettings
         ),
 

@@ -1,0 +1,151 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIOParser
+import NIOConcurrencyHelpers
+public import SocketIOParser
+
+/// The embedded client manager for one process: rooms and sockets in memory.
+///
+/// One lock around one struct. Broadcasts encode their packet once and hand the same
+/// frames to every recipient; room membership is kept in both directions (room → sids,
+/// sid → rooms) so that joins, leaves and disconnects cost O(rooms of the socket).
+public final class InMemoryAdapter: SocketIOAdapter {
+    struct Namespace {
+        var sockets: [String: SocketIOSocket] = [:]
+        var rooms: [String: Set<String>] = [:]
+        var socketRooms: [String: Set<String>] = [:]
+
+        mutating func add(_ sid: String, to room: String) {
+            guard self.sockets[sid] != nil else { return }
+            self.rooms[room, default: []].insert(sid)
+            self.socketRooms[sid, default: []].insert(room)
+        }
+
+        mutating func remove(_ sid: String, from room: String) {
+            if self.rooms[room]?.remove(sid) != nil, self.rooms[room]?.isEmpty == true {
+                self.rooms[room] = nil
+            }
+            self.socketRooms[sid]?.remove(room)
+        }
+
+        /// The recipients of a broadcast.
+        func recipients(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] {
+            var excluded = Set<String>()
+            for room in target.except {
+                if let members = self.rooms[room] { excluded.formUnion(members) }
+            }
+            if target.rooms.isEmpty {
+                return self.sockets.compactMap { excluded.contains($0.key) ? nil : $0.value }
+            }
+            if target.rooms.count == 1 {
+                return (self.rooms[target.rooms[0]] ?? []).compactMap { excluded.contains($0) ? nil : self.sockets[$0] }
+            }
+            var seen = Set<String>()
+            var result: [SocketIOSocket] = []
+            for room in target.rooms {
+                for sid in self.rooms[room] ?? [] where !excluded.contains(sid) && seen.insert(sid).inserted {
+                    if let socket = self.sockets[sid] { result.append(socket) }
+                }
+            }
+            return result
+        }
+    }
+
+    private let state = NIOLockedValueBox<[String: Namespace]>([:])
+
+    public init() {}
+
+    public func socketConnected(_ socket: SocketIOSocket) {
+        self.state.withLockedValue { namespaces in
+            namespaces[socket.namespace, default: Namespace()].sockets[socket.id] = socket
+            namespaces[socket.namespace]!.add(socket.id, to: socket.id)
+        }
+    }
+
+    public func socketDisconnected(_ socket: SocketIOSocket) {
+        self.state.withLockedValue { namespaces in
+            guard var namespace = namespaces[socket.namespace] else { return }
+            for room in namespace.socketRooms[socket.id] ?? [] { namespace.remove(socket.id, from: room) }
+            namespace.socketRooms[socket.id] = nil
+            namespace.sockets[socket.id] = nil
+            namespaces[socket.namespace] = namespace
+        }
+    }
+
+    /// Joins local sockets to rooms (no-op for unknown sids).
+    public func joinLocal(sid: String, rooms: [String], namespace: String) {
+        self.state.withLockedValue { namespaces in
+            for room in rooms { namespaces[namespace]?.add(sid, to: room) }
+        }
+    }
+
+    /// Removes local sockets from rooms.
+    public func leaveLocal(sid: String, rooms: [String], namespace: String) {
+        self.state.withLockedValue { namespaces in
+            for room in rooms { namespaces[namespace]?.remove(sid, from: room) }
+        }
+    }
+
+    /// Empties a room locally.
+    public func closeRoomLocal(_ room: String, namespace: String) {
+        self.state.withLockedValue { namespaces in
+            guard let members = namespaces[namespace]?.rooms[room] else { return }
+            for sid in members { namespaces[namespace]!.remove(sid, from: room) }
+        }
+    }
+
+    public func join(sid: String, rooms: [String], namespace: String) async {
+        self.joinLocal(sid: sid, rooms: rooms, namespace: namespace)
+    }
+
+    public func leave(sid: String, rooms: [String], namespace: String) async {
+        self.leaveLocal(sid: sid, rooms: rooms, namespace: namespace)
+    }
+
+    public func closeRoom(_ room: String, namespace: String) async {
+        self.closeRoomLocal(room, namespace: namespace)
+    }
+
+    public func rooms(sid: String, namespace: String) -> [String] {
+        self.state.withLockedValue { Array($0[namespace]?.socketRooms[sid] ?? []) }.sorted()
+    }
+
+    /// Delivers already encoded frames to the local recipients of a target.
+    public func deliverLocal(_ frames: [EngineIOFrame], to target: SocketIOBroadcastTarget) {
+        let recipients = self.state.withLockedValue { $0[target.namespace]?.recipients(target) ?? [] }
+        for socket in recipients { socket.deliver(frames) }
+    }
+
+    public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async {
+        self.deliverLocal(SocketIOPacketEncoder.encode(packet), to: target)
+    }
+
+    public func disconnect(sid: String, namespace: String) async {
+        self.localSocket(sid: sid, namespace: namespace)?.disconnect()
+    }
+
+    public func emit(
+        _ packet: SocketIOPacket,
+        toSocket sid: String,
+        callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
+        timeout: Duration
+    ) async {
+        guard let socket = self.localSocket(sid: sid, namespace: packet.namespace) else {
+            callback(.failure(.unknownSocket))
+            return
+        }
+        socket.send(packet, timeout: timeout, ack: callback)
+    }
+
+    public func localSocket(sid: String, namespace: String) -> SocketIOSocket? {
+        self.state.withLockedValue { $0[namespace]?.sockets[sid] }
+    }
+
+    /// The number of local sockets in a namespace.
+    public func socketCount(namespace: String) -> Int {
+        self.state.withLockedValue { $0[namespace]?.sockets.count ?? 0 }
+    }
+}

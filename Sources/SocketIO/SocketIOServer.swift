@@ -1,0 +1,403 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIO
+import EngineIOParser
+public import Logging
+public import NIOConcurrencyHelpers
+import NIOCore
+public import SocketIOParser
+
+/// A Socket.IO v5 server: namespaces, events, acks, rooms, broadcasts.
+///
+/// Register handlers, then serve with ``httpServer(host:port:router:)`` (a `Service`) or
+/// ``run(host:port:router:)``. Every method is safe from any task: handlers, background
+/// tasks and HTTP handlers alike.
+public final class SocketIOServer: Sendable {
+    public let configuration: SocketIOConfiguration
+    /// The Engine.IO engine underneath.
+    public let engine: EngineIOServer
+    /// The client manager (in-memory unless a cluster manager is given).
+    public let adapter: any SocketIOAdapter
+    let logger: Logger
+    private let namespaces = NIOLockedValueBox<[String: SocketIONamespaceHandlers]>(["/": SocketIONamespaceHandlers()])
+    private let defaultErrorHandler = NIOLockedValueBox<SocketIOErrorHandler?>(nil)
+    private let tasks = NIOLockedValueBox<TaskRegistry>(TaskRegistry())
+
+    struct TaskRegistry {
+        var nextID = 0
+        var running: [Int: Task<Void, Never>] = [:]
+        var stopping = false
+    }
+
+    /// Creates a server.
+    /// - Parameters:
+    ///   - configuration: Socket.IO and Engine.IO settings.
+    ///   - adapter: the client manager; `nil` for the embedded in-memory one.
+    ///   - allowRequest: an optional hook that may refuse Engine.IO handshakes (403).
+    ///   - logger: where the server logs (logging off: a no-op logger).
+    public init(
+        configuration: SocketIOConfiguration = SocketIOConfiguration(),
+        adapter: (any SocketIOAdapter)? = nil,
+        allowRequest: EngineIOServer.AllowRequest? = nil,
+        logger: Logger = Logger(label: "socketio")
+    ) {
+        let bridge = EngineBridge()
+        self.configuration = configuration
+        self.adapter = adapter ?? InMemoryAdapter()
+        self.logger = logger
+        self.engine = EngineIOServer(configuration: configuration.engine, delegate: bridge, allowRequest: allowRequest, logger: logger)
+        bridge.server.withLockedValue { $0.server = self }
+    }
+
+    /// Hands Engine.IO sessions to the server; holds it weakly to avoid a cycle.
+    private final class EngineBridge: EngineIOServerDelegate {
+        struct Weak { weak var server: SocketIOServer? }
+        let server = NIOLockedValueBox(Weak())
+
+        func sessionOpened(_ session: EngineIOSession) -> any EngineIOSessionHandler {
+            guard let server = self.server.withLockedValue({ $0.server }) else {
+                session.close()
+                return ClosedSessionHandler()
+            }
+            return SocketIOClientConnection(transport: session, server: server)
+        }
+    }
+
+    private final class ClosedSessionHandler: EngineIOSessionHandler {
+        func sessionDidReceive(_ message: EngineIOMessage) {}
+        func sessionDidClose(reason: EngineIOCloseReason) {}
+    }
+
+    var defaultAckTimeout: Duration {
+        .nanoseconds(self.configuration.ackTimeout.nanoseconds)
+    }
+
+    /// Attaches a connection that does not come from the engine (the test client).
+    package func attach(_ transport: any SocketIOTransport) -> any EngineIOSessionHandler {
+        SocketIOClientConnection(transport: transport, server: self)
+    }
+
+    // MARK: Registration
+
+    private func update(_ namespace: String, _ body: (inout SocketIONamespaceHandlers) -> Void) {
+        self.namespaces.withLockedValue { body(&$0[namespace, default: SocketIONamespaceHandlers()]) }
+    }
+
+    func handlers(_ namespace: String) -> SocketIONamespaceHandlers? {
+        self.namespaces.withLockedValue { $0[namespace] }
+    }
+
+    func hasNamespace(_ namespace: String) -> Bool {
+        self.namespaces.withLockedValue { $0[namespace] != nil }
+    }
+
+    /// Declares a namespace without handlers (clients may connect to it).
+    public func namespace(_ name: String) {
+        self.update(name) { _ in }
+    }
+
+    /// Handles an event; no acknowledgement.
+    public func on(
+        _ event: String,
+        namespace: String = "/",
+        _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void
+    ) {
+        self.update(namespace) {
+            $0.events[event] = { socket, arguments in
+                try await handler(socket, arguments)
+                return nil
+            }
+        }
+    }
+
+    /// Handles an event; the returned values are the acknowledgement.
+    public func on(
+        _ event: String,
+        namespace: String = "/",
+        _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck
+    ) {
+        self.update(namespace) { $0.events[event] = { socket, arguments in try await handler(socket, arguments) } }
+    }
+
+    /// Handles an event whose first argument decodes as `T` (a `Codable` payload).
+    /// A payload that does not decode goes to the error handler.
+    public func on<T: Decodable & Sendable>(
+        _ event: String,
+        namespace: String = "/",
+        as type: T.Type,
+        _ handler: @escaping @Sendable (SocketIOSocket, T) async throws -> Void
+    ) {
+        self.update(namespace) {
+            $0.events[event] = { socket, arguments in
+                try await handler(socket, try SocketIOValueCoder.decode(T.self, from: arguments.first ?? .null))
+                return nil
+            }
+        }
+    }
+
+    /// Handles every event of a namespace that has no handler of its own.
+    public func onAny(
+        namespace: String = "/",
+        _ handler: @escaping @Sendable (SocketIOSocket, String, [SocketIOValue]) async throws -> Void
+    ) {
+        self.update(namespace) {
+            $0.catchAll = { socket, event, arguments in
+                try await handler(socket, event, arguments)
+                return nil
+            }
+        }
+    }
+
+    /// Runs when a client connects; return `false` or throw ``ConnectionRefused`` to refuse.
+    public func onConnect(namespace: String = "/", _ handler: @escaping SocketIOConnectHandler) {
+        self.update(namespace) { $0.connect = handler }
+    }
+
+    /// Runs when a client connects; throw ``ConnectionRefused`` to refuse.
+    public func onConnect(namespace: String = "/", _ handler: @escaping @Sendable (SocketIOSocket, SocketIOValue?) async throws -> Void) {
+        self.update(namespace) {
+            $0.connect = { socket, auth in
+                try await handler(socket, auth)
+                return true
+            }
+        }
+    }
+
+    /// Runs when a socket leaves the namespace.
+    public func onDisconnect(namespace: String = "/", _ handler: @escaping SocketIODisconnectHandler) {
+        self.update(namespace) { $0.disconnect = handler }
+    }
+
+    /// Handles errors thrown by this namespace's handlers.
+    public func onError(namespace: String = "/", _ handler: @escaping @Sendable (any Error, SocketIOErrorContext) async -> Void) {
+        self.update(namespace) {
+            $0.error = { error, context in
+                await handler(error, context)
+                return nil
+            }
+        }
+    }
+
+    /// Handles errors of namespaces without their own handler.
+    public func onDefaultError(_ handler: @escaping @Sendable (any Error, SocketIOErrorContext) async -> Void) {
+        self.defaultErrorHandler.withLockedValue {
+            $0 = { error, context in
+                await handler(error, context)
+                return nil
+            }
+        }
+    }
+
+    /// Registers a class-based namespace.
+    public func register(_ controller: SocketIONamespaceController) {
+        var router = SocketIONamespaceRouter()
+        controller.routes(&router)
+        self.update(controller.namespace) { handlers in
+            handlers.connect = { socket, auth in try await controller.onConnect(socket, auth: auth) }
+            handlers.disconnect = { socket, reason in await controller.onDisconnect(socket, reason: reason) }
+            handlers.events = router.events
+            handlers.catchAll = { socket, event, arguments in
+                try await controller.onEvent(socket, event: event, arguments: arguments)
+            }
+            handlers.error = { error, context in await controller.onError(error, context: context) }
+        }
+    }
+
+    // MARK: Emitting (from anywhere)
+
+    /// Emits an event to a namespace: everyone, or the members of `to` (rooms or sids),
+    /// minus the sockets in `skip`.
+    public func emit(
+        _ event: String,
+        _ arguments: SocketIOValue...,
+        to room: String? = nil,
+        namespace: String = "/",
+        skip: [String] = []
+    ) async {
+        await self.emit(event, arguments: arguments, to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
+    }
+
+    /// Emits an event to a namespace (see the variadic form).
+    public func emit(
+        _ event: String,
+        arguments: [SocketIOValue],
+        to rooms: [String] = [],
+        namespace: String = "/",
+        skip: [String] = []
+    ) async {
+        await self.adapter.broadcast(
+            .event(event, arguments, namespace: namespace),
+            to: SocketIOBroadcastTarget(namespace: namespace, rooms: rooms, except: skip)
+        )
+    }
+
+    /// Sends an unnamed message (`message` event, Flask `send`).
+    public func send(_ message: SocketIOValue, to room: String? = nil, namespace: String = "/", skip: [String] = []) async {
+        await self.emit("message", arguments: [message], to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
+    }
+
+    /// Emits to one socket (on any node) and waits for its acknowledgement.
+    /// - Throws: ``SocketIOAckError`` on timeout, disconnect or an unknown sid.
+    public func emitWithAck(
+        _ event: String,
+        _ arguments: SocketIOValue...,
+        to sid: String,
+        namespace: String = "/",
+        timeout: Duration? = nil
+    ) async throws(SocketIOAckError) -> [SocketIOValue] {
+        let packet = SocketIOPacket.event(event, arguments, namespace: namespace)
+        let timeout = timeout ?? self.defaultAckTimeout
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketIOValue], SocketIOAckError>, Never>) in
+            let once = NIOLockedValueBox(Optional(continuation))
+            Task {
+                await self.adapter.emit(packet, toSocket: sid, callback: { result in
+                    once.withLockedValue { $0.take() }?.resume(returning: result)
+                }, timeout: timeout)
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: Rooms and sockets
+
+    /// Puts a socket (on any node) in a room.
+    public func joinRoom(sid: String, room: String, namespace: String = "/") async {
+        await self.adapter.join(sid: sid, rooms: [room], namespace: namespace)
+    }
+
+    /// Takes a socket (on any node) out of a room.
+    public func leaveRoom(sid: String, room: String, namespace: String = "/") async {
+        await self.adapter.leave(sid: sid, rooms: [room], namespace: namespace)
+    }
+
+    /// Empties a room.
+    public func closeRoom(_ room: String, namespace: String = "/") async {
+        await self.adapter.closeRoom(room, namespace: namespace)
+    }
+
+    /// The rooms of a socket connected to this node.
+    public func rooms(sid: String, namespace: String = "/") -> [String] {
+        self.adapter.rooms(sid: sid, namespace: namespace)
+    }
+
+    /// Disconnects a socket (on any node) from a namespace.
+    public func disconnect(sid: String, namespace: String = "/") async {
+        await self.adapter.disconnect(sid: sid, namespace: namespace)
+    }
+
+    /// The session storage of a socket connected to this node.
+    public func session(sid: String, namespace: String = "/") -> SocketIOSessionStorage? {
+        self.adapter.localSocket(sid: sid, namespace: namespace)?.session
+    }
+
+    // MARK: Tasks
+
+    /// Starts a background task that lives until it returns or the server stops (it is
+    /// cancelled then). Flask-SocketIO `start_background_task`.
+    public func startBackgroundTask(_ body: @escaping @Sendable () async -> Void) {
+        self.track(body)
+    }
+
+    /// Runs `body` as a tracked task; `stop()` cancels and awaits every one.
+    private func track(_ body: @escaping @Sendable () async -> Void) {
+        self.tasks.withLockedValue { registry in
+            guard !registry.stopping else { return }
+            let id = registry.nextID
+            registry.nextID += 1
+            registry.running[id] = Task {
+                await body()
+                _ = self.tasks.withLockedValue { $0.running.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    /// Starts a socket: it joins its own room and its handler task begins with `connect`.
+    func start(_ socket: SocketIOSocket) {
+        self.adapter.socketConnected(socket)
+        socket.events.yield(.connect)
+        // One task per connected socket (not per message): it runs the socket's handlers
+        // in order, which is the Socket.IO ordering contract.
+        self.track { await socket.runHandlers() }
+    }
+
+    /// Cancels background tasks and waits for every handler task to end.
+    public func stopTasks() async {
+        let running = self.tasks.withLockedValue { registry -> [Task<Void, Never>] in
+            registry.stopping = true
+            return Array(registry.running.values)
+        }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+
+    // MARK: Handler execution
+
+    func runConnect(_ socket: SocketIOSocket) async {
+        let alwaysConnect = self.configuration.alwaysConnect
+        if alwaysConnect { socket.markConnected() }
+        let handler = self.handlers(socket.namespace)?.connect
+        do {
+            let accepted = try await handler?(socket, socket.handshake.auth) ?? true
+            if accepted {
+                if !alwaysConnect { socket.markConnected() }
+            } else {
+                socket.refuse(ConnectionRefused("Connection rejected by server"), alreadyConnected: alwaysConnect)
+            }
+        } catch let refusal as ConnectionRefused {
+            socket.refuse(refusal, alreadyConnected: alwaysConnect)
+        } catch {
+            _ = await self.report(error, context: SocketIOErrorContext(socket: socket, event: "connect", arguments: []))
+            socket.refuse(ConnectionRefused("Connection rejected by server"), alreadyConnected: alwaysConnect)
+        }
+    }
+
+    func runEvent(_ socket: SocketIOSocket, name: String, arguments: [SocketIOValue], ackID: Int?) async {
+        let handlers = self.handlers(socket.namespace)
+        var ack: SocketIOAck?
+        do {
+            if let handler = handlers?.events[name] {
+                ack = try await handler(socket, arguments)
+            } else if let catchAll = handlers?.catchAll {
+                ack = try await catchAll(socket, name, arguments)
+            } else {
+                self.logger.debug("no handler for event", metadata: ["socketio.event": "\(name)", "socketio.namespace": "\(socket.namespace)"])
+                return
+            }
+        } catch {
+            ack = await self.report(error, context: SocketIOErrorContext(socket: socket, event: name, arguments: arguments))
+        }
+        if let ackID {
+            socket.deliver(SocketIOPacketEncoder.encode(.ack(ack?.values ?? [], id: ackID, namespace: socket.namespace)))
+        }
+    }
+
+    func runDisconnect(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {
+        await self.handlers(socket.namespace)?.disconnect?(socket, reason)
+    }
+
+    /// Routes a handler error to the namespace's error handler, else the default one,
+    /// else the log.
+    private func report(_ error: any Error, context: SocketIOErrorContext) async -> SocketIOAck? {
+        if let handler = self.handlers(context.socket.namespace)?.error {
+            return await handler(error, context)
+        }
+        return await self.reportToDefaultHandler(error, context: context)
+    }
+
+    func reportToDefaultHandler(_ error: any Error, context: SocketIOErrorContext) async -> SocketIOAck? {
+        if let handler = self.defaultErrorHandler.withLockedValue({ $0 }) {
+            return await handler(error, context)
+        }
+        self.logger.info(
+            "handler failed",
+            metadata: [
+                "socketio.event": "\(context.event)", "socketio.namespace": "\(context.socket.namespace)",
+                "socketio.error": "\(error)",
+            ]
+        )
+        return nil
+    }
+}

@@ -1,0 +1,345 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIOParser
+import Logging
+public import NIOConcurrencyHelpers
+public import NIOCore
+public import SocketIOParser
+import OrderedCollections
+
+/// One client's connection to one namespace: what a handler receives.
+///
+/// Handlers of one socket run one at a time, in arrival order, on the socket's own task.
+/// Sending never blocks: packets are encoded and handed to the transport.
+public final class SocketIOSocket: Sendable {
+    /// The socket id (a new random id per namespace connection, never the Engine.IO sid).
+    public let id: String
+    /// The namespace, e.g. `/` or `/chat`.
+    public let namespace: String
+    /// What the client sent on connect: auth, query, headers, cookies, address.
+    public let handshake: SocketIOHandshake
+    /// Per-connection storage that handlers read and change (Flask's `session`).
+    public let session = SocketIOSessionStorage()
+
+    let transport: any SocketIOTransport
+    let server: SocketIOServer
+    /// The connection this socket belongs to; touched on the transport's loop only.
+    let client: NIOLoopBound<SocketIOClientConnection>
+    private let state: NIOLockedValueBox<State>
+    let events: AsyncStream<SocketEvent>.Continuation
+    private let eventStream: AsyncStream<SocketEvent>
+
+    enum Phase {
+        /// The connect handler runs; packets for the client wait behind the CONNECT reply.
+        case connecting(pending: [[EngineIOFrame]])
+        case connected
+        case disconnected
+    }
+
+    struct AckWaiter {
+        let callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
+        let timeout: Scheduled<Void>?
+    }
+
+    struct State {
+        var phase: Phase = .connecting(pending: [])
+        var nextAckID = 0
+        var acks: [Int: AckWaiter] = [:]
+    }
+
+    enum SocketEvent: Sendable {
+        case connect
+        case event(name: String, arguments: [SocketIOValue], ackID: Int?)
+        case disconnect(SocketIODisconnectReason)
+        /// Resumes once every earlier event has been handled (the test client's sync point).
+        case barrier(CheckedContinuation<Void, Never>)
+    }
+
+    init(
+        id: String,
+        namespace: String,
+        handshake: SocketIOHandshake,
+        client: SocketIOClientConnection,
+        server: SocketIOServer
+    ) {
+        self.id = id
+        self.client = NIOLoopBound(client, eventLoop: client.transport.eventLoop)
+        self.transport = client.transport
+        self.namespace = namespace
+        self.handshake = handshake
+        self.server = server
+        self.state = NIOLockedValueBox(State())
+        (self.eventStream, self.events) = AsyncStream.makeStream(of: SocketEvent.self)
+    }
+
+    /// Whether the socket is connected (the connect handler accepted it and it has not left).
+    public var isConnected: Bool {
+        self.state.withLockedValue { if case .connected = $0.phase { return true } else { return false } }
+    }
+
+    // MARK: Emitting
+
+    /// Sends an event to this client.
+    public func emit(_ event: String, _ arguments: SocketIOValue...) {
+        self.emit(event, arguments: arguments)
+    }
+
+    /// Sends an event to this client.
+    public func emit(_ event: String, arguments: [SocketIOValue]) {
+        self.deliver(SocketIOPacketEncoder.encode(.event(event, arguments, namespace: self.namespace)))
+    }
+
+    /// Sends an event to a room (or a sid) of this namespace, optionally not to this socket.
+    public func emit(_ event: String, _ arguments: SocketIOValue..., to room: String, includeSelf: Bool = true) async {
+        await self.server.emit(
+            event,
+            arguments: arguments,
+            to: [room],
+            namespace: self.namespace,
+            skip: includeSelf ? [] : [self.id]
+        )
+    }
+
+    /// Sends an event to everyone in this namespace (Flask `broadcast=True`).
+    public func broadcast(_ event: String, _ arguments: SocketIOValue..., includeSelf: Bool = true) async {
+        await self.server.emit(event, arguments: arguments, namespace: self.namespace, skip: includeSelf ? [] : [self.id])
+    }
+
+    /// Sends an unnamed message (`message` event, Flask `send`).
+    public func send(_ message: SocketIOValue) {
+        self.emit("message", arguments: [message])
+    }
+
+    /// Sends an event and waits for the client's acknowledgement.
+    /// - Throws: ``SocketIOAckError`` on timeout or disconnect.
+    public func emitWithAck(
+        _ event: String,
+        _ arguments: SocketIOValue...,
+        timeout: Duration? = nil
+    ) async throws(SocketIOAckError) -> [SocketIOValue] {
+        let packet = SocketIOPacket.event(event, arguments, namespace: self.namespace)
+        let timeout = timeout ?? self.server.defaultAckTimeout
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketIOValue], SocketIOAckError>, Never>) in
+            self.send(packet, timeout: timeout) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Sends an event and calls `callback` with the client's acknowledgement. The callback
+    /// runs on the connection's event loop and must not block.
+    public func emit(
+        _ event: String,
+        _ arguments: SocketIOValue...,
+        timeout: Duration? = nil,
+        ack callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
+    ) {
+        self.send(.event(event, arguments, namespace: self.namespace), timeout: timeout ?? self.server.defaultAckTimeout, ack: callback)
+    }
+
+    /// Sends a packet whose ack id is assigned here; `ack` runs once with the answer.
+    func send(_ packet: SocketIOPacket, timeout: Duration, ack: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) {
+        var packet = packet
+        let eventLoop = self.transport.eventLoop
+        let id: Int? = self.state.withLockedValue { state in
+            if case .disconnected = state.phase { return nil }
+            let id = state.nextAckID
+            state.nextAckID += 1
+            let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+                self.resolveAck(id: id, with: .failure(.timeout))
+            }
+            state.acks[id] = AckWaiter(callback: ack, timeout: timer)
+            return id
+        }
+        guard let id else {
+            ack(.failure(.disconnected))
+            return
+        }
+        packet.ackID = id
+        self.deliver(SocketIOPacketEncoder.encode(packet))
+    }
+
+    /// Runs the waiter of an ack id (client ack, timeout or disconnect). Unknown ids are
+    /// ignored, as Node does.
+    func resolveAck(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
+        let waiter = self.state.withLockedValue { $0.acks.removeValue(forKey: id) }
+        guard let waiter else { return }
+        waiter.timeout?.cancel()
+        waiter.callback(result)
+    }
+
+    /// Hands encoded frames to the client, or queues them behind the CONNECT reply.
+    public func deliver(_ frames: [EngineIOFrame]) {
+        let send = self.state.withLockedValue { state -> Bool in
+            switch state.phase {
+            case .connected:
+                return true
+            case .connecting(var pending):
+                state.phase = .connected  // drop the reference so the append does not copy
+                pending.append(frames)
+                state.phase = .connecting(pending: pending)
+                return false
+            case .disconnected:
+                return false
+            }
+        }
+        if send { self.transport.send(frames) }
+    }
+
+    // MARK: Rooms
+
+    /// Joins a room of this namespace.
+    public func join(_ room: String) {
+        self.server.adapter.joinLocal(sid: self.id, rooms: [room], namespace: self.namespace)
+    }
+
+    /// Leaves a room of this namespace.
+    public func leave(_ room: String) {
+        self.server.adapter.leaveLocal(sid: self.id, rooms: [room], namespace: self.namespace)
+    }
+
+    /// The rooms this socket is in (including the one named after its id).
+    public var rooms: [String] {
+        self.server.adapter.rooms(sid: self.id, namespace: self.namespace)
+    }
+
+    // MARK: Lifecycle
+
+    /// Disconnects this socket from its namespace (the Engine.IO connection stays).
+    public func disconnect() {
+        guard self.end(reason: .serverNamespaceDisconnect, notifyClient: true) else { return }
+        self.forget()
+    }
+
+    /// Removes this socket from its connection's table (on the connection's loop).
+    private func forget() {
+        let client = self.client
+        self.transport.eventLoop.execute { [namespace = self.namespace, id = self.id] in
+            client.value.socketRemoved(namespace: namespace, id: id)
+        }
+    }
+
+    /// The connect handler accepted: CONNECT goes out, then everything queued meanwhile.
+    func markConnected() {
+        let reply = SocketIOPacketEncoder.encode(
+            SocketIOPacket(type: .connect, namespace: self.namespace, data: ["sid": .string(self.id)])
+        )
+        self.state.withLockedValue { state in
+            guard case .connecting(let pending) = state.phase else { return }
+            state.phase = .connected
+            // Sent under the lock, so that nothing overtakes the CONNECT reply.
+            self.transport.send(reply + pending.flatMap { $0 })
+        }
+    }
+
+    /// The connect handler refused: CONNECT_ERROR (or DISCONNECT after `alwaysConnect`).
+    func refuse(_ refusal: ConnectionRefused, alreadyConnected: Bool) {
+        let packet: SocketIOPacket
+        if alreadyConnected {
+            packet = SocketIOPacket(type: .disconnect, namespace: self.namespace)
+        } else {
+            var error: SocketIOValue = ["message": .string(refusal.message)]
+            if let data = refusal.data, case .object(var object) = error {
+                object["data"] = data
+                error = .object(object)
+            }
+            packet = SocketIOPacket(type: .connectError, namespace: self.namespace, data: error)
+        }
+        self.state.withLockedValue { $0.phase = .disconnected }
+        self.transport.send(SocketIOPacketEncoder.encode(packet))
+        self.server.adapter.socketDisconnected(self)
+        self.failPendingAcks()
+        self.events.finish()
+        self.forget()
+    }
+
+    /// Ends the socket: leaves all rooms, fails pending acks, queues the disconnect event.
+    /// - Returns: `false` if it had already ended.
+    @discardableResult
+    func end(reason: SocketIODisconnectReason, notifyClient: Bool) -> Bool {
+        let wasConnected = self.state.withLockedValue { state -> Bool? in
+            switch state.phase {
+            case .disconnected: return nil
+            case .connected:
+                state.phase = .disconnected
+                return true
+            case .connecting:
+                state.phase = .disconnected
+                return false
+            }
+        }
+        guard let wasConnected else { return false }
+        if notifyClient {
+            self.transport.send(SocketIOPacketEncoder.encode(SocketIOPacket(type: .disconnect, namespace: self.namespace)))
+        }
+        self.server.adapter.socketDisconnected(self)
+        self.failPendingAcks()
+        if wasConnected {
+            self.events.yield(.disconnect(reason))
+        }
+        self.events.finish()
+        return true
+    }
+
+    private func failPendingAcks() {
+        let waiters = self.state.withLockedValue { state -> [AckWaiter] in
+            let waiters = Array(state.acks.values)
+            state.acks = [:]
+            return waiters
+        }
+        for waiter in waiters {
+            waiter.timeout?.cancel()
+            waiter.callback(.failure(.disconnected))
+        }
+    }
+
+    /// Waits until every event queued so far has been handled.
+    package func waitUntilIdle() async {
+        await withCheckedContinuation { continuation in
+            if case .terminated = self.events.yield(.barrier(continuation)) {
+                continuation.resume()
+            }
+        }
+    }
+
+    /// The socket's handler loop: connect, events in order, disconnect.
+    func runHandlers() async {
+        for await event in self.eventStream {
+            switch event {
+            case .connect:
+                await self.server.runConnect(self)
+            case .event(let name, let arguments, let ackID):
+                await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID)
+            case .disconnect(let reason):
+                await self.server.runDisconnect(self, reason: reason)
+            case .barrier(let continuation):
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// Per-connection storage (Flask's `session`), safe from any task.
+public final class SocketIOSessionStorage: Sendable {
+    private let values = NIOLockedValueBox<[String: any Sendable]>([:])
+
+    init() {}
+
+    /// Reads or writes one value.
+    public subscript(key: String) -> (any Sendable)? {
+        get { self.values.withLockedValue { $0[key] } }
+        set { self.values.withLockedValue { $0[key] = newValue } }
+    }
+
+    /// Reads a value of a given type.
+    public func get<Value: Sendable>(_ key: String, as type: Value.Type = Value.self) -> Value? {
+        self.values.withLockedValue { $0[key] as? Value }
+    }
+
+    /// Changes the storage atomically.
+    public func update<Result>(_ body: (inout [String: any Sendable]) throws -> Result) rethrows -> Result {
+        try self.values.withLockedValue(body)
+    }
+}

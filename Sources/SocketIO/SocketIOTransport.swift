@@ -1,0 +1,24 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import EngineIO
+public import EngineIOParser
+public import NIOCore
+
+/// What the Socket.IO layer needs from the connection below it. An Engine.IO session is
+/// one; the in-process test client brings its own.
+public protocol SocketIOTransport: AnyObject, Sendable {
+    /// The loop on which the transport delivers messages; the client connection state is
+    /// confined to it.
+    var eventLoop: any EventLoop { get }
+    /// The handshake request.
+    var request: EngineIORequest { get }
+    /// Sends frames in order (safe from any thread).
+    func send(_ frames: [EngineIOFrame])
+    /// Closes the connection (safe from any thread).
+    func close()
+}
+
+extension EngineIOSession: SocketIOTransport {}
