@@ -64,7 +64,10 @@ let package = Package(
         // MARK: - Socket.IO
         .target(
             name: "SocketIO",
-            dependencies: ["EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioConcurrencyHelpers, logging, orderedCollections],
+            dependencies: [
+                "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioConcurrencyHelpers, logging, serviceLifecycle,
+                orderedCollections,
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -78,6 +81,12 @@ let package = Package(
         .executableTarget(
             name: "socketio-demo",
             dependencies: ["EngineIO", "EngineIOParser", nioCore, logging, serviceLifecycle, unixSignals, argumentParser],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "socketio-testserver",
+            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore, logging, serviceLifecycle, unixSignals, argumentParser],
             swiftSettings: swiftSettings
         ),
 

@@ -3,7 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-public import EngineIOParser
+import EngineIOParser
 public import SocketIOParser
 
 /// Who receives a broadcast: the members of `rooms` (everyone in the namespace when

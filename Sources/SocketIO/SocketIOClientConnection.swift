@@ -29,11 +29,17 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
             maxAttachments: server.configuration.maxAttachments,
             maxAttachmentBytes: server.configuration.engine.maxPayload
         )
-        // A client that joins no namespace in time is closed (Node `connectTimeout`).
-        self.connectTimer = transport.eventLoop.scheduleTask(in: server.configuration.connectTimeout) { [weak self] in
-            guard let self, self.sockets.isEmpty, !self.closed else { return }
-            self.server.logger.debug("no namespace joined in time: closing")
-            self.transport.close()
+        self.armConnectTimer()
+    }
+
+    /// A client that joins no namespace in time is closed (Node `connectTimeout`).
+    private func armConnectTimer() {
+        let this = NIOLoopBound(self, eventLoop: self.transport.eventLoop)
+        self.connectTimer = self.transport.eventLoop.scheduleTask(in: self.server.configuration.connectTimeout) {
+            let connection = this.value
+            guard connection.sockets.isEmpty, !connection.closed else { return }
+            connection.server.logger.debug("no namespace joined in time: closing")
+            connection.transport.close()
         }
     }
 

@@ -15,6 +15,7 @@ public import SocketIOParser
 /// final class Chat: SocketIONamespaceController {
 ///     override func routes(_ router: inout SocketIONamespaceRouter) {
 ///         router.on("my_event") { [unowned self] socket, args in try await self.onMyEvent(socket, args) }
+///         router.onWithAck("sum") { socket, args in [.int(args.compactMap(\.intValue).reduce(0, +))] }
 ///     }
 /// }
 /// io.register(Chat(namespace: "/chat"))
@@ -53,7 +54,8 @@ open class SocketIONamespaceController: @unchecked Sendable {
 public struct SocketIONamespaceRouter: Sendable {
     var events: [String: SocketIOEventHandler] = [:]
 
-    /// Handles an event; no acknowledgement.
+    /// Handles an event; no acknowledgement (an ack the client asked for carries no
+    /// arguments).
     public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void) {
         self.events[event] = { socket, arguments in
             try await handler(socket, arguments)
@@ -62,7 +64,7 @@ public struct SocketIONamespaceRouter: Sendable {
     }
 
     /// Handles an event; the returned values are the acknowledgement.
-    public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck) {
+    public mutating func onWithAck(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck) {
         self.events[event] = { socket, arguments in try await handler(socket, arguments) }
     }
 }

@@ -6,7 +6,7 @@
 public import EngineIO
 import EngineIOParser
 public import Logging
-public import NIOConcurrencyHelpers
+import NIOConcurrencyHelpers
 import NIOCore
 public import SocketIOParser
 
@@ -99,7 +99,8 @@ public final class SocketIOServer: Sendable {
         self.update(name) { _ in }
     }
 
-    /// Handles an event; no acknowledgement.
+    /// Handles an event; no acknowledgement (an ack the client asked for carries no
+    /// arguments).
     public func on(
         _ event: String,
         namespace: String = "/",
@@ -113,8 +114,10 @@ public final class SocketIOServer: Sendable {
         }
     }
 
-    /// Handles an event; the returned values are the acknowledgement.
-    public func on(
+    /// Handles an event; the returned values are the acknowledgement (Flask: the handler's
+    /// return value). A separate name, because Swift cannot tell a closure that returns
+    /// nothing from one that returns an ack when the body has several statements.
+    public func onWithAck(
         _ event: String,
         namespace: String = "/",
         _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck
@@ -399,5 +402,14 @@ public final class SocketIOServer: Sendable {
             ]
         )
         return nil
+    }
+}
+
+extension SocketIOServer {
+    /// The HTTP/WebSocket listener serving this server (a `Service` for a `ServiceGroup`).
+    /// - Parameters:
+    ///   - router: answers requests outside the Socket.IO path (pages, scripts).
+    public func httpServer(host: String, port: Int, router: HTTPRequestRouter? = nil) -> SocketIOHTTPService {
+        SocketIOHTTPService(server: self, http: EngineIOHTTPServer(engine: self.engine, address: .init(host: host, port: port), router: router, logger: self.logger))
     }
 }

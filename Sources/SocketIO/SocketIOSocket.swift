@@ -5,8 +5,8 @@
 
 public import EngineIOParser
 import Logging
-public import NIOConcurrencyHelpers
-public import NIOCore
+import NIOConcurrencyHelpers
+import NIOCore
 public import SocketIOParser
 import OrderedCollections
 

@@ -3,10 +3,10 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-public import EngineIO
+import EngineIO
 import EngineIOParser
-public import NIOConcurrencyHelpers
-public import NIOCore
+import NIOConcurrencyHelpers
+import NIOCore
 import NIOHTTP1
 import NIOPosix
 public import SocketIO

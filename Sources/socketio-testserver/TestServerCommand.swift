@@ -1,0 +1,133 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import EngineIO
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SocketIO
+import SocketIOParser
+import UnixSignals
+
+/// `socketio-testserver`: the fixture the interop suite (Tests/Interop) drives with
+/// python-socketio clients. Each event exercises one server feature; see
+/// Tests/Interop/README.md for the contract.
+@main
+struct TestServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "socketio-testserver")
+
+    @Option var host = "127.0.0.1"
+    @Option var port = 0
+    @Option(name: .customLong("ping-interval-ms")) var pingInterval: Int64 = 25_000
+    @Option(name: .customLong("ping-timeout-ms")) var pingTimeout: Int64 = 20_000
+    @Flag(name: .customLong("always-connect")) var alwaysConnect = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "socketio-testserver")
+        let io = SocketIOServer(
+            configuration: SocketIOConfiguration(
+                engine: EngineIOConfiguration(
+                    pingInterval: .milliseconds(self.pingInterval),
+                    pingTimeout: .milliseconds(self.pingTimeout),
+                    cors: .any
+                ),
+                alwaysConnect: self.alwaysConnect
+            ),
+            logger: logger
+        )
+        Self.installHandlers(io)
+        let server = io.httpServer(host: self.host, port: self.port)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                let address = try await server.localAddress
+                print("listening on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)")
+                fflushStdout()
+            }
+            try await tasks.waitForAll()
+        }
+    }
+
+    struct Boom: Error, CustomStringConvertible {
+        var description: String { "boom" }
+    }
+
+    static func installHandlers(_ io: SocketIOServer) {
+        io.onConnect { socket, auth in
+            switch auth?["token"]?.stringValue {
+            case "refuse": throw ConnectionRefused("not allowed", data: ["reason": "bad token"])
+            case "false": return false
+            default: break
+            }
+            socket.session["count"] = 0
+            socket.emit("welcome", ["sid": .string(socket.id), "auth": auth ?? .null])
+            return true
+        }
+        io.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
+        io.onWithAck("echo_ack") { _, arguments in SocketIOAck(arguments) }
+        io.onWithAck("join") { socket, arguments in
+            socket.join(arguments.first?.stringValue ?? "")
+            return ["joined", .array(socket.rooms.map { .string($0) })]
+        }
+        io.onWithAck("leave") { socket, arguments in
+            socket.leave(arguments.first?.stringValue ?? "")
+            return ["left", .array(socket.rooms.map { .string($0) })]
+        }
+        io.onWithAck("close_room") { socket, arguments in
+            await io.closeRoom(arguments.first?.stringValue ?? "")
+            return ["closed"]
+        }
+        io.onWithAck("to_room") { socket, arguments in
+            let request = arguments.first ?? .null
+            await socket.emit(
+                "room_message",
+                request["data"] ?? .null,
+                to: request["room"]?.stringValue ?? "",
+                includeSelf: request["include_self"]?.boolValue ?? true
+            )
+            return ["sent"]
+        }
+        io.onWithAck("broadcast") { socket, arguments in
+            await socket.broadcast("broadcast_message", arguments.first ?? .null, includeSelf: arguments.count < 2 || arguments[1].boolValue != false)
+            return ["sent"]
+        }
+        io.onWithAck("count") { socket, _ in
+            let count = (socket.session.get("count", as: Int.self) ?? 0) + 1
+            socket.session["count"] = count
+            return [.int(count)]
+        }
+        io.on("fail") { _, _ in throw Boom() }
+        io.onError { error, context in
+            context.socket.emit("error_handled", ["event": .string(context.event), "args": .array(context.arguments), "message": .string("\(error)")])
+        }
+        io.on("ask_client") { socket, arguments in
+            do {
+                let answer = try await socket.emitWithAck("question", arguments.first ?? .null, timeout: .seconds(5))
+                socket.emit("answer", arguments: answer)
+            } catch {
+                socket.emit("answer_error", .string("\(error)"))
+            }
+        }
+        io.on("disconnect_me") { socket, _ in socket.disconnect() }
+        io.onWithAck("rooms") { socket, _ in [.array(socket.rooms.map { .string($0) })] }
+        io.onAny { socket, event, arguments in
+            socket.emit("unknown_event", .string(event), .array(arguments))
+        }
+
+        io.onConnect(namespace: "/chat") { socket, _ in
+            socket.emit("welcome_chat", ["sid": .string(socket.id)])
+        }
+        io.on("echo", namespace: "/chat") { socket, arguments in socket.emit("echo", arguments: arguments) }
+        io.on("fail", namespace: "/chat") { _, _ in throw Boom() }
+        io.onDefaultError { error, context in
+            context.socket.emit("default_error", ["event": .string(context.event), "namespace": .string(context.socket.namespace)])
+        }
+    }
+}
