@@ -80,7 +80,10 @@ let package = Package(
         // MARK: - Executables
         .executableTarget(
             name: "socketio-demo",
-            dependencies: ["EngineIO", "EngineIOParser", nioCore, logging, serviceLifecycle, unixSignals, argumentParser],
+            dependencies: [
+                "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", nioCore, nioHTTP1, logging, serviceLifecycle,
+                unixSignals, argumentParser,
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -67,8 +67,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private func received(head: HTTPRequestHead, context: ChannelHandlerContext) {
         let (path, query) = EngineIORequest.split(head.uri)
-        let enginePath = self.server.configuration.normalizedPath
-        guard path == enginePath || path.hasPrefix(enginePath + "/") else {
+        guard self.server.isEngineRequest(path: path, query: query) else {
             self.state = .other(head)
             return
         }

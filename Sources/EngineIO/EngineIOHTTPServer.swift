@@ -164,8 +164,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
                 let (path, query) = EngineIORequest.split(head.uri)
-                let enginePath = engine.configuration.normalizedPath
-                guard path == enginePath || path.hasPrefix(enginePath + "/") else {
+                guard engine.isEngineRequest(path: path, query: query) else {
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
                 let refuse: (EngineIORequestError) -> EventLoopFuture<HTTPHeaders?> = { error in

@@ -71,6 +71,15 @@ public final class EngineIOServer: Sendable {
 
     // MARK: Routing
 
+    /// Whether a request is for the engine: its path is the engine path, or lies under it
+    /// with Engine.IO query parameters. Other paths under it (e.g. `/socket.io/socket.io.js`,
+    /// the client bundle Node's server also serves there) go to the application's router.
+    func isEngineRequest(path: String, query: [String: String]) -> Bool {
+        let enginePath = self.configuration.normalizedPath
+        if path == enginePath || path == enginePath + "/" { return true }
+        return path.hasPrefix(enginePath + "/") && (query["EIO"] != nil || query["transport"] != nil)
+    }
+
     /// What a request under the engine path asks for.
     enum Route {
         case handshake(EngineIOTransportKind)

@@ -8,12 +8,17 @@ import EngineIO
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SocketIO
 import UnixSignals
 
 /// `socketio-demo`: the project's main job.
 @main
 struct DemoCommand: AsyncParsableCommand {
     enum Mode: String, ExpressibleByArgument, CaseIterable {
+        /// The Flask-SocketIO example app, with its page at `/`.
+        case demo
+        /// The handlers of the Socket.IO protocol docs' reference server.
+        case socketioReference = "socketio-reference"
         /// Plain Engine.IO echo at `/engine.io/` (the Engine.IO protocol docs' reference server).
         case engineioEcho = "engineio-echo"
     }
@@ -24,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
     )
 
     @Option(help: "What to serve: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var mode: Mode = .engineioEcho
+    var mode: Mode = .demo
 
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
@@ -41,6 +46,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted message or POST body in bytes.")
     var maxPayload = 1_000_000
 
+    @Option(help: "Allowed CORS origins: comma-separated, '*' for any (default: same origin; reference modes: any).")
+    var corsOrigins: String?
+
+    @Option(help: "A local socket.io-client bundle to serve at /socket.io/socket.io.js (default: redirect to the CDN).")
+    var clientJS: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -51,7 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "socketio-demo")
-        let httpServer: EngineIOHTTPServer
+        let address = EngineIOHTTPServer.Address(host: self.host, port: self.port)
         switch self.mode {
         case .engineioEcho:
             let configuration = EngineIOConfiguration(
@@ -59,16 +70,48 @@ struct DemoCommand: AsyncParsableCommand {
                 pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 300),
                 pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 200),
                 maxPayload: self.maxPayload,
-                cors: .any
+                cors: self.cors(default: .any)
             )
             let engine = EngineIOServer(configuration: configuration, delegate: EngineIOEchoDelegate(), logger: logger)
-            httpServer = EngineIOHTTPServer(
-                engine: engine,
-                address: .init(host: self.host, port: self.port),
+            try await Self.serve(EngineIOHTTPServer(engine: engine, address: address, logger: logger), logger: logger)
+        case .socketioReference:
+            let io = SocketIOServer(
+                configuration: SocketIOConfiguration(
+                    engine: EngineIOConfiguration(
+                        pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 300),
+                        pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 200),
+                        maxPayload: self.maxPayload,
+                        cors: self.cors(default: .any)
+                    ),
+                    connectTimeout: .milliseconds(1000)
+                ),
                 logger: logger
             )
+            DemoApp.installReference(on: io)
+            try await Self.serve(io.httpServer(host: self.host, port: self.port), logger: logger)
+        case .demo:
+            let page = try DemoPage(clientBundlePath: self.clientJS)
+            let io = SocketIOServer(
+                configuration: SocketIOConfiguration(
+                    engine: EngineIOConfiguration(
+                        pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
+                        pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
+                        maxPayload: self.maxPayload,
+                        cors: self.cors(default: .sameOrigin)
+                    )
+                ),
+                logger: logger
+            )
+            DemoApp.install(on: io)
+            try await Self.serve(io.httpServer(host: self.host, port: self.port, router: page.route), logger: logger)
         }
-        try await Self.serve(httpServer, logger: logger)
+    }
+
+    private func cors(default fallback: CORSConfiguration) -> CORSConfiguration {
+        guard let origins = self.corsOrigins else { return fallback }
+        if origins == "*" { return .any }
+        return .list(origins.split(separator: ",").map { String($0) })
+
     }
 
     /// Runs the server until SIGINT/SIGTERM, printing the bound address once listening.
@@ -99,5 +142,6 @@ protocol AddressReporting: Sendable {
 }
 
 extension EngineIOHTTPServer: AddressReporting {}
+extension SocketIOHTTPService: AddressReporting {}
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

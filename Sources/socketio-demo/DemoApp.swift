@@ -1,0 +1,92 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import SocketIO
+import SocketIOParser
+
+/// The Swift twin of Flask-SocketIO's example app: the same events and answers, so that a
+/// Flask-SocketIO worker and this one are interchangeable behind one front.
+enum DemoApp {
+    /// Installs the example's handlers on namespace `/`.
+    static func install(on io: SocketIOServer) {
+        io.onConnect { socket, _ in
+            socket.emit("my_response", ["data": "Connected", "count": 0])
+        }
+        io.on("my_event") { socket, arguments in
+            socket.emit("my_response", ["data": arguments.first?["data"] ?? .null, "count": .int(bump(socket))])
+        }
+        io.on("my_broadcast_event") { socket, arguments in
+            await socket.broadcast("my_response", ["data": arguments.first?["data"] ?? .null, "count": .int(bump(socket))])
+        }
+        io.on("join") { socket, arguments in
+            socket.join(arguments.first?["room"]?.stringValue ?? "")
+            socket.emit("my_response", ["data": .string("In rooms: " + socket.rooms.joined(separator: ", ")), "count": .int(bump(socket))])
+        }
+        io.on("leave") { socket, arguments in
+            socket.leave(arguments.first?["room"]?.stringValue ?? "")
+            socket.emit("my_response", ["data": .string("In rooms: " + socket.rooms.joined(separator: ", ")), "count": .int(bump(socket))])
+        }
+        io.on("close_room") { socket, arguments in
+            let room = arguments.first?["room"]?.stringValue ?? ""
+            await socket.emit("my_response", ["data": .string("Room \(room) is closing."), "count": .int(bump(socket))], to: room)
+            await io.closeRoom(room)
+        }
+        io.on("my_room_event") { socket, arguments in
+            let message = arguments.first ?? .null
+            await socket.emit(
+                "my_response",
+                ["data": message["data"] ?? .null, "count": .int(bump(socket))],
+                to: message["room"]?.stringValue ?? ""
+            )
+        }
+        io.on("disconnect_request") { socket, _ in
+            // Disconnect once the client confirmed it got the goodbye (Flask: callback).
+            socket.emit("my_response", ["data": "Disconnected!", "count": .int(bump(socket))]) { _ in
+                socket.disconnect()
+            }
+        }
+        io.on("my_ping") { socket, _ in
+            socket.emit("my_pong")
+        }
+        io.onAny { socket, event, arguments in
+            socket.emit("my_response", ["data": .string("Unknown event \(event)"), "count": .int(bump(socket))])
+        }
+        // The server-generated event every 10 seconds.
+        io.startBackgroundTask {
+            var count = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                if Task.isCancelled { break }
+                count += 1
+                await io.emit("my_response", ["data": "Server generated event", "count": .int(count)])
+            }
+        }
+    }
+
+    /// Counts the events of one session (Flask: `session['receive_count']`).
+    private static func bump(_ socket: SocketIOSocket) -> Int {
+        socket.session.update { values in
+            let count = (values["receive_count"] as? Int ?? 0) + 1
+            values["receive_count"] = count
+            return count
+        }
+    }
+
+    /// The reference handlers of the Socket.IO protocol documentation's test server.
+    static func installReference(on io: SocketIOServer) {
+        io.onConnect { socket, auth in
+            socket.emit("auth", auth ?? [:])
+        }
+        io.on("message") { socket, arguments in
+            socket.emit("message-back", arguments: arguments)
+        }
+        io.onWithAck("message-with-ack") { _, arguments in
+            SocketIOAck(arguments)
+        }
+        io.onConnect(namespace: "/custom") { socket, auth in
+            socket.emit("auth", auth ?? [:])
+        }
+    }
+}
