@@ -99,6 +99,14 @@ let package = Package(
             dependencies: ["SocketIOParser", "EngineIOParser", nioCore, orderedCollections],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SocketIOTests",
+            dependencies: [
+                "SocketIO", "SocketIOTesting", "SocketIOParser", "EngineIO", "EngineIOParser", nioCore, nioPosix,
+                nioConcurrencyHelpers, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EngineIOParserTests", dependencies: ["EngineIOParser", nioCore], swiftSettings: swiftSettings),
         .testTarget(
             name: "EngineIOTests",

@@ -24,12 +24,23 @@ public final class SocketIOTestClient: Sendable {
         public let name: String
         public let arguments: [SocketIOValue]
         public let namespace: String
+
+        public init(name: String, arguments: [SocketIOValue], namespace: String = "/") {
+            self.name = name
+            self.arguments = arguments
+            self.namespace = namespace
+        }
     }
 
     /// Why a connect failed: the server's CONNECT_ERROR.
     public struct ConnectError: Error, Sendable, Hashable {
         public let message: String
         public let data: SocketIOValue?
+
+        public init(message: String, data: SocketIOValue? = nil) {
+            self.message = message
+            self.data = data
+        }
     }
 
     private let server: SocketIOServer
@@ -90,7 +101,6 @@ public final class SocketIOTestClient: Sendable {
             throw ConnectError(message: packet.data?["message"]?.stringValue ?? "", data: packet.data?["data"])
         }
         if let sid = packet.data?["sid"]?.stringValue {
-            self.transport.connected(namespace: namespace, sid: sid)
             await self.server.adapter.localSocket(sid: sid, namespace: namespace)?.waitUntilIdle()
         }
     }
@@ -114,10 +124,9 @@ public final class SocketIOTestClient: Sendable {
     /// Sends an event and returns the server's acknowledgement.
     public func emitWithAck(_ event: String, _ arguments: SocketIOValue..., namespace: String = "/") async -> [SocketIOValue]? {
         let id = self.transport.nextAckID()
-        let ack = self.transport.expectAck(id: id)
         await self.send(.event(event, arguments, namespace: namespace, ackID: id))
         await self.settle(namespace: namespace)
-        return self.transport.takeAck(id: id, task: ack)
+        return self.transport.takeAck(id: id)
     }
 
     /// Sends an unnamed message (`message` event).

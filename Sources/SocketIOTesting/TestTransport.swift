@@ -54,6 +54,10 @@ final class TestTransport: SocketIOTransport {
     private static func record(_ packet: SocketIOPacket, in state: inout State) {
         switch packet.type {
         case .connect, .connectError:
+            if packet.type == .connect, let sid = packet.data?["sid"]?.stringValue {
+                // Recorded in arrival order, so that a DISCONNECT right after clears it.
+                state.sids[packet.namespace] = sid
+            }
             if let waiter = state.connectWaiters.removeValue(forKey: packet.namespace) {
                 waiter.resume(returning: packet)
             } else {
@@ -92,10 +96,6 @@ final class TestTransport: SocketIOTransport {
         }
     }
 
-    func connected(namespace: String, sid: String) {
-        self.state.withLockedValue { $0.sids[namespace] = sid }
-    }
-
     func disconnected(namespace: String) {
         self.state.withLockedValue { $0.sids[namespace] = nil }
     }
@@ -118,9 +118,7 @@ final class TestTransport: SocketIOTransport {
         }
     }
 
-    func expectAck(id: Int) -> Int { id }
-
-    func takeAck(id: Int, task: Int) -> [SocketIOValue]? {
+    func takeAck(id: Int) -> [SocketIOValue]? {
         self.state.withLockedValue { $0.acks.removeValue(forKey: id) }
     }
 

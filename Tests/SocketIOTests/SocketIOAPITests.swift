@@ -1,0 +1,287 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import NIOConcurrencyHelpers
+import SocketIO
+import SocketIOParser
+import SocketIOTesting
+import Testing
+
+/// The server API, driven through the in-process test client.
+struct SocketIOAPITests {
+    private func event(_ name: String, _ arguments: SocketIOValue..., namespace: String = "/") -> SocketIOTestClient.ReceivedEvent {
+        .init(name: name, arguments: arguments, namespace: namespace)
+    }
+
+    @Test func connectHandlerSeesAuthAndCanEmit() async throws {
+        let io = SocketIOServer()
+        io.onConnect { socket, auth in
+            socket.emit("hello", auth ?? .null, .string(socket.handshake.query["room"] ?? "-"))
+        }
+        let client = try await SocketIOTestClient(server: io, auth: ["token": "t"], query: ["room": "r1"])
+        #expect(client.isConnected())
+        #expect(client.getReceived() == [event("hello", ["token": "t"], "r1")])
+    }
+
+    @Test func refusalCarriesMessageAndData() async throws {
+        let io = SocketIOServer()
+        io.onConnect { _, auth in
+            if auth?["token"] == "false" { return false }
+            throw ConnectionRefused("not allowed", data: ["reason": "bad token"])
+        }
+        await #expect(throws: SocketIOTestClient.ConnectError(message: "not allowed", data: ["reason": "bad token"])) {
+            _ = try await SocketIOTestClient(server: io, auth: ["token": "x"])
+        }
+        await #expect(throws: SocketIOTestClient.ConnectError(message: "Connection rejected by server", data: nil)) {
+            _ = try await SocketIOTestClient(server: io, auth: ["token": "false"])
+        }
+    }
+
+    @Test func unknownNamespaceIsRefused() async throws {
+        let io = SocketIOServer()
+        await #expect(throws: SocketIOTestClient.ConnectError(message: "Invalid namespace", data: nil)) {
+            _ = try await SocketIOTestClient(server: io, namespace: "/nope")
+        }
+    }
+
+    @Test func eventsWithSeveralArgumentsAndAcks() async throws {
+        let io = SocketIOServer()
+        io.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
+        io.onWithAck("sum") { _, arguments in [.int(arguments.compactMap(\.intValue).reduce(0, +)), "done"] }
+        io.on("noack") { _, _ in }
+        let client = try await SocketIOTestClient(server: io)
+        await client.emit("echo", 1, "two", ["three": [3]], nil)
+        #expect(client.getReceived() == [event("echo", 1, "two", ["three": [3]], nil)])
+        #expect(await client.emitWithAck("sum", 1, 2, 3) == [6, "done"])
+        // An ack the client asked for, from a handler that returns nothing, has no arguments.
+        #expect(await client.emitWithAck("noack") == [])
+    }
+
+    @Test func typedCodableArguments() async throws {
+        struct Chat: Codable, Sendable, Equatable { var user: String; var text: String }
+        let io = SocketIOServer()
+        io.on("chat", as: Chat.self) { socket, message in
+            socket.emit("chat", .string("\(message.user): \(message.text)"))
+        }
+        let client = try await SocketIOTestClient(server: io)
+        await client.emit("chat", ["user": "ann", "text": "hi"])
+        #expect(client.getReceived() == [event("chat", "ann: hi")])
+    }
+
+    @Test func roomsBroadcastsAndSkip() async throws {
+        let io = SocketIOServer()
+        io.on("join") { socket, arguments in socket.join(arguments[0].stringValue!) }
+        io.on("leave") { socket, arguments in socket.leave(arguments[0].stringValue!) }
+        io.on("to_room") { socket, arguments in
+            await socket.emit("room", arguments[1], to: arguments[0].stringValue!, includeSelf: arguments.count < 3)
+        }
+        io.on("all") { socket, _ in await socket.broadcast("all", "x", includeSelf: false) }
+        let a = try await SocketIOTestClient(server: io)
+        let b = try await SocketIOTestClient(server: io)
+        let c = try await SocketIOTestClient(server: io)
+        await a.emit("join", "r")
+        await b.emit("join", "r")
+        #expect(io.rooms(sid: a.sid()!) == [a.sid()!, "r"].sorted())
+        await c.emit("to_room", "r", "m1")
+        #expect(a.getReceived() == [event("room", "m1")])
+        #expect(b.getReceived() == [event("room", "m1")])
+        #expect(c.getReceived() == [])
+        await a.emit("to_room", "r", "m2", "skip-self")
+        #expect(a.getReceived() == [])
+        #expect(b.getReceived() == [event("room", "m2")])
+        await b.emit("leave", "r")
+        await c.emit("to_room", "r", "m3")
+        #expect(a.getReceived() == [event("room", "m3")])
+        #expect(b.getReceived() == [])
+        await io.closeRoom("r")
+        await c.emit("to_room", "r", "m4")
+        #expect(a.getReceived() == [])
+        await a.emit("all")
+        #expect(a.getReceived() == [])
+        #expect(b.getReceived() == [event("all", "x")])
+        #expect(c.getReceived() == [event("all", "x")])
+        // A sid is a room: emit to one client from the server side.
+        await io.emit("direct", "d", to: c.sid()!)
+        #expect(c.getReceived() == [event("direct", "d")])
+        #expect(b.getReceived() == [])
+        // Server-side join of a socket.
+        await io.joinRoom(sid: b.sid()!, room: "s")
+        await io.emit("s", to: "s", skip: [a.sid()!])
+        #expect(b.getReceived() == [event("s")])
+    }
+
+    @Test func namespacesAreSeparate() async throws {
+        let io = SocketIOServer()
+        io.on("ping") { socket, _ in socket.emit("pong", "root") }
+        io.on("ping", namespace: "/chat") { socket, _ in socket.emit("pong", "chat") }
+        let client = try await SocketIOTestClient(server: io)
+        try await client.connect(namespace: "/chat")
+        #expect(client.sid(namespace: "/chat") != client.sid())
+        await client.emit("ping", namespace: "/chat")
+        #expect(client.getReceived(namespace: "/chat") == [event("pong", "chat", namespace: "/chat")])
+        #expect(client.getReceived() == [])
+        await io.emit("news", namespace: "/chat")
+        #expect(client.getReceived() == [])
+        #expect(client.getReceived(namespace: "/chat") == [event("news", namespace: "/chat")])
+    }
+
+    @Test func sessionIsKeptAcrossEvents() async throws {
+        let io = SocketIOServer()
+        io.onWithAck("count") { socket, _ in
+            let count = (socket.session.get("count", as: Int.self) ?? 0) + 1
+            socket.session["count"] = count
+            return [.int(count)]
+        }
+        let client = try await SocketIOTestClient(server: io)
+        #expect(await client.emitWithAck("count") == [1])
+        #expect(await client.emitWithAck("count") == [2])
+        #expect(io.session(sid: client.sid()!)?.get("count", as: Int.self) == 2)
+        let other = try await SocketIOTestClient(server: io)
+        #expect(await other.emitWithAck("count") == [1])
+    }
+
+    @Test func errorHandlersSeeEventAndArguments() async throws {
+        struct Boom: Error {}
+        let io = SocketIOServer()
+        let seen = NIOLockedValueBox<[String]>([])
+        io.on("fail") { _, _ in throw Boom() }
+        io.on("fail", namespace: "/other") { _, _ in throw Boom() }
+        io.onError { error, context in
+            seen.withLockedValue { $0.append("ns:\(context.event):\(context.arguments):\(error is Boom)") }
+        }
+        io.onDefaultError { _, context in
+            seen.withLockedValue { $0.append("default:\(context.event):\(context.socket.namespace)") }
+        }
+        let client = try await SocketIOTestClient(server: io)
+        try await client.connect(namespace: "/other")
+        await client.emit("fail", 1, "x")
+        await client.emit("fail", namespace: "/other")
+        #expect(seen.withLockedValue { $0 } == [#"ns:fail:[1, "x"]:true"#, "default:fail:/other"])
+    }
+
+    @Test func catchAllGetsUnhandledEvents() async throws {
+        let io = SocketIOServer()
+        io.on("known") { socket, _ in socket.emit("known") }
+        io.onAny { socket, name, arguments in socket.emit("any", .string(name), .array(arguments)) }
+        let client = try await SocketIOTestClient(server: io)
+        await client.emit("known")
+        await client.emit("other", 5)
+        await client.send("text")
+        #expect(client.getReceived() == [event("known"), event("any", "other", [5]), event("any", "message", ["text"])])
+    }
+
+    @Test func serverAndClientDisconnects() async throws {
+        let io = SocketIOServer()
+        let reasons = NIOLockedValueBox<[String]>([])
+        io.on("bye") { socket, _ in socket.disconnect() }
+        io.onDisconnect { _, reason in reasons.withLockedValue { $0.append(reason.description) } }
+        let first = try await SocketIOTestClient(server: io)
+        await first.emit("bye")
+        #expect(!first.isConnected())
+        let second = try await SocketIOTestClient(server: io)
+        let sid = second.sid()!
+        await second.disconnect()
+        #expect(io.rooms(sid: sid).isEmpty)
+        let third = try await SocketIOTestClient(server: io)
+        await io.disconnect(sid: third.sid()!)
+        for _ in 0..<100 where reasons.withLockedValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(reasons.withLockedValue { $0 } == ["server namespace disconnect", "client namespace disconnect", "server namespace disconnect"])
+    }
+
+    @Test func serverAcksFromClient() async throws {
+        let io = SocketIOServer()
+        let answer = NIOLockedValueBox<[SocketIOValue]?>(nil)
+        io.on("ask") { socket, _ in
+            answer.withLockedValue { $0 = nil }
+            let reply = try await socket.emitWithAck("question", "q", timeout: .seconds(5))
+            answer.withLockedValue { $0 = reply }
+        }
+        let client = try await SocketIOTestClient(server: io)
+        let asking = Task { await client.emit("ask") }
+        var ids: [Int] = []
+        for _ in 0..<200 where ids.isEmpty {
+            try await Task.sleep(for: .milliseconds(5))
+            ids = client.pendingAckIDs()
+        }
+        #expect(client.getReceived() == [event("question", "q")])
+        await client.ack(id: try #require(ids.first), "a", 1)
+        await asking.value
+        #expect(answer.withLockedValue { $0 } == ["a", 1])
+    }
+
+    @Test func ackTimesOut() async throws {
+        let io = SocketIOServer()
+        let outcome = NIOLockedValueBox<String>("")
+        io.on("ask") { socket, _ in
+            do {
+                _ = try await socket.emitWithAck("question", timeout: .milliseconds(50))
+            } catch {
+                outcome.withLockedValue { $0 = "\(error)" }
+            }
+        }
+        let client = try await SocketIOTestClient(server: io)
+        await client.emit("ask")
+        #expect(outcome.withLockedValue { $0 } == "ack timed out")
+    }
+
+    @Test func alwaysConnectSendsConnectThenDisconnectOnRefusal() async throws {
+        let io = SocketIOServer(configuration: SocketIOConfiguration(alwaysConnect: true))
+        let emitted = NIOLockedValueBox(false)
+        io.onConnect { socket, _ in
+            emitted.withLockedValue { $0 = socket.isConnected }
+            return false
+        }
+        let client = try await SocketIOTestClient(server: io)
+        #expect(emitted.withLockedValue { $0 })
+        for _ in 0..<100 where client.isConnected() { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(!client.isConnected())
+    }
+
+    @Test func classBasedNamespace() async throws {
+        final class Chat: SocketIONamespaceController, @unchecked Sendable {
+            let disconnected = NIOLockedValueBox<[String]>([])
+            override func routes(_ router: inout SocketIONamespaceRouter) {
+                router.on("my_event") { [unowned self] socket, arguments in self.onMyEvent(socket, arguments) }
+                router.onWithAck("sum") { _, arguments in [.int(arguments.compactMap(\.intValue).reduce(0, +))] }
+            }
+            override func onConnect(_ socket: SocketIOSocket, auth: SocketIOValue?) async throws -> Bool {
+                auth?["user"] != nil
+            }
+            override func onDisconnect(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {
+                self.disconnected.withLockedValue { $0.append(reason.description) }
+            }
+            override func onEvent(_ socket: SocketIOSocket, event: String, arguments: [SocketIOValue]) async throws -> SocketIOAck? {
+                ["unhandled", .string(event)]
+            }
+            func onMyEvent(_ socket: SocketIOSocket, _ arguments: [SocketIOValue]) {
+                socket.emit("my_response", arguments.first ?? .null)
+            }
+        }
+        let io = SocketIOServer()
+        let chat = Chat(namespace: "/chat")
+        io.register(chat)
+        await #expect(throws: SocketIOTestClient.ConnectError.self) {
+            _ = try await SocketIOTestClient(server: io, namespace: "/chat")
+        }
+        let client = try await SocketIOTestClient(server: io, namespace: "/chat", auth: ["user": "ann"])
+        await client.emit("my_event", "hi", namespace: "/chat")
+        #expect(client.getReceived(namespace: "/chat") == [event("my_response", "hi", namespace: "/chat")])
+        #expect(await client.emitWithAck("sum", 2, 3, namespace: "/chat") == [5])
+        #expect(await client.emitWithAck("other", namespace: "/chat") == ["unhandled", "other"])
+        await client.disconnect(namespace: "/chat")
+        #expect(chat.disconnected.withLockedValue { $0 } == ["client namespace disconnect"])
+    }
+
+    @Test func backgroundTasksEmitAndStop() async throws {
+        let io = SocketIOServer()
+        let client = try await SocketIOTestClient(server: io)
+        io.startBackgroundTask {
+            await io.emit("tick", 1)
+            try? await Task.sleep(for: .seconds(3600))
+        }
+        for _ in 0..<200 where client.getReceived().isEmpty == true { try await Task.sleep(for: .milliseconds(5)) }
+        await io.stopTasks()
+    }
+}
