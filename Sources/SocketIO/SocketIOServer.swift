@@ -154,8 +154,10 @@ public final class SocketIOServer: Sendable {
         }
     }
 
-    /// Runs when a client connects; return `false` or throw ``ConnectionRefused`` to refuse.
-    public func onConnect(namespace: String = "/", _ handler: @escaping SocketIOConnectHandler) {
+    /// Runs when a client connects; return `false` (Flask's `return False`) or throw
+    /// ``ConnectionRefused`` to refuse. A separate name from ``onConnect(namespace:_:)`` for
+    /// the same reason as ``onWithAck(_:namespace:_:)``.
+    public func onConnectWithDecision(namespace: String = "/", _ handler: @escaping SocketIOConnectHandler) {
         self.update(namespace) { $0.connect = handler }
     }
 

@@ -60,7 +60,7 @@ struct TestServerCommand: AsyncParsableCommand {
     }
 
     static func installHandlers(_ io: SocketIOServer) {
-        io.onConnect { socket, auth in
+        io.onConnectWithDecision { socket, auth in
             switch auth?["token"]?.stringValue {
             case "refuse": throw ConnectionRefused("not allowed", data: ["reason": "bad token"])
             case "false": return false

@@ -27,7 +27,7 @@ struct SocketIOAPITests {
 
     @Test func refusalCarriesMessageAndData() async throws {
         let io = SocketIOServer()
-        io.onConnect { _, auth in
+        io.onConnectWithDecision { _, auth in
             if auth?["token"] == "false" { return false }
             throw ConnectionRefused("not allowed", data: ["reason": "bad token"])
         }
@@ -229,7 +229,7 @@ struct SocketIOAPITests {
     @Test func alwaysConnectSendsConnectThenDisconnectOnRefusal() async throws {
         let io = SocketIOServer(configuration: SocketIOConfiguration(alwaysConnect: true))
         let emitted = NIOLockedValueBox(false)
-        io.onConnect { socket, _ in
+        io.onConnectWithDecision { socket, _ in
             emitted.withLockedValue { $0 = socket.isConnected }
             return false
         }

@@ -1,0 +1,197 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import EngineIO
+import EngineIOParser
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+@testable import SocketIO
+import SocketIOParser
+import Testing
+
+/// Records the exact Engine.IO frames the Socket.IO layer writes.
+final class CaptureTransport: SocketIOTransport {
+    let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
+    private let state = NIOLockedValueBox<(frames: [String], closed: Bool)>(([], false))
+
+    func send(_ frames: [EngineIOFrame]) {
+        self.state.withLockedValue { state in
+            for frame in frames {
+                switch frame.kind {
+                case .text: state.frames.append(String(buffer: frame.bytes))
+                case .binary: state.frames.append("<" + frame.bytes.readableBytesView.map { String($0) }.joined(separator: " ") + ">")
+                }
+            }
+        }
+    }
+
+    func close() { self.state.withLockedValue { $0.closed = true } }
+
+    var frames: [String] { self.state.withLockedValue { $0.frames } }
+    var isClosed: Bool { self.state.withLockedValue { $0.closed } }
+}
+
+/// One connection driven with raw Socket.IO text, as a client would send it.
+struct WireClient {
+    let transport = CaptureTransport()
+    let handler: NIOLoopBound<any EngineIOSessionHandler>
+
+    init(server: SocketIOServer) async throws {
+        let transport = self.transport
+        self.handler = try await transport.eventLoop.submit {
+            NIOLoopBound(server.attach(transport), eventLoop: transport.eventLoop)
+        }.get()
+    }
+
+    func receive(_ message: EngineIOMessage) async throws {
+        let handler = self.handler
+        try await self.transport.eventLoop.submit { handler.value.sessionDidReceive(message) }.get()
+    }
+
+    func receive(_ text: String) async throws { try await self.receive(.text(text)) }
+
+    /// Waits until at least `count` frames were written.
+    func frames(atLeast count: Int) async throws -> [String] {
+        for _ in 0..<400 where self.transport.frames.count < count {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return self.transport.frames
+    }
+}
+
+struct SocketIOWireTests {
+    private func sid(_ frame: String) -> String {
+        String(frame.split(separator: "\"")[3])
+    }
+
+    @Test func connectReplyPrecedesEventsFromTheConnectHandler() async throws {
+        let io = SocketIOServer()
+        io.onConnect { socket, _ in
+            socket.emit("welcome", 1)
+            try await Task.sleep(for: .milliseconds(20))
+            socket.emit("after", 2)
+        }
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        let frames = try await client.frames(atLeast: 3)
+        #expect(frames.count == 3)
+        #expect(frames[0].hasPrefix(#"40{"sid":""#))
+        #expect(self.sid(frames[0]).count == 20)
+        #expect(frames[1] == #"42["welcome",1]"#)
+        #expect(frames[2] == #"42["after",2]"#)
+    }
+
+    @Test func connectReplyOnANamespaceAndExactlyTheSidKey() async throws {
+        let io = SocketIOServer()
+        io.namespace("/admin")
+        let client = try await WireClient(server: io)
+        try await client.receive(#"0/admin,{"token":"123"}"#)
+        let frames = try await client.frames(atLeast: 1)
+        #expect(frames[0].hasPrefix(#"40/admin,{"sid":""#))
+        #expect(frames[0].hasSuffix(#""}"#))
+        #expect(frames[0].split(separator: ":").count == 2)
+    }
+
+    @Test func unknownNamespaceGetsInvalidNamespaceAndStaysOpen() async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        try await client.receive("0/random")
+        #expect(try await client.frames(atLeast: 1) == [#"44/random,{"message":"Invalid namespace"}"#])
+        #expect(!client.transport.isClosed)
+        try await client.receive("0")
+        #expect(try await client.frames(atLeast: 2)[1].hasPrefix(#"40{"sid":"#))
+    }
+
+    @Test func refusalIsAConnectError() async throws {
+        let io = SocketIOServer()
+        io.onConnect { _, _ in throw ConnectionRefused("Not authorized", data: ["code": 7]) }
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        #expect(try await client.frames(atLeast: 1) == [#"44{"message":"Not authorized","data":{"code":7}}"#])
+    }
+
+    @Test func eventsAcksAndBinaryAttachments() async throws {
+        let io = SocketIOServer()
+        io.onWithAck("hello") { _, arguments in SocketIOAck(arguments) }
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        try await client.receive(#"212["hello","world"]"#)
+        #expect(try await client.frames(atLeast: 2)[1] == #"4312["world"]"#)
+        try await client.receive(#"51-15["hello",{"_placeholder":true,"num":0}]"#)
+        try await client.receive(.binary(ByteBuffer(bytes: [1, 2, 3, 4])))
+        let frames = try await client.frames(atLeast: 4)
+        #expect(Array(frames[2...]) == [#"461-15[{"_placeholder":true,"num":0}]"#, "<1 2 3 4>"])
+    }
+
+    @Test func emitsWithSeveralAttachmentsEncodeOnce() async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        await io.emit("files", .binary(ByteBuffer(bytes: [1])), ["nested": [.binary(ByteBuffer(bytes: [2, 3]))]])
+        let frames = try await client.frames(atLeast: 4)
+        #expect(
+            Array(frames[1...])
+                == [#"452-["files",{"_placeholder":true,"num":0},{"nested":[{"_placeholder":true,"num":1}]}]"#, "<1>", "<2 3>"]
+        )
+    }
+
+    @Test(arguments: [
+        "abc", #"2{}"#, #"2abc["x"]"#, "2[]", #"2["connect"]"#, "4{}", #"2["before connect"]"#,
+    ])
+    func malformedOrOutOfStatePacketsCloseTheConnection(_ text: String) async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        if text != #"2["before connect"]"# {
+            try await client.receive("0")
+            _ = try await client.frames(atLeast: 1)
+        }
+        try await client.receive(text)
+        #expect(client.transport.isClosed)
+    }
+
+    @Test func duplicateConnectClosesTheConnection() async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        try await client.receive("0")
+        #expect(client.transport.isClosed)
+    }
+
+    @Test func leavingTheLastNamespaceKeepsTheConnection() async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        try await client.receive("1")
+        #expect(!client.transport.isClosed)
+    }
+
+    @Test func clientThatJoinsNoNamespaceIsClosedAfterConnectTimeout() async throws {
+        let io = SocketIOServer(configuration: SocketIOConfiguration(connectTimeout: .milliseconds(50)))
+        let client = try await WireClient(server: io)
+        for _ in 0..<200 where !client.transport.isClosed { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(client.transport.isClosed)
+        let joined = try await WireClient(server: io)
+        try await joined.receive("0")
+        try await Task.sleep(for: .milliseconds(120))
+        #expect(!joined.transport.isClosed)
+    }
+
+    @Test func serverDisconnectSendsDisconnectPacket() async throws {
+        let io = SocketIOServer()
+        io.namespace("/admin")
+        let client = try await WireClient(server: io)
+        try await client.receive("0/admin,")
+        let sid = self.sid(try await client.frames(atLeast: 1)[0])
+        await io.disconnect(sid: sid, namespace: "/admin")
+        #expect(try await client.frames(atLeast: 2)[1] == "41/admin,")
+    }
+}
