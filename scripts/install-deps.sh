@@ -20,6 +20,7 @@ log() { printf '[install-deps] %s\n' "$*" >&2; }
 # ---------------------------------------------------------------------------
 APT_PACKAGES=(
     zlib1g-dev
+    chromium
 )
 
 # The venv needs a working `venv` + `ensurepip` in the chosen interpreter; on
@@ -91,3 +92,9 @@ if [ "$want_hash" != "$have_hash" ]; then
 else
     log "Python requirements up to date (hash $want_hash)"
 fi
+
+# ---------------------------------------------------------------------------
+# SOCKET.IO JS CLIENT — the official bundle for the demo page's browser test
+# (.cache/socket.io.min.js; fetched once, without npm)
+# ---------------------------------------------------------------------------
+bash "$SCRIPT_DIR/fetch-client-js.sh" >/dev/null

@@ -51,6 +51,9 @@ public struct EngineIOConfiguration: Sendable {
     public var compression: Compression
     /// Largest number of packets accepted in one polling POST.
     public var maxPacketsPerPayload: Int
+    /// Most packets in one polling response; the rest go in the next one. python-engineio's
+    /// client refuses payloads of more than 16 packets, so 16 is the default.
+    public var maxPacketsPerPollResponse: Int
     /// Outbound bytes a session may have waiting (unsent polling frames, or unwritten
     /// WebSocket bytes of a client that does not read) before it is closed.
     public var maxBufferedBytes: Int
@@ -67,6 +70,7 @@ public struct EngineIOConfiguration: Sendable {
         cookie: CookieConfiguration? = nil,
         compression: Compression = Compression(),
         maxPacketsPerPayload: Int = 1_000,
+        maxPacketsPerPollResponse: Int = 16,
         maxBufferedBytes: Int = 16 * 1024 * 1024
     ) {
         self.path = path
@@ -80,6 +84,7 @@ public struct EngineIOConfiguration: Sendable {
         self.cookie = cookie
         self.compression = compression
         self.maxPacketsPerPayload = maxPacketsPerPayload
+        self.maxPacketsPerPollResponse = maxPacketsPerPollResponse
         self.maxBufferedBytes = maxBufferedBytes
     }
 

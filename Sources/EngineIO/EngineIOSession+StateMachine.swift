@@ -62,6 +62,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     let upgradeTimeout: TimeAmount
     let closeTimeout: TimeAmount
     let maxBufferedBytes: Int
+    let maxPacketsPerPoll: Int
 
     /// Starts a session whose open packet goes out at `now`.
     ///
@@ -74,13 +75,15 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         pingTimeout: TimeAmount,
         upgradeTimeout: TimeAmount = .seconds(10),
         closeTimeout: TimeAmount = .seconds(30),
-        maxBufferedBytes: Int = 16 * 1024 * 1024
+        maxBufferedBytes: Int = 16 * 1024 * 1024,
+        maxPacketsPerPoll: Int = .max
     ) {
         self.transport = webSocket.map { .websocket($0) } ?? .polling(pendingGet: nil)
         self.heartbeat = Heartbeat(now: now, interval: pingInterval, timeout: pingTimeout)
         self.upgradeTimeout = upgradeTimeout
         self.closeTimeout = closeTimeout
         self.maxBufferedBytes = maxBufferedBytes
+        self.maxPacketsPerPoll = max(1, maxPacketsPerPoll)
     }
 
     /// Whether the session has ended.
@@ -120,15 +123,12 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             return .write(socket, frames)
         case .polling(.some(let poll)):
             self.transport = .polling(pendingGet: nil)
-            let all = self.takeBuffer(appending: frames)
-            return .respond(poll, all)
+            self.append(frames)
+            return .respond(poll, self.takePollBatch())
         case .polling(.none), .upgrading:
             // While upgrading, frames wait for the WebSocket (python-engineio does the same):
             // pending GETs get `6` so that the client moves over.
-            for frame in frames {
-                self.bufferedBytes += frame.payloadLength
-                self.buffer.append(frame)
-            }
+            self.append(frames)
             if self.bufferedBytes > self.maxBufferedBytes {
                 return .overflow(self.close(reason: .transportError))
             }
@@ -136,6 +136,23 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         case .closing, .closed:
             return .dropped
         }
+    }
+
+    private mutating func append(_ frames: [EngineIOFrame]) {
+        for frame in frames {
+            self.bufferedBytes += frame.payloadLength
+            self.buffer.append(frame)
+        }
+    }
+
+    /// The frames for one polling response: at most `maxPacketsPerPoll`, the rest waits for
+    /// the next GET (python-engineio's client refuses payloads of more than 16 packets).
+    private mutating func takePollBatch() -> [EngineIOFrame] {
+        guard self.buffer.count > self.maxPacketsPerPoll else { return self.takeBuffer() }
+        let batch = Array(self.buffer.prefix(self.maxPacketsPerPoll))
+        self.buffer.removeFirst(self.maxPacketsPerPoll)
+        self.bufferedBytes = self.buffer.reduce(0) { $0 + $1.payloadLength }
+        return batch
     }
 
     private mutating func takeBuffer(appending frames: [EngineIOFrame] = []) -> [EngineIOFrame] {
@@ -157,7 +174,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
                 self.transport = .polling(pendingGet: poll)
                 return []
             }
-            return [.respond(poll, self.takeBuffer())]
+            return [.respond(poll, self.takePollBatch())]
         case .polling(.some(let pending)):
             // Only one GET may be in flight (README "HTTP long-polling"): refuse the new one
             // and close the session, which answers the pending GET with `1`.

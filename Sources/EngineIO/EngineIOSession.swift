@@ -56,7 +56,8 @@ public final class EngineIOSession: @unchecked Sendable {
             pingInterval: configuration.pingInterval,
             pingTimeout: configuration.pingTimeout,
             upgradeTimeout: configuration.upgradeTimeout,
-            maxBufferedBytes: configuration.maxBufferedBytes
+            maxBufferedBytes: configuration.maxBufferedBytes,
+            maxPacketsPerPoll: configuration.maxPacketsPerPollResponse
         )
     }
 

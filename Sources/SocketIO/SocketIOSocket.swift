@@ -277,9 +277,12 @@ public final class SocketIOSocket: Sendable {
         self.server.adapter.socketDisconnected(self)
         self.failPendingAcks()
         if wasConnected {
+            // The handler loop finishes the stream once the disconnect handler has run, so
+            // that a barrier queued meanwhile still waits for it.
             self.events.yield(.disconnect(reason))
+        } else {
+            self.events.finish()
         }
-        self.events.finish()
         return true
     }
 
@@ -314,6 +317,7 @@ public final class SocketIOSocket: Sendable {
                 await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID)
             case .disconnect(let reason):
                 await self.server.runDisconnect(self, reason: reason)
+                self.events.finish()
             case .barrier(let continuation):
                 continuation.resume()
             }

@@ -142,10 +142,12 @@ public final class SocketIOTestClient: Sendable {
 
     /// Leaves a namespace.
     public func disconnect(namespace: String = "/") async {
-        let sid = self.transport.sid(namespace: namespace)
+        let socket = self.transport.sid(namespace: namespace).flatMap {
+            self.server.adapter.localSocket(sid: $0, namespace: namespace)
+        }
         await self.send(SocketIOPacket(type: .disconnect, namespace: namespace))
         self.transport.disconnected(namespace: namespace)
-        if let sid { await self.server.adapter.localSocket(sid: sid, namespace: namespace)?.waitUntilIdle() }
+        await socket?.waitUntilIdle()
     }
 
     /// Closes the whole connection (every namespace), as a transport close.

@@ -295,3 +295,21 @@ struct PollingWireTests {
         #expect(try connection.request("GET", "/engine.io/?EIO=4&transport=polling")?.status == 404)
     }
 }
+
+struct PollingBatchTests {
+    @Test func pollResponsesCarryAtMostSixteenPacketsByDefault() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let session = try #require(harness.engine.session(id: sid))
+        for index in 0..<40 { session.send(.text("m\(index)")) }
+        let connection = try harness.connect()
+        var received: [String] = []
+        for _ in 0..<3 {
+            let body = try #require(try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)")).body
+            let packets = body.split(separator: "\u{1e}").map(String.init)
+            #expect(packets.count <= 16)
+            received += packets
+        }
+        #expect(received == (0..<40).map { "4m\($0)" })
+    }
+}

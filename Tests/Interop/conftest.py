@@ -1,8 +1,9 @@
 """Shared pytest fixtures for the Engine.IO / Socket.IO interop suite.
 
-The server under test is the `socketio-demo` executable built by SwiftPM.
-Its location is taken from $SOCKETIO_BIN_DIR (set by scripts/test.sh to the
-output of `swift build --show-bin-path`), falling back to .build/debug.
+The servers under test are the `socketio-demo` and `socketio-testserver`
+executables built by SwiftPM. Their location is taken from $SOCKETIO_BIN_DIR
+(set by scripts/test.sh to the output of `swift build --show-bin-path`),
+falling back to .build/debug.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
 
-def demo_binary() -> pathlib.Path:
+def demo_binary(binary: str = "socketio-demo") -> pathlib.Path:
     bin_dir = os.environ.get("SOCKETIO_BIN_DIR")
     if bin_dir:
-        return pathlib.Path(bin_dir) / "socketio-demo"
-    return REPO_ROOT / ".build" / "debug" / "socketio-demo"
+        return pathlib.Path(bin_dir) / binary
+    return REPO_ROOT / ".build" / "debug" / binary
 
 
 class ServerProcess:
@@ -147,15 +148,16 @@ class ServerProcess:
         return f"<ServerProcess pid={self.proc.pid} url={self.url}>"
 
 
-def start_server(*args: str) -> ServerProcess:
-    """Launch socketio-demo with `args` on an ephemeral loopback port."""
-    binary = demo_binary()
-    if not binary.exists():
+def start_server(*args: str, binary: str = "socketio-demo") -> ServerProcess:
+    """Launch `binary` (socketio-demo by default, or socketio-testserver) with
+    `args` on an ephemeral loopback port."""
+    path = demo_binary(binary)
+    if not path.exists():
         raise RuntimeError(
-            f"socketio-demo binary not found at {binary}; build it with "
+            f"{binary} binary not found at {path}; build it with "
             "`swift build` or set SOCKETIO_BIN_DIR"
         )
-    argv = [str(binary), *args, "--host", "127.0.0.1", "--port", "0"]
+    argv = [str(path), *args, "--host", "127.0.0.1", "--port", "0"]
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
@@ -180,6 +182,16 @@ def _finish(server: ServerProcess) -> None:
 @pytest.fixture(scope="module")
 def engineio_server():
     server = start_server("--mode", "engineio-echo")
+    try:
+        yield server
+    finally:
+        _finish(server)
+
+
+@pytest.fixture(scope="module")
+def sio_server():
+    """The Socket.IO fixture server (see Tests/Interop/README.md)."""
+    server = start_server(binary="socketio-testserver")
     try:
         yield server
     finally:
