@@ -66,7 +66,7 @@ let package = Package(
             name: "SocketIO",
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioConcurrencyHelpers, logging, serviceLifecycle,
-                orderedCollections,
+                unixSignals, orderedCollections,
             ],
             swiftSettings: swiftSettings
         ),

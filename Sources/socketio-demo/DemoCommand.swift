@@ -9,7 +9,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SocketIO
-import UnixSignals
 
 /// `socketio-demo`: the project's main job.
 @main
@@ -111,28 +110,11 @@ struct DemoCommand: AsyncParsableCommand {
         guard let origins = self.corsOrigins else { return fallback }
         if origins == "*" { return .any }
         return .list(origins.split(separator: ",").map { String($0) })
-
     }
 
     /// Runs the server until SIGINT/SIGTERM, printing the bound address once listening.
     static func serve(_ server: some Service & AddressReporting, logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                let address = try await server.localAddress
-                // Scripts and tests wait for this exact line.
-                print("listening on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)")
-                fflushStdout()
-            }
-            try await tasks.waitForAll()
-        }
+        try await ServiceRunner.run(server, localAddress: { try await server.localAddress }, logger: logger)
     }
 }
 

@@ -10,7 +10,6 @@ import NIOCore
 import ServiceLifecycle
 import SocketIO
 import SocketIOParser
-import UnixSignals
 
 /// `socketio-testserver`: the fixture the interop suite (Tests/Interop) drives with
 /// python-socketio clients. Each event exercises one server feature; see
@@ -41,18 +40,7 @@ struct TestServerCommand: AsyncParsableCommand {
         )
         Self.installHandlers(io)
         let server = io.httpServer(host: self.host, port: self.port)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                let address = try await server.localAddress
-                print("listening on http://\(address.ipAddress ?? "?"):\(address.port ?? 0)")
-                fflushStdout()
-            }
-            try await tasks.waitForAll()
-        }
+        try await ServiceRunner.run(server, localAddress: { try await server.localAddress }, logger: logger)
     }
 
     struct Boom: Error, CustomStringConvertible {
