@@ -239,9 +239,16 @@ public final class SocketIOServer: Sendable {
         )
     }
 
-    /// Sends an unnamed message (`message` event, Flask `send`).
-    public func send(_ message: SocketIOValue, to room: String? = nil, namespace: String = "/", skip: [String] = []) async {
-        await self.emit("message", arguments: [message], to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
+    /// Sends an unnamed message: the `message` event (Flask `send`), or the `json` event
+    /// with `json: true`.
+    public func send(
+        _ message: SocketIOValue,
+        json: Bool = false,
+        to room: String? = nil,
+        namespace: String = "/",
+        skip: [String] = []
+    ) async {
+        await self.emit(json ? "json" : "message", arguments: [message], to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
     }
 
     /// Emits to one socket (on any node) and waits for its acknowledgement.

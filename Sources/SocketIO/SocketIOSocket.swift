@@ -108,9 +108,10 @@ public final class SocketIOSocket: Sendable {
         await self.server.emit(event, arguments: arguments, namespace: self.namespace, skip: includeSelf ? [] : [self.id])
     }
 
-    /// Sends an unnamed message (`message` event, Flask `send`).
-    public func send(_ message: SocketIOValue) {
-        self.emit("message", arguments: [message])
+    /// Sends an unnamed message: the `message` event (Flask `send`), or the `json` event
+    /// with `json: true` (Flask `send(..., json=True)`).
+    public func send(_ message: SocketIOValue, json: Bool = false) {
+        self.emit(json ? "json" : "message", arguments: [message])
     }
 
     /// Sends an event and waits for the client's acknowledgement.

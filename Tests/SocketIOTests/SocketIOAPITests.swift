@@ -274,6 +274,18 @@ struct SocketIOAPITests {
         #expect(chat.disconnected.withLockedValue { $0 } == ["client namespace disconnect"])
     }
 
+    @Test func unnamedMessageAndJSONEvents() async throws {
+        let io = SocketIOServer()
+        io.on("message") { socket, arguments in socket.send(arguments[0]) }
+        io.on("json") { socket, arguments in socket.send(arguments[0], json: true) }
+        let client = try await SocketIOTestClient(server: io)
+        await client.send("plain")
+        await client.emit("json", ["a": 1])
+        #expect(client.getReceived() == [event("message", "plain"), event("json", ["a": 1])])
+        await io.send("to all", json: true)
+        #expect(client.getReceived() == [event("json", "to all")])
+    }
+
     @Test func backgroundTasksEmitAndStop() async throws {
         let io = SocketIOServer()
         let client = try await SocketIOTestClient(server: io)
