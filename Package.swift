@@ -35,6 +35,8 @@ let package = Package(
         .library(name: "SocketIOParser", targets: ["SocketIOParser"]),
         .library(name: "SocketIO", targets: ["SocketIO"]),
         .library(name: "SocketIOTesting", targets: ["SocketIOTesting"]),
+        .library(name: "Backplane", targets: ["Backplane"]),
+        .library(name: "SocketIOCluster", targets: ["SocketIOCluster"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
     ],
     dependencies: [
@@ -67,6 +69,22 @@ let package = Package(
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioConcurrencyHelpers, logging, serviceLifecycle,
                 unixSignals, orderedCollections,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Cluster
+        .target(name: "Backplane", dependencies: [nioCore, nioConcurrencyHelpers], swiftSettings: swiftSettings),
+        .target(
+            name: "SocketIOMessageQueue",
+            dependencies: ["SocketIOParser", "EngineIOParser", nioCore, orderedCollections],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SocketIOCluster",
+            dependencies: [
+                "SocketIO", "SocketIOParser", "SocketIOMessageQueue", "Backplane", "EngineIOParser", nioCore, nioPosix,
+                nioConcurrencyHelpers, logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,6 +122,14 @@ let package = Package(
             dependencies: [
                 "SocketIO", "SocketIOTesting", "SocketIOParser", "EngineIO", "EngineIOParser", nioCore, nioPosix,
                 nioConcurrencyHelpers, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SocketIOClusterTests",
+            dependencies: [
+                "SocketIOCluster", "SocketIOMessageQueue", "Backplane", "SocketIO", "SocketIOTesting", "SocketIOParser",
+                nioCore, nioConcurrencyHelpers, logging,
             ],
             swiftSettings: swiftSettings
         ),

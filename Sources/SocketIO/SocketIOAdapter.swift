@@ -54,4 +54,12 @@ public protocol SocketIOAdapter: Sendable {
     ) async
     /// The local socket with this id, if any.
     func localSocket(sid: String, namespace: String) -> SocketIOSocket?
+    /// Runs what the manager needs while the server serves (a backplane subscription);
+    /// returns when cancelled.
+    func run() async throws
+}
+
+extension SocketIOAdapter {
+    /// Nothing to run.
+    public func run() async throws {}
 }

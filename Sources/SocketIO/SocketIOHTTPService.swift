@@ -19,7 +19,12 @@ public struct SocketIOHTTPService: Service {
     }
 
     public func run() async throws {
-        try await self.http.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The client manager (a cluster subscription) runs as long as the listener.
+            group.addTask { try await self.server.adapter.run() }
+            try await self.http.run()
+            group.cancelAll()
+        }
         await self.server.stopTasks()
     }
 }

@@ -140,8 +140,9 @@ public final class SocketIOSocket: Sendable {
         self.send(.event(event, arguments, namespace: self.namespace), timeout: timeout ?? self.server.defaultAckTimeout, ack: callback)
     }
 
-    /// Sends a packet whose ack id is assigned here; `ack` runs once with the answer.
-    func send(_ packet: SocketIOPacket, timeout: Duration, ack: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) {
+    /// Sends an EVENT packet whose ack id is assigned here; `ack` runs once with the
+    /// answer (or a timeout/disconnect error), on the connection's loop.
+    public func send(_ packet: SocketIOPacket, timeout: Duration, ack: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) {
         var packet = packet
         let eventLoop = self.transport.eventLoop
         let id: Int? = self.state.withLockedValue { state in

@@ -1,0 +1,221 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import Backplane
+import EngineIOParser
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+public import SocketIO
+import SocketIOMessageQueue
+public import SocketIOParser
+
+/// The cluster client manager: sockets and rooms are local to each node, as in
+/// python-socketio's `PubSubManager`; emits, room changes for remote sids, room closes,
+/// disconnects and acks travel over a ``BackplaneTransport`` in python-socketio's JSON
+/// format, so that Flask-SocketIO workers and python emitters can share the cluster.
+public final class ClusterAdapter: SocketIOAdapter {
+    /// This node's id on the channel (32 hex characters, like python's `uuid4().hex`).
+    public let hostID: String
+    private let local = InMemoryAdapter()
+    private let transport: any BackplaneTransport
+    private let logger: Logger
+    private let pending = NIOLockedValueBox(PendingCallbacks())
+    private let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    /// The first undecodable message is logged at info, the rest at debug.
+    private let garbageSeen = NIOLockedValueBox(0)
+
+    struct PendingCallbacks {
+        var nextID = 1
+        var waiting: [Int: (callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void, timer: Scheduled<Void>)] = [:]
+    }
+
+    /// - Parameters:
+    ///   - transport: the backplane (Redis, AMQP, Kafka, or an in-memory bus in tests).
+    ///   - hostID: this node's id; a new random one by default.
+    public init(transport: any BackplaneTransport, hostID: String = HostID.make(), logger: Logger) {
+        self.transport = transport
+        self.hostID = hostID
+        self.logger = logger
+    }
+
+    // MARK: Local state
+
+    public func socketConnected(_ socket: SocketIOSocket) { self.local.socketConnected(socket) }
+    public func socketDisconnected(_ socket: SocketIOSocket) { self.local.socketDisconnected(socket) }
+    public func joinLocal(sid: String, rooms: [String], namespace: String) { self.local.joinLocal(sid: sid, rooms: rooms, namespace: namespace) }
+    public func leaveLocal(sid: String, rooms: [String], namespace: String) { self.local.leaveLocal(sid: sid, rooms: rooms, namespace: namespace) }
+    public func rooms(sid: String, namespace: String) -> [String] { self.local.rooms(sid: sid, namespace: namespace) }
+    public func localSocket(sid: String, namespace: String) -> SocketIOSocket? { self.local.localSocket(sid: sid, namespace: namespace) }
+
+    // MARK: Cluster operations
+
+    public func join(sid: String, rooms: [String], namespace: String) async {
+        if self.local.localSocket(sid: sid, namespace: namespace) != nil {
+            self.local.joinLocal(sid: sid, rooms: rooms, namespace: namespace)
+        } else {
+            for room in rooms { self.publish(.enterRoom(sid: sid, room: room, namespace: namespace, hostID: self.hostID)) }
+        }
+    }
+
+    public func leave(sid: String, rooms: [String], namespace: String) async {
+        if self.local.localSocket(sid: sid, namespace: namespace) != nil {
+            self.local.leaveLocal(sid: sid, rooms: rooms, namespace: namespace)
+        } else {
+            for room in rooms { self.publish(.leaveRoom(sid: sid, room: room, namespace: namespace, hostID: self.hostID)) }
+        }
+    }
+
+    public func closeRoom(_ room: String, namespace: String) async {
+        self.local.closeRoomLocal(room, namespace: namespace)
+        self.publish(.closeRoom(room: room, namespace: namespace, hostID: self.hostID))
+    }
+
+    public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async {
+        // Delivered here first, then to the other hosts (python `PubSubManager.emit`).
+        self.local.deliverLocal(SocketIOPacketEncoder.encode(packet), to: target)
+        guard case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
+        self.publish(
+            .emit(
+                .init(
+                    event: name,
+                    arguments: Array(data.dropFirst()),
+                    namespace: target.namespace,
+                    rooms: target.rooms.isEmpty ? nil : target.rooms,
+                    skip: target.except,
+                    hostID: self.hostID
+                )
+            )
+        )
+    }
+
+    public func disconnect(sid: String, namespace: String) async {
+        if let socket = self.local.localSocket(sid: sid, namespace: namespace) {
+            socket.disconnect()
+        } else {
+            self.publish(.disconnect(sid: sid, namespace: namespace, hostID: self.hostID))
+        }
+    }
+
+    public func emit(
+        _ packet: SocketIOPacket,
+        toSocket sid: String,
+        callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
+        timeout: Duration
+    ) async {
+        if let socket = self.local.localSocket(sid: sid, namespace: packet.namespace) {
+            socket.send(packet, timeout: timeout, ack: callback)
+            return
+        }
+        guard case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
+        // The ack comes back as a `callback` message addressed to this host.
+        let id = self.pending.withLockedValue { pending -> Int in
+            let id = pending.nextID
+            pending.nextID += 1
+            let timer = self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+                self.resolve(id: id, with: .failure(.timeout))
+            }
+            pending.waiting[id] = (callback, timer)
+            return id
+        }
+        self.publish(
+            .emit(
+                .init(
+                    event: name,
+                    arguments: Array(data.dropFirst()),
+                    namespace: packet.namespace,
+                    rooms: [sid],
+                    callback: .init(sid: sid, namespace: packet.namespace, id: id),
+                    hostID: self.hostID
+                )
+            )
+        )
+    }
+
+    private func resolve(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
+        let waiter = self.pending.withLockedValue { $0.waiting.removeValue(forKey: id) }
+        guard let waiter else { return }
+        waiter.timer.cancel()
+        waiter.callback(result)
+    }
+
+    private func publish(_ message: MessageQueueMessage) {
+        self.transport.publish(message.encoded())
+    }
+
+    // MARK: Receiving
+
+    /// Connects the backplane and applies what other hosts publish, until cancelled.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.transport.run() }
+            for await bytes in self.transport.messages {
+                self.handle(bytes)
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Applies one channel message (internal for tests).
+    func handle(_ bytes: ByteBuffer) {
+        let message: MessageQueueMessage
+        do {
+            guard let decoded = try MessageQueueMessage.decode(bytes) else { return }
+            message = decoded
+        } catch {
+            let count = self.garbageSeen.withLockedValue { count -> Int in
+                count += 1
+                return count
+            }
+            let level: Logger.Level = count == 1 ? .info : .debug
+            self.logger.log(
+                level: level,
+                "dropped an invalid message-queue message",
+                metadata: ["backplane.error": "\(error)", "backplane.message.bytes": "\(bytes.readableBytes)"]
+            )
+            return
+        }
+        if case .callback(let host, _, _, let id, let arguments) = message {
+            if host == self.hostID { self.resolve(id: id, with: .success(arguments)) }
+            return
+        }
+        // Our own messages were applied when they were published.
+        guard message.hostID != self.hostID else { return }
+        switch message {
+        case .emit(let emit):
+            self.deliver(emit)
+        case .disconnect(let sid, let namespace, _):
+            self.local.localSocket(sid: sid, namespace: namespace)?.disconnect()
+        case .enterRoom(let sid, let room, let namespace, _):
+            self.local.joinLocal(sid: sid, rooms: [room], namespace: namespace)
+        case .leaveRoom(let sid, let room, let namespace, _):
+            self.local.leaveLocal(sid: sid, rooms: [room], namespace: namespace)
+        case .closeRoom(let room, let namespace, _):
+            self.local.closeRoomLocal(room, namespace: namespace)
+        case .callback:
+            break
+        }
+    }
+
+    private func deliver(_ emit: MessageQueueMessage.Emit) {
+        let packet = SocketIOPacket.event(emit.event, emit.arguments, namespace: emit.namespace)
+        guard let callback = emit.callback else {
+            self.local.deliverLocal(
+                SocketIOPacketEncoder.encode(packet),
+                to: SocketIOBroadcastTarget(namespace: emit.namespace, rooms: emit.rooms ?? [], except: emit.skip)
+            )
+            return
+        }
+        // An emit with an ack: it targets one sid; if it is ours, send it with a local ack
+        // id and return the answer to the origin host.
+        guard let socket = self.local.localSocket(sid: callback.sid, namespace: emit.namespace) else { return }
+        let origin = emit.hostID
+        socket.send(packet, timeout: .seconds(60)) { result in
+            guard case .success(let arguments) = result else { return }
+            self.publish(.callback(hostID: origin, sid: callback.sid, namespace: callback.namespace, id: callback.id, arguments: arguments))
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import Backplane
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIO
+@testable import SocketIOCluster
+import SocketIOMessageQueue
+import SocketIOParser
+import SocketIOTesting
+import Testing
+
+/// Three nodes in one process over an in-memory bus: the cluster logic end to end.
+final class ThreeNodes: Sendable {
+    let bus = InMemoryBackplaneBus()
+    let transports: [InMemoryBackplaneTransport]
+    let adapters: [ClusterAdapter]
+    let servers: [SocketIOServer]
+    let tasks: [Task<Void, Never>]
+
+    init() {
+        var transports: [InMemoryBackplaneTransport] = []
+        var adapters: [ClusterAdapter] = []
+        var servers: [SocketIOServer] = []
+        var tasks: [Task<Void, Never>] = []
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        for _ in 0..<3 {
+            let transport = bus.makeTransport()
+            let adapter = ClusterAdapter(transport: transport, logger: logger)
+            let server = SocketIOServer(adapter: adapter, logger: logger)
+            server.on("join") { socket, arguments in socket.join(arguments[0].stringValue!) }
+            transports.append(transport)
+            adapters.append(adapter)
+            servers.append(server)
+            tasks.append(Task { try? await adapter.run() })
+        }
+        self.transports = transports
+        self.adapters = adapters
+        self.servers = servers
+        self.tasks = tasks
+    }
+
+    func stop() {
+        for task in self.tasks { task.cancel() }
+    }
+}
+
+/// Collects what a test client receives, across polls.
+final class Inbox: Sendable {
+    let client: SocketIOTestClient
+    private let seen = NIOLockedValueBox<[SocketIOTestClient.ReceivedEvent]>([])
+
+    init(_ client: SocketIOTestClient) { self.client = client }
+
+    var events: [SocketIOTestClient.ReceivedEvent] {
+        let fresh = self.client.getReceived()
+        return self.seen.withLockedValue { seen in
+            seen += fresh
+            return seen
+        }
+    }
+
+    /// Waits until `count` events arrived (or a deadline passes), then a little more to
+    /// catch duplicates.
+    func wait(for count: Int) async throws -> [SocketIOTestClient.ReceivedEvent] {
+        for _ in 0..<400 where self.events.count < count {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(30))
+        return self.events
+    }
+}
+
+struct ClusterAdapterTests {
+    private func event(_ name: String, _ arguments: SocketIOValue...) -> SocketIOTestClient.ReceivedEvent {
+        .init(name: name, arguments: arguments)
+    }
+
+    @Test func broadcastReachesEveryNodeExactlyOnce() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        var inboxes: [Inbox] = []
+        for server in nodes.servers { inboxes.append(Inbox(try await SocketIOTestClient(server: server))) }
+        await nodes.servers[0].emit("news", 1, .binary(ByteBuffer(bytes: [1, 2])))
+        for inbox in inboxes {
+            #expect(try await inbox.wait(for: 1) == [event("news", 1, .binary(ByteBuffer(bytes: [1, 2])))])
+        }
+    }
+
+    @Test func roomEmitSkipAndRemoteRoomOperations() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        let a = Inbox(try await SocketIOTestClient(server: nodes.servers[0]))
+        let b = Inbox(try await SocketIOTestClient(server: nodes.servers[1]))
+        let c = Inbox(try await SocketIOTestClient(server: nodes.servers[2]))
+        await b.client.emit("join", "r")
+        await c.client.emit("join", "r")
+        await nodes.servers[0].emit("to_r", to: "r")
+        #expect(try await b.wait(for: 1) == [event("to_r")])
+        #expect(try await c.wait(for: 1) == [event("to_r")])
+        #expect(try await a.wait(for: 0) == [])
+        // Skip a sid on another node.
+        await nodes.servers[0].emit("skip", to: "r", skip: [c.client.sid()!])
+        #expect(try await b.wait(for: 2).last == event("skip"))
+        #expect(try await c.wait(for: 2).count == 1)
+        // Remote join from node A of a socket on node C, then a room emit from node B.
+        await nodes.servers[0].joinRoom(sid: c.client.sid()!, room: "x")
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(nodes.servers[2].rooms(sid: c.client.sid()!).contains("x"))
+        await nodes.servers[1].emit("to_x", to: "x")
+        #expect(try await c.wait(for: 2).last == event("to_x"))
+        await nodes.servers[0].leaveRoom(sid: c.client.sid()!, room: "x")
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(!nodes.servers[2].rooms(sid: c.client.sid()!).contains("x"))
+        // Close a room everywhere.
+        await nodes.servers[0].closeRoom("r")
+        try await Task.sleep(for: .milliseconds(30))
+        await nodes.servers[0].emit("after_close", to: "r")
+        #expect(try await b.wait(for: 3).count == 2)
+    }
+
+    @Test func remoteDisconnect() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        let c = try await SocketIOTestClient(server: nodes.servers[2])
+        await nodes.servers[0].disconnect(sid: c.sid()!)
+        for _ in 0..<200 where c.isConnected() { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(!c.isConnected())
+    }
+
+    @Test func crossNodeAck() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        let b = try await SocketIOTestClient(server: nodes.servers[1])
+        let sid = b.sid()!
+        let asking = Task { try await nodes.servers[0].emitWithAck("question", "q", to: sid, timeout: .seconds(5)) }
+        var ids: [Int] = []
+        for _ in 0..<400 where ids.isEmpty {
+            try await Task.sleep(for: .milliseconds(5))
+            ids = b.pendingAckIDs()
+        }
+        await b.ack(id: try #require(ids.first), "answer", 42)
+        #expect(try await asking.value == ["answer", 42])
+    }
+
+    @Test func crossNodeAckTimesOutWhenTheSidIsNowhere() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        await #expect(throws: SocketIOAckError.timeout) {
+            try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .milliseconds(100))
+        }
+    }
+
+    @Test func garbageAndUnknownMethodsAreDroppedAndNodesKeepServing() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        let b = Inbox(try await SocketIOTestClient(server: nodes.servers[1]))
+        for garbage in [
+            "not json", "[1,2]", #"{"no":"method"}"#, #"{"method":"warp_drive","host_id":"x"}"#,
+            #"{"method":"emit","event":5,"data":[],"host_id":"x"}"#, #"{"method":"emit","event":"e","data":[[{"_placeholder":true,"num":3}]],"binary":true,"host_id":"x"}"#,
+            #"{"method":"emit","event":"e","data":[],"room":7,"host_id":"x"}"#,
+            String(repeating: "[", count: 100_000),
+        ] {
+            nodes.bus.inject(ByteBuffer(string: garbage))
+        }
+        await nodes.servers[0].emit("still", "alive")
+        #expect(try await b.wait(for: 1) == [event("still", "alive")])
+    }
+
+    @Test func aDetachedNodeMissesMessagesButRecovers() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        let b = Inbox(try await SocketIOTestClient(server: nodes.servers[1]))
+        nodes.transports[1].setDetached(true)
+        await nodes.servers[0].emit("lost")
+        #expect(try await b.wait(for: 0) == [])
+        nodes.transports[1].setDetached(false)
+        await nodes.servers[0].emit("found")
+        #expect(try await b.wait(for: 1) == [event("found")])
+    }
+
+    @Test func foreignPythonMessagesAreApplied() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        let a = Inbox(try await SocketIOTestClient(server: nodes.servers[0]))
+        // Exactly what python-socketio's write_only RedisManager publishes (json.dumps).
+        nodes.bus.inject(
+            ByteBuffer(
+                string: #"{"method": "emit", "event": "foo", "data": [[1, {"_placeholder": true, "num": 0}, "three"], "dHdv"], "binary": true, "namespace": "/", "room": null, "skip_sid": null, "callback": null, "host_id": "9f1c2b7e8d6a4c5b9e0f1a2b3c4d5e6f"}"#
+            )
+        )
+        #expect(try await a.wait(for: 1) == [event("foo", 1, .binary(ByteBuffer(string: "two")), "three")])
+    }
+}
