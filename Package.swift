@@ -75,6 +75,15 @@ let package = Package(
 
         // MARK: - Cluster
         .target(name: "Backplane", dependencies: [nioCore, nioConcurrencyHelpers], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(
+            name: "RedisBackplane",
+            dependencies: [
+                "Backplane", "CHiredis", nioCore, nioConcurrencyHelpers, logging,
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SocketIOMessageQueue",
             dependencies: ["SocketIOParser", "EngineIOParser", nioCore, orderedCollections],

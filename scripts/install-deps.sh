@@ -21,6 +21,8 @@ log() { printf '[install-deps] %s\n' "$*" >&2; }
 APT_PACKAGES=(
     zlib1g-dev
     chromium
+    libhiredis-dev
+    redis-server
 )
 
 # The venv needs a working `venv` + `ensurepip` in the chosen interpreter; on

@@ -1,0 +1,84 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import DequeModule
+import Foundation
+import NIOCore
+
+/// The bounded outbox between publishers (any thread) and the publisher thread.
+///
+/// Messages stay queued while the broker is away and leave in order once it is back. When
+/// the queue is full, new messages are dropped and counted; never silently.
+///
+/// `@unchecked Sendable`: every stored property is read and written with `condition`
+/// locked.
+final class PublishQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var messages = Deque<ByteBuffer>()
+    private var stopped = false
+    private(set) var dropped = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Queues a message; returns the running drop count if it was dropped.
+    func push(_ message: ByteBuffer) -> Int? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        guard self.messages.count < self.capacity else {
+            self.dropped += 1
+            return self.dropped
+        }
+        self.messages.append(message)
+        self.condition.signal()
+        return nil
+    }
+
+    /// Waits for up to `limit` queued messages without removing them; `nil` once stopped.
+    func peek(limit: Int) -> [ByteBuffer]? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while self.messages.isEmpty && !self.stopped { self.condition.wait() }
+        if self.stopped && self.messages.isEmpty { return nil }
+        return Array(self.messages.prefix(limit))
+    }
+
+    /// Removes messages that were published.
+    func removeFirst(_ count: Int) {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        self.messages.removeFirst(min(count, self.messages.count))
+    }
+
+    /// Sleeps up to `seconds`, waking early when stopped; returns `false` when stopped.
+    func pause(seconds: Double) -> Bool {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        if !self.stopped { _ = self.condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
+        return !self.stopped
+    }
+
+    var isStopped: Bool {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.stopped
+    }
+
+    /// Wakes the publisher thread for shutdown (queued messages get one last chance).
+    func stop() {
+        self.condition.lock()
+        self.stopped = true
+        self.condition.broadcast()
+        self.condition.unlock()
+    }
+
+    var count: Int {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.messages.count
+    }
+}

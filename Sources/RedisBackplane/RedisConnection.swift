@@ -1,0 +1,142 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import CHiredis
+import NIOCore
+
+/// A reply, copied out of hiredis memory (which is freed at once).
+enum RedisReply: Sendable, Equatable {
+    case string(ByteBuffer)
+    case array([RedisReply])
+    case integer(Int)
+    case null
+    case status(String)
+    case error(String)
+
+    var text: String? {
+        switch self {
+        case .string(let buffer): return String(buffer: buffer)
+        case .status(let text): return text
+        default: return nil
+        }
+    }
+}
+
+/// Why a Redis operation failed.
+struct RedisError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// One blocking hiredis connection: the single owner of its `redisContext`, freed on
+/// deinit. hiredis contexts are not thread-safe and cannot be reused after an error, so a
+/// connection is used by one thread only and dropped at its first error.
+final class RedisConnection {
+    private let context: UnsafeMutablePointer<redisContext>
+
+    /// Connects (and authenticates when a password is given).
+    /// - Throws: ``RedisError`` naming the cause (refused, timeout, bad password).
+    init(host: String, port: Int, password: String?, connectTimeoutMilliseconds: Int, commandTimeoutMilliseconds: Int?) throws {
+        guard let context = CHiredis_connect(host, Int32(port), connectTimeoutMilliseconds) else {
+            throw RedisError(description: "cannot allocate a redis context")
+        }
+        if CHiredis_contextError(context) != 0 {
+            let message = String(cString: CHiredis_contextErrorString(context))
+            redisFree(context)
+            throw RedisError(description: message)
+        }
+        self.context = context
+        redisEnableKeepAlive(context)
+        if let commandTimeoutMilliseconds {
+            _ = CHiredis_setTimeout(context, commandTimeoutMilliseconds)
+        }
+        if let password {
+            let reply = try self.command(["AUTH", password])
+            if case .error(let message) = reply { throw RedisError(description: "AUTH failed: \(message)") }
+        }
+    }
+
+    deinit {
+        redisFree(self.context)
+    }
+
+    /// The socket, for waking a blocked reader from another thread at shutdown.
+    var fileDescriptor: Int32 { CHiredis_contextFD(self.context) }
+
+    /// Sends a command (binary-safe arguments) and reads its reply.
+    func command(_ arguments: [String]) throws -> RedisReply {
+        try self.command(arguments.map { ByteBuffer(string: $0) })
+    }
+
+    /// Sends a command with binary-safe arguments and reads its reply.
+    func command(_ arguments: [ByteBuffer]) throws -> RedisReply {
+        // Copy the arguments into one contiguous array of pointers that live for the call.
+        let reply: UnsafeMutablePointer<redisReply>? = withArguments(arguments) { argv, lengths in
+            CHiredis_command(self.context, Int32(arguments.count), argv, lengths)
+        }
+        guard let reply else { throw self.currentError() }
+        defer { freeReplyObject(reply) }
+        return Self.copy(reply.pointee)
+    }
+
+    /// Blocks until the next reply (a pub/sub push) arrives.
+    func readReply() throws -> RedisReply {
+        var reply: UnsafeMutablePointer<redisReply>?
+        guard CHiredis_getReply(self.context, &reply) == REDIS_OK, let reply else { throw self.currentError() }
+        defer { freeReplyObject(reply) }
+        return Self.copy(reply.pointee)
+    }
+
+    private func currentError() -> RedisError {
+        RedisError(description: String(cString: CHiredis_contextErrorString(self.context)))
+    }
+
+    /// Copies a reply tree into Swift values (hiredis memory is freed right after).
+    private static func copy(_ reply: redisReply) -> RedisReply {
+        switch reply.type {
+        case REDIS_REPLY_STRING:
+            return .string(ByteBuffer(bytes: UnsafeRawBufferPointer(start: reply.str, count: Int(reply.len))))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: UnsafeRawBufferPointer(start: reply.str, count: Int(reply.len)), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: UnsafeRawBufferPointer(start: reply.str, count: Int(reply.len)), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(reply.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(Int(reply.elements))
+            for index in 0..<Int(reply.elements) {
+                if let element = reply.element[index] { elements.append(copy(element.pointee)) }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+}
+
+/// Calls `body` with C argv/argvlen arrays pointing into copies of `arguments`.
+private func withArguments<Result>(
+    _ arguments: [ByteBuffer],
+    _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafeMutablePointer<Int>) -> Result
+) -> Result {
+    let total = arguments.reduce(0) { $0 + $1.readableBytes }
+    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 1)
+    defer { storage.deallocate() }
+    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: arguments.count)
+    defer { argv.deallocate() }
+    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: arguments.count)
+    defer { lengths.deallocate() }
+    var offset = 0
+    for (index, argument) in arguments.enumerated() {
+        let count = argument.readableBytes
+        argument.withUnsafeReadableBytes { bytes in
+            if count > 0 { UnsafeMutableRawBufferPointer(rebasing: storage[offset..<(offset + count)]).copyMemory(from: bytes) }
+        }
+        argv[index] = UnsafePointer(storage.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self))
+        lengths[index] = count
+        offset += count
+    }
+    return body(argv, lengths)
+}
