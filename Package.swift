@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "SocketIOMessageQueue",
-            dependencies: ["SocketIOParser", "EngineIOParser", nioCore, orderedCollections],
+            dependencies: ["SocketIOParser", "EngineIOParser", "Backplane", "RedisBackplane", nioCore, logging, orderedCollections],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -108,8 +108,8 @@ let package = Package(
         .executableTarget(
             name: "socketio-demo",
             dependencies: [
-                "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", nioCore, nioHTTP1, logging, serviceLifecycle,
-                unixSignals, argumentParser,
+                "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", nioCore,
+                nioHTTP1, logging, serviceLifecycle, argumentParser,
             ],
             swiftSettings: swiftSettings
         ),

@@ -9,6 +9,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SocketIO
+import SocketIOCluster
+import SocketIOMessageQueue
 
 /// `socketio-demo`: the project's main job.
 @main
@@ -51,6 +53,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "A local socket.io-client bundle to serve at /socket.io/socket.io.js (default: redirect to the CDN).")
     var clientJS: String?
 
+    @Option(help: "Message queue URL (redis://host:port); none: one process, in-memory.")
+    var messageQueue: String?
+
+    @Option(help: "Message queue channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
+    var channel = "socketio"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -90,6 +98,15 @@ struct DemoCommand: AsyncParsableCommand {
             try await Self.serve(io.httpServer(host: self.host, port: self.port), logger: logger)
         case .demo:
             let page = try DemoPage(clientBundlePath: self.clientJS)
+            var adapter: (any SocketIOAdapter)?
+            if let url = self.messageQueue {
+                do {
+                    let transport = try MessageQueueTransport.make(url: url, channel: self.channel, logger: logger)
+                    adapter = ClusterAdapter(transport: transport, logger: logger)
+                } catch {
+                    throw ValidationError("--message-queue: \(error)")
+                }
+            }
             let io = SocketIOServer(
                 configuration: SocketIOConfiguration(
                     engine: EngineIOConfiguration(
@@ -99,6 +116,7 @@ struct DemoCommand: AsyncParsableCommand {
                         cors: self.cors(default: .sameOrigin)
                     )
                 ),
+                adapter: adapter,
                 logger: logger
             )
             DemoApp.install(on: io)
