@@ -37,6 +37,8 @@ let package = Package(
         .library(name: "SocketIOTesting", targets: ["SocketIOTesting"]),
         .library(name: "Backplane", targets: ["Backplane"]),
         .library(name: "SocketIOCluster", targets: ["SocketIOCluster"]),
+        .library(name: "SocketIOEmitter", targets: ["SocketIOEmitter"]),
+        .executable(name: "socketio-emit", targets: ["socketio-emit"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
     ],
     dependencies: [
@@ -99,6 +101,12 @@ let package = Package(
         ),
 
         .target(
+            name: "SocketIOEmitter",
+            dependencies: ["SocketIOMessageQueue", "SocketIOParser", "Backplane", logging],
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
             name: "SocketIOTesting",
             dependencies: ["SocketIO", "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers],
             swiftSettings: swiftSettings
@@ -115,8 +123,16 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "socketio-emit",
+            dependencies: ["SocketIOEmitter", "SocketIOParser", logging, argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "socketio-testserver",
-            dependencies: ["SocketIO", "SocketIOParser", "EngineIO", nioCore, logging, serviceLifecycle, unixSignals, argumentParser],
+            dependencies: [
+                "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", "EngineIO", nioCore, logging,
+                serviceLifecycle, argumentParser,
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -19,4 +19,6 @@ public protocol BackplaneTransport: Sendable {
     var messages: AsyncStream<ByteBuffer> { get }
     /// Connects and serves until cancelled.
     func run() async throws
+    /// Messages accepted by `publish` and not yet handed to the broker.
+    var queuedMessages: Int { get }
 }

@@ -52,6 +52,9 @@ public final class InMemoryBackplaneTransport: BackplaneTransport {
         self.bus.deliver(message, from: self)
     }
 
+    /// The bus delivers synchronously: nothing is ever queued.
+    public var queuedMessages: Int { 0 }
+
     public func run() async throws {
         // Nothing to connect; serve until cancelled.
         while !Task.isCancelled {

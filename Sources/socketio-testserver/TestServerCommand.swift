@@ -9,6 +9,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SocketIO
+import SocketIOCluster
+import SocketIOMessageQueue
 import SocketIOParser
 
 /// `socketio-testserver`: the fixture the interop suite (Tests/Interop) drives with
@@ -23,10 +25,20 @@ struct TestServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("ping-interval-ms")) var pingInterval: Int64 = 25_000
     @Option(name: .customLong("ping-timeout-ms")) var pingTimeout: Int64 = 20_000
     @Flag(name: .customLong("always-connect")) var alwaysConnect = false
+    @Option var messageQueue: String?
+    @Option var channel = "socketio"
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "socketio-testserver")
+        var adapter: (any SocketIOAdapter)?
+        if let url = self.messageQueue {
+            do {
+                adapter = ClusterAdapter(transport: try MessageQueueTransport.make(url: url, channel: self.channel, logger: logger), logger: logger)
+            } catch {
+                throw ValidationError("--message-queue: \(error)")
+            }
+        }
         let io = SocketIOServer(
             configuration: SocketIOConfiguration(
                 engine: EngineIOConfiguration(
@@ -36,6 +48,7 @@ struct TestServerCommand: AsyncParsableCommand {
                 ),
                 alwaysConnect: self.alwaysConnect
             ),
+            adapter: adapter,
             logger: logger
         )
         Self.installHandlers(io)
@@ -105,6 +118,38 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         io.on("disconnect_me") { socket, _ in socket.disconnect() }
         io.onWithAck("rooms") { socket, _ in [.array(socket.rooms.map { .string($0) })] }
+        // Server-side operations on any sid (cluster tests: the sid may live on another node).
+        io.onWithAck("server_join") { _, arguments in
+            await io.joinRoom(sid: arguments[0].stringValue ?? "", room: arguments[1].stringValue ?? "")
+            return ["ok"]
+        }
+        io.onWithAck("server_leave") { _, arguments in
+            await io.leaveRoom(sid: arguments[0].stringValue ?? "", room: arguments[1].stringValue ?? "")
+            return ["ok"]
+        }
+        io.onWithAck("server_disconnect") { _, arguments in
+            await io.disconnect(sid: arguments[0].stringValue ?? "")
+            return ["ok"]
+        }
+        io.onWithAck("server_close_room") { _, arguments in
+            await io.closeRoom(arguments[0].stringValue ?? "")
+            return ["ok"]
+        }
+        io.onWithAck("server_emit") { _, arguments in
+            let request = arguments.first ?? .null
+            let rooms = request["to"]?.arrayValue?.compactMap(\.stringValue) ?? request["to"]?.stringValue.map { [$0] } ?? []
+            let skip = request["skip"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            await io.emit(request["event"]?.stringValue ?? "server_event", arguments: request["args"]?.arrayValue ?? [], to: rooms, skip: skip)
+            return ["ok"]
+        }
+        io.onWithAck("server_ask") { _, arguments in
+            do {
+                let answer = try await io.emitWithAck("question", arguments[1], to: arguments[0].stringValue ?? "", timeout: .seconds(5))
+                return ["answer", .array(answer)]
+            } catch {
+                return ["error", .string("\(error)")]
+            }
+        }
         io.onAny { socket, event, arguments in
             socket.emit("unknown_event", .string(event), .array(arguments))
         }

@@ -1,0 +1,103 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+public import Backplane
+public import Logging
+public import SocketIOMessageQueue
+public import SocketIOParser
+
+/// Publishes emits, room operations and disconnects onto a cluster's message queue, for
+/// processes that are not Socket.IO servers (batch jobs, cron tasks, other services): the
+/// Swift counterpart of python-socketio's `write_only` managers. It links none of the
+/// server.
+///
+/// ```swift
+/// let emitter = try SocketIOEmitter(url: "redis://127.0.0.1:6379", logger: logger)
+/// try await emitter.run {                       // connects, publishes, flushes, stops
+///     emitter.emit("news", ["n": 1], to: "lobby", namespace: "/chat")
+/// }
+/// ```
+public final class SocketIOEmitter: Sendable {
+    /// The emitter's host id on the channel.
+    public let hostID: String
+    private let transport: any BackplaneTransport
+
+    /// An emitter on an existing transport.
+    public init(transport: any BackplaneTransport, hostID: String = HostID.make()) {
+        self.transport = transport
+        self.hostID = hostID
+    }
+
+    /// An emitter for a message-queue URL.
+    /// - Throws: ``BackplaneURLError`` for a URL that cannot be used.
+    public convenience init(url: String, channel: String = "socketio", logger: Logger) throws(BackplaneURLError) {
+        self.init(transport: try MessageQueueTransport.make(url: url, channel: channel, logger: logger))
+    }
+
+    /// Emits an event to a namespace: everyone, or the members of `rooms` (rooms or sids),
+    /// minus `skip`.
+    public func emit(_ event: String, arguments: [SocketIOValue], to rooms: [String] = [], namespace: String = "/", skip: [String] = []) {
+        self.transport.publish(
+            MessageQueueMessage.emit(
+                .init(event: event, arguments: arguments, namespace: namespace, rooms: rooms.isEmpty ? nil : rooms, skip: skip, hostID: self.hostID)
+            ).encoded()
+        )
+    }
+
+    /// Emits an event (variadic arguments).
+    public func emit(_ event: String, _ arguments: SocketIOValue..., to room: String? = nil, namespace: String = "/", skip: [String] = []) {
+        self.emit(event, arguments: arguments, to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
+    }
+
+    /// Sends an unnamed message (`message`, or `json` with `json: true`).
+    public func send(_ message: SocketIOValue, json: Bool = false, to room: String? = nil, namespace: String = "/", skip: [String] = []) {
+        self.emit(json ? "json" : "message", arguments: [message], to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
+    }
+
+    /// Puts a socket (on whichever node owns it) in a room.
+    public func enterRoom(sid: String, room: String, namespace: String = "/") {
+        self.transport.publish(MessageQueueMessage.enterRoom(sid: sid, room: room, namespace: namespace, hostID: self.hostID).encoded())
+    }
+
+    /// Takes a socket out of a room.
+    public func leaveRoom(sid: String, room: String, namespace: String = "/") {
+        self.transport.publish(MessageQueueMessage.leaveRoom(sid: sid, room: room, namespace: namespace, hostID: self.hostID).encoded())
+    }
+
+    /// Empties a room on every node.
+    public func closeRoom(_ room: String, namespace: String = "/") {
+        self.transport.publish(MessageQueueMessage.closeRoom(room: room, namespace: namespace, hostID: self.hostID).encoded())
+    }
+
+    /// Disconnects a socket from a namespace, on whichever node owns it.
+    public func disconnect(sid: String, namespace: String = "/") {
+        self.transport.publish(MessageQueueMessage.disconnect(sid: sid, namespace: namespace, hostID: self.hostID).encoded())
+    }
+
+    /// Runs the transport while `body` publishes, waits until everything queued has been
+    /// handed to the broker (or `flushTimeout` passes), then stops.
+    /// - Returns: whether everything was flushed.
+    @discardableResult
+    public func run(flushTimeout: Duration = .seconds(30), _ body: @Sendable () async throws -> Void) async throws -> Bool {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.transport.run() }
+            try await body()
+            let flushed = await self.waitUntilFlushed(timeout: flushTimeout)
+            group.cancelAll()
+            try await group.waitForAll()
+            return flushed
+        }
+    }
+
+    /// Waits until the transport has published everything queued.
+    public func waitUntilFlushed(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if self.transport.queuedMessages == 0 { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return self.transport.queuedMessages == 0
+    }
+}

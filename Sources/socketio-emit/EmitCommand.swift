@@ -1,0 +1,105 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Logging
+import SocketIOEmitter
+import SocketIOParser
+
+/// `socketio-emit`: publish to a Socket.IO cluster from a shell or a batch job.
+///
+///     socketio-emit --message-queue redis://127.0.0.1:6379 --room lobby news '{"n":1}' '"two"'
+///     socketio-emit --message-queue redis://… --close-room lobby
+@main
+struct EmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socketio-emit",
+        abstract: "Publish emits, room operations and disconnects onto a Socket.IO cluster's message queue."
+    )
+
+    @Option(help: "Message queue URL, e.g. redis://127.0.0.1:6379.")
+    var messageQueue: String
+
+    @Option(help: "Channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
+    var channel = "socketio"
+
+    @Option(help: "Namespace.")
+    var namespace = "/"
+
+    @Option(help: "Target room or sid (repeatable); none: everyone in the namespace.")
+    var room: [String] = []
+
+    @Option(help: "A sid to skip (repeatable).")
+    var skip: [String] = []
+
+    @Option(help: "Instead of emitting: close this room everywhere.")
+    var closeRoom: String?
+
+    @Option(help: "Instead of emitting: disconnect this sid.")
+    var disconnect: String?
+
+    @Option(name: .customLong("enter-room"), help: "Instead of emitting: put --sid in this room.")
+    var enterRoom: String?
+
+    @Option(name: .customLong("leave-room"), help: "Instead of emitting: take --sid out of this room.")
+    var leaveRoom: String?
+
+    @Option(help: "The sid for --enter-room / --leave-room.")
+    var sid: String?
+
+    @Option(help: "Emit the event this many times, with the sequence number appended as the last argument.")
+    var count: Int = 1
+
+    @Argument(help: "The event name, then its arguments as JSON values.")
+    var event: [String] = []
+
+    func validate() throws {
+        let operations = [self.closeRoom != nil, self.disconnect != nil, self.enterRoom != nil, self.leaveRoom != nil, !self.event.isEmpty]
+        guard operations.filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of: EVENT [JSON...], --close-room, --disconnect, --enter-room, --leave-room")
+        }
+        if (self.enterRoom != nil || self.leaveRoom != nil) && self.sid == nil {
+            throw ValidationError("--enter-room and --leave-room need --sid")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "socketio-emit")
+        let emitter: SocketIOEmitter
+        do {
+            emitter = try SocketIOEmitter(url: self.messageQueue, channel: self.channel, logger: logger)
+        } catch {
+            throw ValidationError("--message-queue: \(error)")
+        }
+        var arguments: [SocketIOValue] = []
+        for text in self.event.dropFirst() {
+            do {
+                arguments.append(try JSONParser.parse(text))
+            } catch {
+                throw ValidationError("argument \(text) is not JSON: \(error)")
+            }
+        }
+        let flushed = try await emitter.run { [self, arguments] in
+            if let room = self.closeRoom {
+                emitter.closeRoom(room, namespace: self.namespace)
+            } else if let sid = self.disconnect {
+                emitter.disconnect(sid: sid, namespace: self.namespace)
+            } else if let room = self.enterRoom, let sid = self.sid {
+                emitter.enterRoom(sid: sid, room: room, namespace: self.namespace)
+            } else if let room = self.leaveRoom, let sid = self.sid {
+                emitter.leaveRoom(sid: sid, room: room, namespace: self.namespace)
+            } else if let name = self.event.first {
+                for sequence in 0..<max(1, self.count) {
+                    let values = self.count > 1 ? arguments + [.int(sequence)] : arguments
+                    emitter.emit(name, arguments: values, to: self.room, namespace: self.namespace, skip: self.skip)
+                }
+            }
+        }
+        if !flushed {
+            throw ValidationError("could not publish everything to \(self.messageQueue) in time")
+        }
+    }
+}

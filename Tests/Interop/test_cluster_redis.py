@@ -1,0 +1,228 @@
+"""Three socketio-testserver workers sharing a real redis-server (started by
+scripts/redis.sh on a free loopback port), python-socketio clients attached to different
+workers: every cross-node feature reaches exactly the right clients, exactly once.
+Also: python-socketio's write_only RedisManager and our socketio-emit CLI drive the cluster."""
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import socketio
+
+from conftest import REPO_ROOT, demo_binary, start_server
+
+REDIS_SCRIPT = os.path.join(REPO_ROOT, "scripts", "redis.sh")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    port = free_port()
+    env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path_factory.mktemp("run")))
+    url = subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True, text=True).stdout.strip()
+    yield url
+    subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def workers(redis_url):
+    servers = [start_server("--message-queue", redis_url, binary="socketio-testserver") for _ in range(3)]
+    yield servers
+    for server in servers:
+        assert server.proc.poll() is None, "a worker died"
+        server.stop()
+
+
+class Peer:
+    """A python-socketio client that records events."""
+
+    def __init__(self, url):
+        self.events = []
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", self._record)
+        self.client.on("question", lambda x: ["reply", x])
+        self.client.connect(url, transports=["websocket"])
+        assert wait_for(lambda: self.named("welcome"))
+        self.sid = self.client.get_sid()
+
+    def _record(self, event, *args):
+        with self.lock:
+            self.events.append((event, args))
+
+    def named(self, name):
+        with self.lock:
+            return [args for event, args in self.events if event == name]
+
+    def close(self):
+        if self.client.connected:
+            self.client.disconnect()
+
+
+@pytest.fixture
+def peers(workers):
+    made = [Peer(server.url) for server in workers]
+    yield made
+    for peer in made:
+        peer.close()
+
+
+def settle():
+    time.sleep(0.3)  # room for a duplicate to show up
+
+
+@pytest.mark.timeout(60)
+def test_broadcast_reaches_every_worker_once(peers):
+    a, b, c = peers
+    assert a.client.call("broadcast", ("hello all",)) == "sent"
+    for peer in peers:
+        assert wait_for(lambda: peer.named("broadcast_message"))
+    settle()
+    for peer in peers:
+        assert peer.named("broadcast_message") == [("hello all",)]
+
+
+@pytest.mark.timeout(60)
+def test_room_emit_and_skip_across_workers(peers):
+    a, b, c = peers
+    b.client.call("join", "r")
+    c.client.call("join", "r")
+    a.client.call("to_room", ({"room": "r", "data": "m1"},))
+    assert wait_for(lambda: b.named("room_message") and c.named("room_message"))
+    settle()
+    assert a.named("room_message") == []
+    assert b.named("room_message") == [("m1",)] and c.named("room_message") == [("m1",)]
+    # Skip a sid that lives on another worker.
+    a.client.call("server_emit", ({"event": "skipping", "args": [1], "to": "r", "skip": [c.sid]},))
+    assert wait_for(lambda: b.named("skipping"))
+    settle()
+    assert c.named("skipping") == [] and a.named("skipping") == []
+    # Leave: only the remaining member gets it.
+    b.client.call("leave", "r")
+    a.client.call("to_room", ({"room": "r", "data": "m2"},))
+    assert wait_for(lambda: len(c.named("room_message")) == 2)
+    settle()
+    assert b.named("room_message") == [("m1",)]
+
+
+@pytest.mark.timeout(60)
+def test_remote_join_leave_and_close_room(peers):
+    a, b, c = peers
+    assert a.client.call("server_join", (c.sid, "x")) == "ok"
+    assert wait_for(lambda: "x" in c.client.call("rooms"))
+    b.client.call("server_emit", ({"event": "to_x", "args": ["hi"], "to": "x"},))
+    assert wait_for(lambda: c.named("to_x"))
+    a.client.call("server_leave", (c.sid, "x"))
+    assert wait_for(lambda: "x" not in c.client.call("rooms"))
+    # Close a room whose members live on two other workers.
+    b.client.call("join", "y")
+    c.client.call("join", "y")
+    a.client.call("server_close_room", ("y",))
+    assert wait_for(lambda: "y" not in b.client.call("rooms") and "y" not in c.client.call("rooms"))
+    a.client.call("server_emit", ({"event": "to_y", "args": [], "to": "y"},))
+    settle()
+    assert b.named("to_y") == [] and c.named("to_y") == []
+
+
+@pytest.mark.timeout(60)
+def test_remote_disconnect(peers):
+    a, b, c = peers
+    disconnected = threading.Event()
+    c.client.on("disconnect", lambda *args: disconnected.set())
+    a.client.call("server_disconnect", (c.sid,))
+    assert disconnected.wait(5)
+    settle()
+    assert a.client.connected and b.client.connected
+
+
+@pytest.mark.timeout(60)
+def test_cross_node_ack(peers):
+    a, b, c = peers
+    answer = a.client.call("server_ask", (b.sid, "q?"), timeout=10)
+    assert answer == ("answer", [["reply", "q?"]])
+
+
+@pytest.mark.timeout(60)
+def test_python_write_only_emitter_reaches_our_workers(redis_url, peers):
+    manager = socketio.RedisManager(redis_url, write_only=True)
+    manager.emit("py_event", {"k": 1})
+    for peer in peers:
+        assert wait_for(lambda: peer.named("py_event"))
+    manager.emit("py_room", (1, b"\x00\x01", "three"), room=peers[1].sid)
+    assert wait_for(lambda: peers[1].named("py_room"))
+    settle()
+    assert peers[1].named("py_room") == [(1, b"\x00\x01", "three")]
+    assert peers[0].named("py_room") == [] and peers[2].named("py_room") == []
+    for peer in peers:
+        assert peer.named("py_event") == [({"k": 1},)]
+
+
+@pytest.mark.timeout(120)
+def test_socketio_emit_cli(redis_url, peers):
+    emit = demo_binary("socketio-emit")
+    subprocess.run([emit, "--message-queue", redis_url, "cli_event", '{"n":1}', '"two"'], check=True, timeout=60)
+    for peer in peers:
+        assert wait_for(lambda: peer.named("cli_event"))
+    subprocess.run([emit, "--message-queue", redis_url, "--room", peers[2].sid, "cli_room", "[1,2]"], check=True, timeout=60)
+    assert wait_for(lambda: peers[2].named("cli_room"))
+    settle()
+    for peer in peers:
+        assert peer.named("cli_event") == [({"n": 1}, "two")]
+    assert peers[0].named("cli_room") == [] and peers[2].named("cli_room") == [([1, 2],)]
+
+
+@pytest.mark.timeout(60)
+def test_bad_urls_give_clear_errors():
+    binary = demo_binary("socketio-testserver")
+    for url, text in [("bogus://x", "unknown message-queue scheme"), ("redis://h:99999", "invalid port"), ("localhost", "not a message-queue URL")]:
+        result = subprocess.run([binary, "--port", "0", "--message-queue", url], capture_output=True, text=True, timeout=20)
+        assert result.returncode != 0
+        assert text in result.stderr, result.stderr
+    emit = demo_binary("socketio-emit")
+    result = subprocess.run([emit, "--message-queue", "bogus://x", "e"], capture_output=True, text=True, timeout=20)
+    assert result.returncode != 0 and "unknown message-queue scheme" in result.stderr
+
+
+@pytest.mark.timeout(90)
+def test_worker_started_before_redis_serves_and_joins_later(tmp_path):
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}"
+    env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path))
+    early = start_server("--message-queue", url, binary="socketio-testserver")
+    try:
+        # It serves its own clients while Redis is absent.
+        lonely = Peer(early.url)
+        assert lonely.client.call("echo_ack", ("still here",)) == "still here"
+        subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True)
+        late = start_server("--message-queue", url, binary="socketio-testserver")
+        try:
+            other = Peer(late.url)
+            # Once the early worker has resubscribed, a broadcast from the late one reaches it.
+            def delivered():
+                other.client.call("broadcast", ("ping",))
+                return wait_for(lambda: lonely.named("broadcast_message"), timeout=0.5)
+            assert wait_for(delivered, timeout=20)
+            other.close()
+        finally:
+            late.stop()
+        lonely.close()
+        assert early.proc.poll() is None
+    finally:
+        early.stop()
+        subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
