@@ -52,6 +52,9 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(help: "Emit the event this many times, with the sequence number appended as the last argument.")
     var count: Int = 1
 
+    @Option(name: .customLong("interval-ms"), help: "With --count: milliseconds between emits.")
+    var intervalMilliseconds: Int = 0
+
     @Argument(help: "The event name, then its arguments as JSON values.")
     var event: [String] = []
 
@@ -82,7 +85,7 @@ struct EmitCommand: AsyncParsableCommand {
                 throw ValidationError("argument \(text) is not JSON: \(error)")
             }
         }
-        let flushed = try await emitter.run { [self, arguments] in
+        let flushed = try await emitter.run(flushTimeout: .seconds(120)) { [self, arguments] in
             if let room = self.closeRoom {
                 emitter.closeRoom(room, namespace: self.namespace)
             } else if let sid = self.disconnect {
@@ -95,6 +98,9 @@ struct EmitCommand: AsyncParsableCommand {
                 for sequence in 0..<max(1, self.count) {
                     let values = self.count > 1 ? arguments + [.int(sequence)] : arguments
                     emitter.emit(name, arguments: values, to: self.room, namespace: self.namespace, skip: self.skip)
+                    if self.intervalMilliseconds > 0 {
+                        try await Task.sleep(for: .milliseconds(self.intervalMilliseconds))
+                    }
                 }
             }
         }

@@ -226,3 +226,61 @@ def test_worker_started_before_redis_serves_and_joins_later(tmp_path):
     finally:
         early.stop()
         subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
+
+
+@pytest.mark.timeout(180)
+def test_redis_restart_loses_nothing(tmp_path):
+    """Stop redis-server for 5 s and start it again while socketio-emit publishes 1000
+    numbered events and a worker broadcasts numbered events: every worker reconnects by
+    itself and clients receive every event, in order per publisher."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}"
+    env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path))
+    subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True)
+    servers = [start_server("--message-queue", url, binary="socketio-testserver") for _ in range(2)]
+    peers = []
+    try:
+        peers = [Peer(server.url) for server in servers]
+        emitter = subprocess.Popen(
+            [str(demo_binary("socketio-emit")), "--message-queue", url, "--count", "1000", "--interval-ms", "8", "seq", '"emitter"'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        worker_sent = []
+
+        def worker_publisher():
+            for n in range(200):
+                peers[0].client.emit("broadcast", ({"worker": n},))
+                worker_sent.append(n)
+                time.sleep(0.04)
+
+        publisher = threading.Thread(target=worker_publisher)
+        publisher.start()
+        time.sleep(2.0)
+        subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=True, capture_output=True)
+        time.sleep(5.0)
+        subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True)
+        publisher.join(60)
+        out, err = emitter.communicate(timeout=150)
+        assert emitter.returncode == 0, err
+
+        def sequence(peer):
+            return [args[1] for args in peer.named("seq") if args[0] == "emitter"]
+
+        def worker_sequence(peer):
+            return [args[0]["worker"] for args in peer.named("broadcast_message")]
+
+        for peer in peers:
+            assert wait_for(lambda: len(sequence(peer)) >= 1000 and len(worker_sequence(peer)) >= 200, timeout=60), (
+                len(sequence(peer)), len(worker_sequence(peer)))
+        settle()
+        for peer in peers:
+            assert sequence(peer) == list(range(1000))
+            assert worker_sequence(peer) == list(range(200))
+        for server in servers:
+            assert server.proc.poll() is None
+    finally:
+        for peer in peers:
+            peer.close()
+        for server in servers:
+            server.stop()
+        subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
