@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "RedisBackplane",
             dependencies: [
-                "Backplane", "CHiredis", nioCore, nioConcurrencyHelpers, logging,
+                "Backplane", "CHiredis", nioCore, nioConcurrencyHelpers, logging, metrics,
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings

@@ -5,7 +5,9 @@
 
 public import Backplane
 import CHiredis
+import CoreMetrics
 import Foundation
+import Metrics
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
@@ -57,6 +59,8 @@ public final class RedisBackplane: BackplaneTransport {
     private let logger: Logger
     /// The subscriber's socket, so that shutdown can wake its blocking read.
     private let subscriberFD = NIOLockedValueBox<Int32>(-1)
+    private let droppedCounter = Counter(label: "backplane.publish.dropped", dimensions: [("kind", "redis")])
+    private let reconnectCounter = Counter(label: "backplane.reconnects", dimensions: [("kind", "redis")])
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -66,7 +70,9 @@ public final class RedisBackplane: BackplaneTransport {
     }
 
     public func publish(_ message: ByteBuffer) {
-        if let dropped = self.outbox.push(message), dropped == 1 || dropped % 1000 == 0 {
+        guard let dropped = self.outbox.push(message) else { return }
+        self.droppedCounter.increment()
+        if dropped == 1 || dropped % 1000 == 0 {
             self.logger.warning(
                 "redis outbox full: message dropped",
                 metadata: ["backplane.kind": "redis", "backplane.dropped": "\(dropped)"]
@@ -146,6 +152,7 @@ public final class RedisBackplane: BackplaneTransport {
                 backoff = self.configuration.initialBackoff
                 if outage {
                     self.logger.info("redis publisher reconnected", metadata: ["backplane.kind": "redis"])
+                    self.reconnectCounter.increment()
                     self.waitForSubscribers(knownSubscribers, on: connection!)
                     outage = false
                 }

@@ -284,3 +284,79 @@ def test_redis_restart_loses_nothing(tmp_path):
         for server in servers:
             server.stop()
         subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
+
+
+class FlaskWorker:
+    def __init__(self, redis_url):
+        import sys
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        script = os.path.join(REPO_ROOT, "Tests", "Interop", "fixtures", "flask_worker.py")
+        self.proc = subprocess.Popen([sys.executable, script, "--port", str(self.port), "--message-queue", redis_url],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        assert "listening" in line, line
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        assert wait_for(self._accepting, timeout=20)
+
+    def _accepting(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.mark.timeout(120)
+def test_our_emitter_reaches_flask_socketio_clients(redis_url):
+    flask = FlaskWorker(redis_url)
+    try:
+        peer = Peer(flask.url)
+        emit = demo_binary("socketio-emit")
+        subprocess.run([str(emit), "--message-queue", redis_url, "from_swift", '{"n":1}', "[1,2]"], check=True, timeout=60)
+        assert wait_for(lambda: peer.named("from_swift"))
+        subprocess.run([str(emit), "--message-queue", redis_url, "--room", peer.sid, "direct", '"x"'], check=True, timeout=60)
+        assert wait_for(lambda: peer.named("direct"))
+        settle()
+        assert peer.named("from_swift") == [({"n": 1}, [1, 2])]
+        assert peer.named("direct") == [("x",)]
+        peer.close()
+    finally:
+        flask.stop()
+
+
+@pytest.mark.timeout(120)
+def test_mixed_cluster_with_a_flask_socketio_worker(redis_url, workers):
+    flask = FlaskWorker(redis_url)
+    peers = []
+    try:
+        peers = [Peer(flask.url), Peer(workers[0].url), Peer(workers[1].url)]
+        for sender_index, sender in enumerate(peers):
+            payload = {"from": sender_index}
+            assert sender.client.call("broadcast", (payload,)) == "sent"
+            for peer in peers:
+                assert wait_for(lambda: (payload,) in peer.named("broadcast_message")), (sender_index, peer.named("broadcast_message"))
+        settle()
+        for peer in peers:
+            assert sorted(args[0]["from"] for args in peer.named("broadcast_message")) == [0, 1, 2]
+    finally:
+        for peer in peers:
+            peer.close()
+        flask.stop()
+
+
+@pytest.mark.timeout(60)
+def test_garbage_on_the_redis_channel_is_dropped(redis_url, peers):
+    port = redis_url.rsplit(":", 1)[1]
+    for garbage in ["not json", "[]", '{"method":"warp"}', '{"method":"emit","event":1}', "{" * 50000, "x" * 2_000_000]:
+        subprocess.run(["redis-cli", "-p", port, "-x", "PUBLISH", "socketio"], input=garbage, text=True, check=True, capture_output=True)
+    assert peers[0].client.call("broadcast", ("after garbage",)) == "sent"
+    for peer in peers:
+        assert wait_for(lambda: peer.named("broadcast_message"))
