@@ -115,7 +115,8 @@ def _short(value, limit: int = 120) -> str:
     return text
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
+def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:
+    """Poll `predicate` until it is truthy or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while True:
         if predicate():

@@ -12,6 +12,7 @@ import pytest
 import socketio
 
 from conftest import REPO_ROOT, demo_binary, start_server
+from eio_support import wait_for
 
 REDIS_SCRIPT = os.path.join(REPO_ROOT, "scripts", "redis.sh")
 
@@ -22,13 +23,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @pytest.fixture(scope="module")

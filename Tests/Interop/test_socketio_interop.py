@@ -23,6 +23,8 @@ import engineio.payload
 import pytest
 import socketio
 
+from eio_support import wait_for
+
 pytestmark = pytest.mark.timeout(30)
 
 # name -> value for socketio.Client.connect(transports=...)
@@ -37,15 +39,6 @@ EXPECTED_TRANSPORT = {"websocket": "websocket", "polling": "polling", "upgrade":
 QUIET_PERIOD = 0.3
 
 
-def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:
-    """Poll `predicate` until it is truthy or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
 
 
 class Peer:

@@ -1,13 +1,13 @@
 """The `socketio-demo --mode socketio-reference` server: the handlers of the Socket.IO
 protocol documentation's reference server, checked with python-socketio and at the wire."""
 import json
-import threading
 
 import pytest
 import requests
 import socketio
 
 from conftest import start_server
+from eio_support import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -18,16 +18,6 @@ def reference_server():
     server.stop()
 
 
-def wait_for(predicate, timeout=5.0):
-    event = threading.Event()
-    deadline = timeout
-    step = 0.01
-    while deadline > 0:
-        if predicate():
-            return True
-        event.wait(step)
-        deadline -= step
-    return predicate()
 
 
 @pytest.mark.timeout(30)
