@@ -76,19 +76,31 @@ let package = Package(
         ),
 
         // MARK: - Cluster
-        .target(name: "Backplane", dependencies: [nioCore, nioConcurrencyHelpers], swiftSettings: swiftSettings),
+        .target(
+            name: "Backplane",
+            dependencies: [nioCore, nioConcurrencyHelpers, .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(
             name: "RedisBackplane",
             dependencies: [
                 "Backplane", "CHiredis", nioCore, nioConcurrencyHelpers, logging, metrics,
-                .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .target(
+            name: "AMQPBackplane",
+            dependencies: ["Backplane", "CRabbitMQ", nioCore, nioConcurrencyHelpers, logging, metrics],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SocketIOMessageQueue",
-            dependencies: ["SocketIOParser", "EngineIOParser", "Backplane", "RedisBackplane", nioCore, logging, orderedCollections],
+            dependencies: [
+                "SocketIOParser", "EngineIOParser", "Backplane", "RedisBackplane", "AMQPBackplane", nioCore, logging,
+                orderedCollections,
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

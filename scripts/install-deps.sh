@@ -23,6 +23,8 @@ APT_PACKAGES=(
     chromium
     libhiredis-dev
     redis-server
+    librabbitmq-dev
+    rabbitmq-server
 )
 
 # The venv needs a working `venv` + `ensurepip` in the chosen interpreter; on

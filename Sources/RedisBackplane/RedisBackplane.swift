@@ -120,7 +120,7 @@ public final class RedisBackplane: BackplaneTransport {
             host: url.host,
             port: url.port,
             password: url.password,
-            connectTimeoutMilliseconds: Int(self.configuration.connectTimeout.milliseconds),
+            connectTimeoutMilliseconds: Int(self.configuration.connectTimeout.inMilliseconds),
             commandTimeoutMilliseconds: 5000
         )
     }
@@ -145,7 +145,7 @@ public final class RedisBackplane: BackplaneTransport {
                         self.logger.info("redis publisher cannot connect; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
                     }
                     outage = true
-                    guard self.outbox.pause(seconds: backoff.seconds) else { break }
+                    guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
                     backoff = self.nextBackoff(backoff)
                     continue
                 }
@@ -207,7 +207,7 @@ public final class RedisBackplane: BackplaneTransport {
                     self.logger.info("redis subscriber cannot connect; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
                 }
                 outage = true
-                guard self.outbox.pause(seconds: backoff.seconds) else { break }
+                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
                 backoff = self.nextBackoff(backoff)
                 continue
             }
@@ -233,9 +233,4 @@ public final class RedisBackplane: BackplaneTransport {
             }
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
-    var milliseconds: Int64 { self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000 }
 }

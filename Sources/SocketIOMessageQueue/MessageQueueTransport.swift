@@ -5,6 +5,7 @@
 
 public import Backplane
 public import Logging
+import AMQPBackplane
 import RedisBackplane
 
 /// Picks the backplane a message-queue URL names.
@@ -17,8 +18,10 @@ public enum MessageQueueTransport {
         switch parsed.scheme {
         case .redis:
             return RedisBackplane(configuration: .init(url: parsed, channel: channel), logger: logger)
-        case .amqp, .kafka:
-            throw BackplaneURLError("\(parsed.scheme.rawValue):// message queues are not available in this build; use redis://")
+        case .amqp:
+            return AMQPBackplane(configuration: .init(url: parsed, channel: channel), logger: logger)
+        case .kafka:
+            throw BackplaneURLError("\(parsed.scheme.rawValue):// message queues are not available in this build; use redis:// or amqp://")
         }
     }
 }

@@ -5,7 +5,7 @@
 
 import DequeModule
 import Foundation
-import NIOCore
+public import NIOCore
 
 /// The bounded outbox between publishers (any thread) and the publisher thread.
 ///
@@ -14,19 +14,19 @@ import NIOCore
 ///
 /// `@unchecked Sendable`: every stored property is read and written with `condition`
 /// locked.
-final class PublishQueue: @unchecked Sendable {
+public final class PublishQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var messages = Deque<ByteBuffer>()
     private var stopped = false
-    private(set) var dropped = 0
-    let capacity: Int
+    public private(set) var dropped = 0
+    public let capacity: Int
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = capacity
     }
 
     /// Queues a message; returns the running drop count if it was dropped.
-    func push(_ message: ByteBuffer) -> Int? {
+    public func push(_ message: ByteBuffer) -> Int? {
         self.condition.lock()
         defer { self.condition.unlock() }
         guard self.messages.count < self.capacity else {
@@ -39,7 +39,7 @@ final class PublishQueue: @unchecked Sendable {
     }
 
     /// Waits for up to `limit` queued messages without removing them; `nil` once stopped.
-    func peek(limit: Int) -> [ByteBuffer]? {
+    public func peek(limit: Int) -> [ByteBuffer]? {
         self.condition.lock()
         defer { self.condition.unlock() }
         while self.messages.isEmpty && !self.stopped { self.condition.wait() }
@@ -48,37 +48,44 @@ final class PublishQueue: @unchecked Sendable {
     }
 
     /// Removes messages that were published.
-    func removeFirst(_ count: Int) {
+    public func removeFirst(_ count: Int) {
         self.condition.lock()
         defer { self.condition.unlock() }
         self.messages.removeFirst(min(count, self.messages.count))
     }
 
     /// Sleeps up to `seconds`, waking early when stopped; returns `false` when stopped.
-    func pause(seconds: Double) -> Bool {
+    public func pause(seconds: Double) -> Bool {
         self.condition.lock()
         defer { self.condition.unlock() }
         if !self.stopped { _ = self.condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
         return !self.stopped
     }
 
-    var isStopped: Bool {
+    public var isStopped: Bool {
         self.condition.lock()
         defer { self.condition.unlock() }
         return self.stopped
     }
 
     /// Wakes the publisher thread for shutdown (queued messages get one last chance).
-    func stop() {
+    public func stop() {
         self.condition.lock()
         self.stopped = true
         self.condition.broadcast()
         self.condition.unlock()
     }
 
-    var count: Int {
+    public var count: Int {
         self.condition.lock()
         defer { self.condition.unlock() }
         return self.messages.count
     }
+}
+
+extension Duration {
+    /// The duration in seconds, for APIs that take `Double`.
+    public var inSeconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+    /// The duration in whole milliseconds.
+    public var inMilliseconds: Int64 { self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000 }
 }

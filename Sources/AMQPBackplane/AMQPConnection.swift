@@ -1,0 +1,81 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import CRabbitMQ
+import NIOCore
+
+/// Why an AMQP operation failed.
+struct AMQPError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// One rabbitmq-c connection with channel 1 open: the single owner of its handle.
+///
+/// rabbitmq-c connections are not thread-safe, so each is used by one thread only; after an
+/// error it is dropped (destroyed without a goodbye) and a new one is made.
+final class AMQPConnection {
+    private let handle: amqp_connection_state_t
+    private var failed = false
+
+    init(host: String, port: Int, vhost: String, user: String, password: String, heartbeatSeconds: Int, timeoutMilliseconds: Int) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        let handle = CRabbitMQ_connect(host, Int32(port), vhost, user, password, Int32(heartbeatSeconds), timeoutMilliseconds, &error, error.count)
+        guard let handle else { throw AMQPError(description: String(cString: error)) }
+        self.handle = handle
+    }
+
+    deinit {
+        if self.failed { CRabbitMQ_destroy(self.handle) } else { CRabbitMQ_close(self.handle) }
+    }
+
+    private func check(_ status: Int32, _ error: [CChar]) throws {
+        if status != 0 {
+            self.failed = true
+            throw AMQPError(description: String(cString: error))
+        }
+    }
+
+    func declareFanout(_ exchange: String) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        try self.check(CRabbitMQ_declareFanout(self.handle, exchange, &error, error.count), error)
+    }
+
+    func subscribe(queue: String, exchange: String, expiresMilliseconds: Int) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        try self.check(CRabbitMQ_subscribe(self.handle, queue, exchange, Int32(expiresMilliseconds), &error, error.count), error)
+    }
+
+    func confirmSelect() throws {
+        var error = [CChar](repeating: 0, count: 512)
+        try self.check(CRabbitMQ_confirmSelect(self.handle, &error, error.count), error)
+    }
+
+    /// Publishes and waits for the broker's confirm.
+    func publish(_ body: ByteBuffer, exchange: String, timeoutMilliseconds: Int) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        let status = body.withUnsafeReadableBytes { bytes in
+            CRabbitMQ_publish(self.handle, exchange, bytes.baseAddress, bytes.count, timeoutMilliseconds, &error, error.count)
+        }
+        try self.check(status, error)
+    }
+
+    /// Waits up to the timeout for one message; `nil` on timeout.
+    func receive(timeoutMilliseconds: Int) throws -> ByteBuffer? {
+        var error = [CChar](repeating: 0, count: 512)
+        var message = CRabbitMQ_Message(bytes: nil, length: 0)
+        let status = CRabbitMQ_receive(self.handle, timeoutMilliseconds, &message, &error, error.count)
+        switch status {
+        case 1:
+            // Copy out of C memory and free it at once.
+            defer { CRabbitMQ_free(&message) }
+            return ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.bytes, count: message.length))
+        case 0:
+            return nil
+        default:
+            try self.check(status, error)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,184 @@
+// Thin C shim over rabbitmq-c (Debian librabbitmq-dev 0.11). Swift cannot call the variadic
+// amqp_login, and every broker call needs the same "check the RPC reply, copy its text"
+// dance, so each step is one small function here that reports errors into a caller buffer.
+// Nothing here keeps state: the connection handle is owned by a Swift class.
+#ifndef CRABBITMQ_SHIM_H
+#define CRABBITMQ_SHIM_H
+
+#if __has_include(<rabbitmq-c/amqp.h>)
+#include <rabbitmq-c/amqp.h>
+#include <rabbitmq-c/tcp_socket.h>
+#else
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static inline void CRabbitMQ_copyBytes(char *err, size_t errlen, amqp_bytes_t text) {
+    size_t n = text.len < errlen - 1 ? text.len : errlen - 1;
+    memcpy(err, text.bytes, n);
+    err[n] = 0;
+}
+
+/// Turns an RPC reply into 0 (ok) or -1 with a message.
+static inline int CRabbitMQ_check(amqp_rpc_reply_t reply, const char *what, char *err, size_t errlen) {
+    switch (reply.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return 0;
+    case AMQP_RESPONSE_NONE:
+        snprintf(err, errlen, "%s: missing RPC reply", what);
+        return -1;
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        snprintf(err, errlen, "%s: %s", what, amqp_error_string2(reply.library_error));
+        return -1;
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+            amqp_connection_close_t *m = (amqp_connection_close_t *)reply.reply.decoded;
+            char text[256];
+            CRabbitMQ_copyBytes(text, sizeof text, m->reply_text);
+            snprintf(err, errlen, "%s: server closed the connection: %u %s", what, m->reply_code, text);
+        } else if (reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            amqp_channel_close_t *m = (amqp_channel_close_t *)reply.reply.decoded;
+            char text[256];
+            CRabbitMQ_copyBytes(text, sizeof text, m->reply_text);
+            snprintf(err, errlen, "%s: server closed the channel: %u %s", what, m->reply_code, text);
+        } else {
+            snprintf(err, errlen, "%s: server exception 0x%08X", what, reply.reply.id);
+        }
+        return -1;
+    }
+    snprintf(err, errlen, "%s: unknown reply", what);
+    return -1;
+}
+
+/// Opens a TCP connection, logs in (PLAIN) and opens channel 1. NULL on failure.
+static inline amqp_connection_state_t CRabbitMQ_connect(const char *host, int port, const char *vhost, const char *user,
+                                                        const char *password, int heartbeatSeconds, long timeoutMilliseconds,
+                                                        char *err, size_t errlen) {
+    amqp_connection_state_t conn = amqp_new_connection();
+    if (conn == NULL) { snprintf(err, errlen, "cannot allocate a connection"); return NULL; }
+    amqp_socket_t *socket = amqp_tcp_socket_new(conn);
+    if (socket == NULL) { snprintf(err, errlen, "cannot allocate a socket"); amqp_destroy_connection(conn); return NULL; }
+    struct timeval tv = { timeoutMilliseconds / 1000, (timeoutMilliseconds % 1000) * 1000 };
+    int status = amqp_socket_open_noblock(socket, host, port, &tv);
+    if (status != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "cannot connect to %s:%d: %s", host, port, amqp_error_string2(status));
+        amqp_destroy_connection(conn);
+        return NULL;
+    }
+    amqp_rpc_reply_t reply = amqp_login(conn, vhost, 0, 131072, heartbeatSeconds, AMQP_SASL_METHOD_PLAIN, user, password);
+    if (CRabbitMQ_check(reply, "login", err, errlen) != 0) { amqp_destroy_connection(conn); return NULL; }
+    amqp_channel_open(conn, 1);
+    if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "channel.open", err, errlen) != 0) {
+        amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+        amqp_destroy_connection(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/// Declares the fanout exchange exactly as kombu does for python-socketio (durable=false,
+/// auto_delete=false), or RabbitMQ refuses with PRECONDITION_FAILED.
+static inline int CRabbitMQ_declareFanout(amqp_connection_state_t conn, const char *exchange, char *err, size_t errlen) {
+    amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("fanout"), 0, 0, 0, 0, amqp_empty_table);
+    return CRabbitMQ_check(amqp_get_rpc_reply(conn), "exchange.declare", err, errlen);
+}
+
+/// Declares this node's queue (not durable, x-expires like kombu's), binds it, consumes.
+static inline int CRabbitMQ_subscribe(amqp_connection_state_t conn, const char *queue, const char *exchange, int expiresMilliseconds,
+                                      char *err, size_t errlen) {
+    amqp_table_entry_t entry;
+    entry.key = amqp_cstring_bytes("x-expires");
+    entry.value.kind = AMQP_FIELD_KIND_I32;
+    entry.value.value.i32 = expiresMilliseconds;
+    amqp_table_t arguments = { 1, &entry };
+    amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 0, 0, 0, arguments);
+    if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.declare", err, errlen) != 0) return -1;
+    amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), amqp_empty_table);
+    if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.bind", err, errlen) != 0) return -1;
+    amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+    return CRabbitMQ_check(amqp_get_rpc_reply(conn), "basic.consume", err, errlen);
+}
+
+/// Turns on publisher confirms.
+static inline int CRabbitMQ_confirmSelect(amqp_connection_state_t conn, char *err, size_t errlen) {
+    amqp_confirm_select(conn, 1);
+    return CRabbitMQ_check(amqp_get_rpc_reply(conn), "confirm.select", err, errlen);
+}
+
+/// Publishes one message (text/plain UTF-8, as kombu does for python-socketio) and waits for
+/// the broker's confirm. 0 = confirmed, -1 = error (the connection must be dropped).
+static inline int CRabbitMQ_publish(amqp_connection_state_t conn, const char *exchange, const void *body, size_t length,
+                                    long timeoutMilliseconds, char *err, size_t errlen) {
+    amqp_basic_properties_t props;
+    memset(&props, 0, sizeof props);
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+    props.content_type = amqp_cstring_bytes("text/plain");
+    props.content_encoding = amqp_cstring_bytes("utf-8");
+    props.delivery_mode = 2;
+    amqp_bytes_t bytes = { length, (void *)body };
+    int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), 0, 0, &props, bytes);
+    if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "basic.publish: %s", amqp_error_string2(status)); return -1; }
+    for (;;) {
+        amqp_frame_t frame;
+        struct timeval tv = { timeoutMilliseconds / 1000, (timeoutMilliseconds % 1000) * 1000 };
+        status = amqp_simple_wait_frame_noblock(conn, &frame, &tv);
+        if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "waiting for confirm: %s", amqp_error_string2(status)); return -1; }
+        if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+        switch (frame.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD: return 0;
+        case AMQP_BASIC_NACK_METHOD: snprintf(err, errlen, "broker refused the message (nack)"); return -1;
+        case AMQP_CHANNEL_CLOSE_METHOD:
+        case AMQP_CONNECTION_CLOSE_METHOD: snprintf(err, errlen, "broker closed the channel"); return -1;
+        default: continue;
+        }
+    }
+}
+
+/// One received message body, malloc'ed: the caller copies it and calls CRabbitMQ_free.
+typedef struct { void *bytes; size_t length; } CRabbitMQ_Message;
+
+/// Waits up to the timeout for one message. 1 = message, 0 = timeout, -1 = error.
+static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMilliseconds, CRabbitMQ_Message *out,
+                                    char *err, size_t errlen) {
+    amqp_envelope_t envelope;
+    struct timeval tv = { timeoutMilliseconds / 1000, (timeoutMilliseconds % 1000) * 1000 };
+    amqp_maybe_release_buffers(conn);
+    amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, &tv, 0);
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) return 0;
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        // A non-delivery frame (e.g. basic.cancel from a deleted queue): read and judge it.
+        amqp_frame_t frame;
+        if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) { snprintf(err, errlen, "connection lost"); return -1; }
+        if (frame.frame_type == AMQP_FRAME_METHOD &&
+            (frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD || frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ||
+             frame.payload.method.id == AMQP_BASIC_CANCEL_METHOD)) {
+            snprintf(err, errlen, "broker closed the consumer");
+            return -1;
+        }
+        return 0;
+    }
+    if (CRabbitMQ_check(reply, "basic.consume", err, errlen) != 0) return -1;
+    out->length = envelope.message.body.len;
+    out->bytes = malloc(out->length > 0 ? out->length : 1);
+    if (out->length > 0) memcpy(out->bytes, envelope.message.body.bytes, out->length);
+    amqp_destroy_envelope(&envelope);
+    return 1;
+}
+
+static inline void CRabbitMQ_free(CRabbitMQ_Message *message) { free(message->bytes); message->bytes = NULL; }
+
+/// Closes and frees a connection (best effort: the broker may already be gone).
+static inline void CRabbitMQ_close(amqp_connection_state_t conn) {
+    amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn);
+}
+
+/// Frees a connection without talking to the broker (after an error).
+static inline void CRabbitMQ_destroy(amqp_connection_state_t conn) { amqp_destroy_connection(conn); }
+
+#endif
