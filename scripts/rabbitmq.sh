@@ -61,10 +61,16 @@ up)
 down)
     if alive; then
         log "stopping rabbitmq-server on 127.0.0.1:$PORT"
-        (rabbit_env; timeout 60 "$BIN/rabbitmqctl" shutdown >/dev/null 2>&1) || true
+        # Read the pid first: a clean shutdown removes the pid file.
         pid="$(cat "$DIR/rabbit.pid")"
-        for _ in $(seq 100); do alive || break; sleep 0.1; done
-        if alive; then kill -KILL "$pid" 2>/dev/null || true; fi
+        (rabbit_env; timeout 60 "$BIN/rabbitmqctl" shutdown >/dev/null 2>&1) || true
+        for _ in $(seq 100); do
+            state="$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)"
+            { [ -z "$state" ] || [ "$state" = "Z" ]; } && break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$DIR/rabbit.pid"
     else
         log "not running on 127.0.0.1:$PORT"
     fi
