@@ -114,7 +114,7 @@ let package = Package(
 
         .target(
             name: "SocketIOEmitter",
-            dependencies: ["SocketIOMessageQueue", "SocketIOParser", "Backplane", logging],
+            dependencies: ["SocketIOMessageQueue", "SocketIOParser", "Backplane", nioConcurrencyHelpers, logging],
             swiftSettings: swiftSettings
         ),
 

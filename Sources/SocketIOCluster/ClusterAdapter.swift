@@ -27,6 +27,8 @@ public final class ClusterAdapter: SocketIOAdapter {
     private let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
     /// The first undecodable message is logged at info, the rest at debug.
     private let garbageSeen = NIOLockedValueBox(0)
+    /// Numbers this node's emits and drops repeated ones from other hosts.
+    private let sequencer = NIOLockedValueBox(MessageQueueMessage.Sequencer())
 
     struct PendingCallbacks {
         var nextID = 1
@@ -143,6 +145,11 @@ public final class ClusterAdapter: SocketIOAdapter {
     }
 
     private func publish(_ message: MessageQueueMessage) {
+        var message = message
+        if case .emit(var emit) = message {
+            emit.sequence = self.sequencer.withLockedValue { $0.stamp() }
+            message = .emit(emit)
+        }
         self.transport.publish(message.encoded())
     }
 
@@ -186,6 +193,10 @@ public final class ClusterAdapter: SocketIOAdapter {
         guard message.hostID != self.hostID else { return }
         switch message {
         case .emit(let emit):
+            guard self.sequencer.withLockedValue({ $0.isNew(host: emit.hostID, sequence: emit.sequence) }) else {
+                self.logger.debug("dropped a repeated emit", metadata: ["backplane.host": "\(emit.hostID)"])
+                return
+            }
             self.deliver(emit)
         case .disconnect(let sid, let namespace, _):
             self.local.localSocket(sid: sid, namespace: namespace)?.disconnect()

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 public import Backplane
+import NIOConcurrencyHelpers
 public import Logging
 public import SocketIOMessageQueue
 public import SocketIOParser
@@ -23,6 +24,7 @@ public final class SocketIOEmitter: Sendable {
     /// The emitter's host id on the channel.
     public let hostID: String
     private let transport: any BackplaneTransport
+    private let sequencer = NIOLockedValueBox(MessageQueueMessage.Sequencer(capacity: 0))
 
     /// An emitter on an existing transport.
     public init(transport: any BackplaneTransport, hostID: String = HostID.make()) {
@@ -41,7 +43,15 @@ public final class SocketIOEmitter: Sendable {
     public func emit(_ event: String, arguments: [SocketIOValue], to rooms: [String] = [], namespace: String = "/", skip: [String] = []) {
         self.transport.publish(
             MessageQueueMessage.emit(
-                .init(event: event, arguments: arguments, namespace: namespace, rooms: rooms.isEmpty ? nil : rooms, skip: skip, hostID: self.hostID)
+                .init(
+                    event: event,
+                    arguments: arguments,
+                    namespace: namespace,
+                    rooms: rooms.isEmpty ? nil : rooms,
+                    skip: skip,
+                    hostID: self.hostID,
+                    sequence: self.sequencer.withLockedValue { $0.stamp() }
+                )
             ).encoded()
         )
     }

@@ -46,6 +46,10 @@ public enum MessageQueueMessage: Sendable, Hashable {
         /// `(sid, namespace, id)`: the ack of that sid goes back to `hostID` under `id`.
         public var callback: Callback?
         public var hostID: String
+        /// Our extension: a per-publisher sequence number (`"seq"`), so that receivers can
+        /// drop the duplicate a broker may deliver when a publish is retried after an outage.
+        /// python-socketio neither sends nor reads it.
+        public var sequence: Int?
 
         public struct Callback: Sendable, Hashable {
             public var sid: String
@@ -65,7 +69,8 @@ public enum MessageQueueMessage: Sendable, Hashable {
             rooms: [String]? = nil,
             skip: [String] = [],
             callback: Callback? = nil,
-            hostID: String
+            hostID: String,
+            sequence: Int? = nil
         ) {
             self.event = event
             self.arguments = arguments
@@ -74,6 +79,7 @@ public enum MessageQueueMessage: Sendable, Hashable {
             self.skip = skip
             self.callback = callback
             self.hostID = hostID
+            self.sequence = sequence
         }
     }
 
@@ -88,6 +94,31 @@ public enum MessageQueueMessage: Sendable, Hashable {
     }
 
     // MARK: Encoding
+
+    /// Numbers emits per publisher (see ``Emit/sequence``) and spots duplicates.
+    public struct Sequencer: Sendable {
+        private var next = 1
+        private var lastSeen: [String: Int] = [:]
+        /// Hosts remembered; short-lived emitters each bring a new host id.
+        private let capacity: Int
+
+        public init(capacity: Int = 10_000) { self.capacity = capacity }
+
+        /// The next sequence number for this publisher.
+        public mutating func stamp() -> Int {
+            defer { self.next += 1 }
+            return self.next
+        }
+
+        /// Whether an emit is new (and records it); `false` for a repeat.
+        public mutating func isNew(host: String, sequence: Int?) -> Bool {
+            guard let sequence else { return true }
+            if let last = self.lastSeen[host], sequence <= last { return false }
+            if self.lastSeen.count >= self.capacity, self.lastSeen[host] == nil { self.lastSeen.removeAll(keepingCapacity: true) }
+            self.lastSeen[host] = sequence
+            return true
+        }
+    }
 
     /// The JSON bytes published on the channel.
     public func encoded() -> ByteBuffer {
@@ -117,6 +148,7 @@ public enum MessageQueueMessage: Sendable, Hashable {
                 object["callback"] = .null
             }
             object["host_id"] = .string(emit.hostID)
+            if let sequence = emit.sequence { object["seq"] = .int(sequence) }
         case .disconnect(let sid, let namespace, let host):
             object = ["method": "disconnect", "sid": .string(sid), "namespace": .string(namespace), "host_id": .string(host)]
         case .enterRoom(let sid, let room, let namespace, let host):
@@ -213,7 +245,8 @@ public enum MessageQueueMessage: Sendable, Hashable {
                     rooms: try Self.strings(object["room"], field: "room"),
                     skip: try Self.strings(object["skip_sid"], field: "skip_sid") ?? [],
                     callback: callback,
-                    hostID: host
+                    hostID: host,
+                    sequence: object["seq"]?.intValue
                 )
             )
         case "disconnect":

@@ -28,16 +28,17 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(help: "Namespace.")
     var namespace = "/"
 
-    @Option(help: "Target room or sid (repeatable); none: everyone in the namespace.")
+    // Socket ids are base64url and may start with "-": such values are taken as they come.
+    @Option(parsing: .unconditionalSingleValue, help: "Target room or sid (repeatable); none: everyone in the namespace.")
     var room: [String] = []
 
-    @Option(help: "A sid to skip (repeatable).")
+    @Option(parsing: .unconditionalSingleValue, help: "A sid to skip (repeatable).")
     var skip: [String] = []
 
     @Option(help: "Instead of emitting: close this room everywhere.")
     var closeRoom: String?
 
-    @Option(help: "Instead of emitting: disconnect this sid.")
+    @Option(parsing: .unconditional, help: "Instead of emitting: disconnect this sid.")
     var disconnect: String?
 
     @Option(name: .customLong("enter-room"), help: "Instead of emitting: put --sid in this room.")
@@ -46,7 +47,7 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(name: .customLong("leave-room"), help: "Instead of emitting: take --sid out of this room.")
     var leaveRoom: String?
 
-    @Option(help: "The sid for --enter-room / --leave-room.")
+    @Option(parsing: .unconditional, help: "The sid for --enter-room / --leave-room.")
     var sid: String?
 
     @Option(help: "Emit the event this many times, with the sequence number appended as the last argument.")

@@ -82,3 +82,21 @@ struct MessageQueueMessageTests {
         }
     }
 }
+
+struct SequencerTests {
+    @Test func stampsAndDropsRepeatsPerHost() throws {
+        var sequencer = MessageQueueMessage.Sequencer()
+        let stamps = [sequencer.stamp(), sequencer.stamp()]
+        let verdicts = [
+            sequencer.isNew(host: "a", sequence: 1), sequencer.isNew(host: "a", sequence: 2),
+            sequencer.isNew(host: "a", sequence: 2), sequencer.isNew(host: "b", sequence: 1),
+            // python publishers send no sequence: never dropped.
+            sequencer.isNew(host: "p", sequence: nil), sequencer.isNew(host: "p", sequence: nil),
+        ]
+        #expect(stamps == [1, 2])
+        #expect(verdicts == [true, true, false, true, true, true])
+        let message = MessageQueueMessage.emit(.init(event: "e", arguments: [], hostID: "h", sequence: 7))
+        #expect(String(buffer: message.encoded()).hasSuffix(#""host_id":"h","seq":7}"#))
+        #expect(try MessageQueueMessage.decode(message.encoded()) == message)
+    }
+}

@@ -1,10 +1,13 @@
-"""Three socketio-testserver workers sharing a real redis-server (started by
-scripts/redis.sh on a free loopback port), python-socketio clients attached to different
-workers: every cross-node feature reaches exactly the right clients, exactly once.
-Also: python-socketio's write_only RedisManager and our socketio-emit CLI drive the cluster."""
+"""The cluster behaviour suite, run against every backplane (a real redis-server and a
+real rabbitmq-server, each started by the project's scripts on a free loopback port):
+socketio-testserver workers, python-socketio clients attached to different workers; every
+cross-node feature reaches exactly the right clients, exactly once. Also: python-socketio's
+write_only managers, Flask-SocketIO workers and our socketio-emit CLI share the cluster, a
+broker restart loses nothing, garbage on the channel is dropped."""
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -14,7 +17,7 @@ import socketio
 from conftest import REPO_ROOT, demo_binary, start_server
 from eio_support import wait_for
 
-REDIS_SCRIPT = os.path.join(REPO_ROOT, "scripts", "redis.sh")
+SCRIPTS = os.path.join(REPO_ROOT, "scripts")
 
 
 def free_port():
@@ -23,20 +26,73 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_port_block(size=3):
+    """A port with `size` free ports after it (rabbitmq.sh uses PORT+1 and PORT+2)."""
+    for _ in range(50):
+        base = free_port()
+        try:
+            for offset in range(size):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port block")
+
+
+class Broker:
+    """A broker started by scripts/<kind>.sh on loopback, and the python peers for it."""
+
+    def __init__(self, kind, run_dir):
+        self.kind = kind
+        self.port = free_port_block()
+        self.env = dict(os.environ, SOCKETIO_RUN_DIR=str(run_dir))
+        self.script = os.path.join(SCRIPTS, f"{'redis' if kind == 'redis' else 'rabbitmq'}.sh")
+        self.url = self.up()
+
+    def up(self):
+        return subprocess.run(["bash", self.script, "up", str(self.port)], env=self.env, check=True,
+                              capture_output=True, text=True, timeout=180).stdout.strip()
+
+    def down(self):
+        subprocess.run(["bash", self.script, "down", str(self.port)], env=self.env, check=False,
+                       capture_output=True, timeout=120)
+
+    def python_manager(self):
+        """python-socketio's write_only manager for this broker."""
+        if self.kind == "redis":
+            return socketio.RedisManager(self.url, write_only=True)
+        return socketio.KombuManager(self.url, write_only=True)
+
+    def publish_raw(self, payload: bytes):
+        """Publishes bytes on the channel as a foreign process would."""
+        if self.kind == "redis":
+            import redis
+            redis.Redis(host="127.0.0.1", port=self.port).publish("socketio", payload)
+        else:
+            import kombu
+            with kombu.Connection(self.url) as connection:
+                exchange = kombu.Exchange("socketio", type="fanout", durable=False)
+                connection.Producer(serializer=None).publish(payload, exchange=exchange, declare=[exchange],
+                                                             content_type="text/plain", content_encoding="binary")
+
+
+@pytest.fixture(scope="module", params=["redis", "amqp"])
+def broker(request, tmp_path_factory):
+    made = Broker(request.param, tmp_path_factory.mktemp(request.param))
+    yield made
+    made.down()
 
 
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    port = free_port()
-    env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path_factory.mktemp("run")))
-    url = subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True, text=True).stdout.strip()
-    yield url
-    subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
+def broker_url(broker):
+    """The broker URL ."""
+    return broker.url
 
 
 @pytest.fixture(scope="module")
-def workers(redis_url):
-    servers = [start_server("--message-queue", redis_url, binary="socketio-testserver") for _ in range(3)]
+def workers(broker_url):
+    servers = [start_server("--message-queue", broker_url, binary="socketio-testserver") for _ in range(3)]
     yield servers
     for server in servers:
         assert server.proc.poll() is None, "a worker died"
@@ -153,8 +209,8 @@ def test_cross_node_ack(peers):
 
 
 @pytest.mark.timeout(60)
-def test_python_write_only_emitter_reaches_our_workers(redis_url, peers):
-    manager = socketio.RedisManager(redis_url, write_only=True)
+def test_python_write_only_emitter_reaches_our_workers(broker, peers):
+    manager = broker.python_manager()
     manager.emit("py_event", {"k": 1})
     for peer in peers:
         assert wait_for(lambda: peer.named("py_event"))
@@ -168,12 +224,12 @@ def test_python_write_only_emitter_reaches_our_workers(redis_url, peers):
 
 
 @pytest.mark.timeout(120)
-def test_socketio_emit_cli(redis_url, peers):
+def test_socketio_emit_cli(broker_url, peers):
     emit = demo_binary("socketio-emit")
-    subprocess.run([emit, "--message-queue", redis_url, "cli_event", '{"n":1}', '"two"'], check=True, timeout=60)
+    subprocess.run([emit, "--message-queue", broker_url, "cli_event", '{"n":1}', '"two"'], check=True, timeout=60)
     for peer in peers:
         assert wait_for(lambda: peer.named("cli_event"))
-    subprocess.run([emit, "--message-queue", redis_url, "--room", peers[2].sid, "cli_room", "[1,2]"], check=True, timeout=60)
+    subprocess.run([emit, "--message-queue", broker_url, "--room", peers[2].sid, "cli_room", "[1,2]"], check=True, timeout=60)
     assert wait_for(lambda: peers[2].named("cli_room"))
     settle()
     for peer in peers:
@@ -193,17 +249,20 @@ def test_bad_urls_give_clear_errors():
     assert result.returncode != 0 and "unknown message-queue scheme" in result.stderr
 
 
-@pytest.mark.timeout(90)
-def test_worker_started_before_redis_serves_and_joins_later(tmp_path):
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}"
-    env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path))
+@pytest.mark.timeout(240)
+def test_worker_started_before_the_broker_serves_and_joins_later(broker, tmp_path):
+    late_broker = Broker.__new__(Broker)
+    late_broker.kind = broker.kind
+    late_broker.port = free_port_block()
+    late_broker.env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path))
+    late_broker.script = broker.script
+    url = broker.url.replace(f":{broker.port}", f":{late_broker.port}")
     early = start_server("--message-queue", url, binary="socketio-testserver")
     try:
         # It serves its own clients while Redis is absent.
         lonely = Peer(early.url)
         assert lonely.client.call("echo_ack", ("still here",)) == "still here"
-        subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True)
+        late_broker.up()
         late = start_server("--message-queue", url, binary="socketio-testserver")
         try:
             other = Peer(late.url)
@@ -219,18 +278,16 @@ def test_worker_started_before_redis_serves_and_joins_later(tmp_path):
         assert early.proc.poll() is None
     finally:
         early.stop()
-        subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
+        late_broker.down()
 
 
-@pytest.mark.timeout(180)
-def test_redis_restart_loses_nothing(tmp_path):
-    """Stop redis-server for 5 s and start it again while socketio-emit publishes 1000
+@pytest.mark.timeout(300)
+def test_broker_restart_loses_nothing(broker, tmp_path):
+    """Stop the broker for 5 s and start it again while socketio-emit publishes 1000
     numbered events and a worker broadcasts numbered events: every worker reconnects by
     itself and clients receive every event, in order per publisher."""
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}"
-    env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path))
-    subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True)
+    restarted = Broker(broker.kind, tmp_path)
+    url = restarted.url
     servers = [start_server("--message-queue", url, binary="socketio-testserver") for _ in range(2)]
     peers = []
     try:
@@ -250,9 +307,9 @@ def test_redis_restart_loses_nothing(tmp_path):
         publisher = threading.Thread(target=worker_publisher)
         publisher.start()
         time.sleep(2.0)
-        subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=True, capture_output=True)
+        restarted.down()
         time.sleep(5.0)
-        subprocess.run(["bash", REDIS_SCRIPT, "up", str(port)], env=env, check=True, capture_output=True)
+        restarted.up()
         publisher.join(60)
         out, err = emitter.communicate(timeout=150)
         assert emitter.returncode == 0, err
@@ -277,16 +334,15 @@ def test_redis_restart_loses_nothing(tmp_path):
             peer.close()
         for server in servers:
             server.stop()
-        subprocess.run(["bash", REDIS_SCRIPT, "down", str(port)], env=env, check=False, capture_output=True)
+        restarted.down()
 
 
 class FlaskWorker:
-    def __init__(self, redis_url):
-        import sys
+    def __init__(self, broker_url):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         script = os.path.join(REPO_ROOT, "Tests", "Interop", "fixtures", "flask_worker.py")
-        self.proc = subprocess.Popen([sys.executable, script, "--port", str(self.port), "--message-queue", redis_url],
+        self.proc = subprocess.Popen([sys.executable, script, "--port", str(self.port), "--message-queue", broker_url],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         assert "listening" in line, line
@@ -309,14 +365,14 @@ class FlaskWorker:
 
 
 @pytest.mark.timeout(120)
-def test_our_emitter_reaches_flask_socketio_clients(redis_url):
-    flask = FlaskWorker(redis_url)
+def test_our_emitter_reaches_flask_socketio_clients(broker_url):
+    flask = FlaskWorker(broker_url)
     try:
         peer = Peer(flask.url)
         emit = demo_binary("socketio-emit")
-        subprocess.run([str(emit), "--message-queue", redis_url, "from_swift", '{"n":1}', "[1,2]"], check=True, timeout=60)
+        subprocess.run([str(emit), "--message-queue", broker_url, "from_swift", '{"n":1}', "[1,2]"], check=True, timeout=60)
         assert wait_for(lambda: peer.named("from_swift"))
-        subprocess.run([str(emit), "--message-queue", redis_url, "--room", peer.sid, "direct", '"x"'], check=True, timeout=60)
+        subprocess.run([str(emit), "--message-queue", broker_url, "--room", peer.sid, "direct", '"x"'], check=True, timeout=60)
         assert wait_for(lambda: peer.named("direct"))
         settle()
         assert peer.named("from_swift") == [({"n": 1}, [1, 2])]
@@ -327,8 +383,8 @@ def test_our_emitter_reaches_flask_socketio_clients(redis_url):
 
 
 @pytest.mark.timeout(120)
-def test_mixed_cluster_with_a_flask_socketio_worker(redis_url, workers):
-    flask = FlaskWorker(redis_url)
+def test_mixed_cluster_with_a_flask_socketio_worker(broker_url, workers):
+    flask = FlaskWorker(broker_url)
     peers = []
     try:
         peers = [Peer(flask.url), Peer(workers[0].url), Peer(workers[1].url)]
@@ -347,10 +403,9 @@ def test_mixed_cluster_with_a_flask_socketio_worker(redis_url, workers):
 
 
 @pytest.mark.timeout(60)
-def test_garbage_on_the_redis_channel_is_dropped(redis_url, peers):
-    port = redis_url.rsplit(":", 1)[1]
-    for garbage in ["not json", "[]", '{"method":"warp"}', '{"method":"emit","event":1}', "{" * 50000, "x" * 2_000_000]:
-        subprocess.run(["redis-cli", "-p", port, "-x", "PUBLISH", "socketio"], input=garbage, text=True, check=True, capture_output=True)
+def test_garbage_on_the_channel_is_dropped(broker, peers):
+    for garbage in [b"not json", b"[]", b'{"method":"warp"}', b'{"method":"emit","event":1}', b"{" * 50000, b"x" * 2_000_000, b"\xff\xfe"]:
+        broker.publish_raw(garbage)
     assert peers[0].client.call("broadcast", ("after garbage",)) == "sent"
     for peer in peers:
         assert wait_for(lambda: peer.named("broadcast_message"))
