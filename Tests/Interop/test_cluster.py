@@ -409,3 +409,32 @@ def test_garbage_on_the_channel_is_dropped(broker, peers):
     assert peers[0].client.call("broadcast", ("after garbage",)) == "sent"
     for peer in peers:
         assert wait_for(lambda: peer.named("broadcast_message"))
+
+
+@pytest.mark.timeout(120)
+def test_amqp_connection_errors_are_clear_and_harmless(tmp_path):
+    """A wrong password, a missing vhost, a refused connection: the worker keeps serving its
+    own clients and logs a clear reason, once, while it retries."""
+    rabbit = Broker("amqp", tmp_path)
+    try:
+        cases = [
+            (f"amqp://guest:wrong@127.0.0.1:{rabbit.port}/%2f", "ACCESS_REFUSED"),
+            (f"amqp://guest:guest@127.0.0.1:{rabbit.port}/no-such-vhost", "vhost"),
+            (f"amqp://guest:guest@127.0.0.1:{free_port()}/%2f", "cannot connect"),
+        ]
+        for url, reason in cases:
+            worker = start_server("--message-queue", url, binary="socketio-testserver")
+            try:
+                peer = Peer(worker.url)
+                assert peer.client.call("broadcast", ("local only",)) == "sent"
+                assert wait_for(lambda: peer.named("broadcast_message"))
+                assert wait_for(lambda: reason in worker.output(), timeout=10), worker.output()[-2000:]
+                time.sleep(1.0)
+                # Logged once per outage, not once per retry.
+                assert worker.output().count("amqp consumer cannot connect") == 1
+                assert worker.proc.poll() is None
+                peer.close()
+            finally:
+                worker.stop()
+    finally:
+        rabbit.down()
