@@ -22,7 +22,7 @@ final class AMQPConnection {
     init(host: String, port: Int, vhost: String, user: String, password: String, heartbeatSeconds: Int, timeoutMilliseconds: Int) throws {
         var error = [CChar](repeating: 0, count: 512)
         let handle = CRabbitMQ_connect(host, Int32(port), vhost, user, password, Int32(heartbeatSeconds), timeoutMilliseconds, &error, error.count)
-        guard let handle else { throw AMQPError(description: String(cString: error)) }
+        guard let handle else { throw AMQPError(description: cText(error)) }
         self.handle = handle
     }
 
@@ -33,7 +33,7 @@ final class AMQPConnection {
     private func check(_ status: Int32, _ error: [CChar]) throws {
         if status != 0 {
             self.failed = true
-            throw AMQPError(description: String(cString: error))
+            throw AMQPError(description: cText(error))
         }
     }
 
@@ -78,4 +78,9 @@ final class AMQPConnection {
             return nil
         }
     }
+}
+
+/// The text of a NUL-terminated C buffer.
+private func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

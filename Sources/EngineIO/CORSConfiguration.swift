@@ -3,7 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-public import NIOHTTP1
+import NIOHTTP1
 
 /// Which cross-origin browsers may talk to the server (Flask-SocketIO `cors_allowed_origins`).
 ///

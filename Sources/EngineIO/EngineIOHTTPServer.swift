@@ -5,7 +5,7 @@
 
 import EngineIOParser
 public import Logging
-public import NIOConcurrencyHelpers
+import NIOConcurrencyHelpers
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix

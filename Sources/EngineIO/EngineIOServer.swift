@@ -3,11 +3,11 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-public import EngineIOParser
+import EngineIOParser
 public import Logging
-public import NIOConcurrencyHelpers
-public import NIOCore
-public import NIOHTTP1
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
 
 /// Why the application refuses a handshake: the client gets 403 `{"code":4,"message":…}`.
 public struct EngineIORequestRefusal: Error, Sendable, Hashable {

@@ -88,7 +88,8 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
         var data = frame.unmaskedData
         let code = data.readSlice(length: 2) ?? ByteBuffer()
         let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
-        context.writeAndFlush(self.wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -16,7 +16,7 @@ public enum JSONWriter {
         case .null, .binary:
             buffer.writeStaticString("null")
         case .bool(let flag):
-            flag ? buffer.writeStaticString("true") : buffer.writeStaticString("false")
+            buffer.writeStaticString(flag ? "true" : "false")
         case .int(let number):
             buffer.writeString(String(number))
         case .double(let number):

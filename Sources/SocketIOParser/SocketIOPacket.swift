@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import NIOCore
+import NIOCore
 
 /// Socket.IO v5 packet types.
 public enum SocketIOPacketType: UInt8, Sendable, Hashable {
