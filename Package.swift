@@ -95,10 +95,17 @@ let package = Package(
             dependencies: ["Backplane", "CRabbitMQ", nioCore, nioConcurrencyHelpers, logging, metrics],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .target(
+            name: "KafkaBackplane",
+            dependencies: ["Backplane", "CRdKafka", nioCore, nioConcurrencyHelpers, logging, metrics],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SocketIOMessageQueue",
             dependencies: [
-                "SocketIOParser", "EngineIOParser", "Backplane", "RedisBackplane", "AMQPBackplane", nioCore, logging,
+                "SocketIOParser", "EngineIOParser", "Backplane", "RedisBackplane", "AMQPBackplane", "KafkaBackplane", nioCore,
+                logging,
                 orderedCollections,
             ],
             swiftSettings: swiftSettings

@@ -25,6 +25,7 @@ APT_PACKAGES=(
     redis-server
     librabbitmq-dev
     rabbitmq-server
+    librdkafka-dev
 )
 
 # The venv needs a working `venv` + `ensurepip` in the chosen interpreter; on

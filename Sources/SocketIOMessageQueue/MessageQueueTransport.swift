@@ -6,6 +6,7 @@
 public import Backplane
 public import Logging
 import AMQPBackplane
+import KafkaBackplane
 import RedisBackplane
 
 /// Picks the backplane a message-queue URL names.
@@ -21,7 +22,7 @@ public enum MessageQueueTransport {
         case .amqp:
             return AMQPBackplane(configuration: .init(url: parsed, channel: channel), logger: logger)
         case .kafka:
-            throw BackplaneURLError("\(parsed.scheme.rawValue):// message queues are not available in this build; use redis:// or amqp://")
+            return try KafkaBackplane(configuration: .init(url: parsed, channel: channel), logger: logger)
         }
     }
 }
