@@ -26,6 +26,7 @@ APT_PACKAGES=(
     librabbitmq-dev
     rabbitmq-server
     librdkafka-dev
+    kcat
 )
 
 # The venv needs a working `venv` + `ensurepip` in the chosen interpreter; on

@@ -13,8 +13,9 @@ public import NIOCore
 
 /// RabbitMQ as a backplane (rabbitmq-c, Debian's librabbitmq-dev), with the topology of
 /// python-socketio's `KombuManager`: a fanout exchange named after the channel
-/// (durable=false, auto_delete=false) and one queue per node bound to it (not durable,
-/// `x-expires` 300 s, so that a short connection loss keeps what arrived meanwhile);
+/// (durable=false, auto_delete=false) and one queue per node bound to it (durable, with
+/// kombu's `x-expires` of 300 s, consumed with manual acks, so that what it holds survives a
+/// connection loss or a broker restart);
 /// bodies are UTF-8 JSON published as `text/plain`, as kombu does.
 ///
 /// A publisher and a consumer connection, each confined to its own thread, each dropped at
@@ -198,7 +199,11 @@ public final class AMQPBackplane: BackplaneTransport {
                 // Short waits so that shutdown is noticed; heartbeats are handled inside.
                 while !self.outbox.isStopped {
                     if let message = try connection.receive(timeoutMilliseconds: 250) {
-                        self.continuation.yield(message)
+                        self.continuation.yield(message.body)
+                        // Acked once handed over: what was in flight when a connection or
+                        // the broker went away is redelivered (and repeats are dropped by
+                        // the cluster's per-publisher sequence numbers).
+                        try connection.ack(message.deliveryTag)
                     }
                 }
             } catch {

@@ -52,6 +52,12 @@ final class AMQPConnection {
         try self.check(CRabbitMQ_confirmSelect(self.handle, &error, error.count), error)
     }
 
+    /// Acknowledges a delivery.
+    func ack(_ deliveryTag: UInt64) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        try self.check(CRabbitMQ_ack(self.handle, deliveryTag, &error, error.count), error)
+    }
+
     /// Publishes and waits for the broker's confirm.
     func publish(_ body: ByteBuffer, exchange: String, timeoutMilliseconds: Int) throws {
         var error = [CChar](repeating: 0, count: 512)
@@ -61,16 +67,17 @@ final class AMQPConnection {
         try self.check(status, error)
     }
 
-    /// Waits up to the timeout for one message; `nil` on timeout.
-    func receive(timeoutMilliseconds: Int) throws -> ByteBuffer? {
+    /// Waits up to the timeout for one message; `nil` on timeout. Ack it with ``ack(_:)``
+    /// once it has been handed over.
+    func receive(timeoutMilliseconds: Int) throws -> (body: ByteBuffer, deliveryTag: UInt64)? {
         var error = [CChar](repeating: 0, count: 512)
-        var message = CRabbitMQ_Message(bytes: nil, length: 0)
+        var message = CRabbitMQ_Message(bytes: nil, length: 0, deliveryTag: 0)
         let status = CRabbitMQ_receive(self.handle, timeoutMilliseconds, &message, &error, error.count)
         switch status {
         case 1:
             // Copy out of C memory and free it at once.
             defer { CRabbitMQ_free(&message) }
-            return ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.bytes, count: message.length))
+            return (ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.bytes, count: message.length)), message.deliveryTag)
         case 0:
             return nil
         default:

@@ -87,7 +87,8 @@ static inline int CRabbitMQ_declareFanout(amqp_connection_state_t conn, const ch
     return CRabbitMQ_check(amqp_get_rpc_reply(conn), "exchange.declare", err, errlen);
 }
 
-/// Declares this node's queue (not durable, x-expires like kombu's), binds it, consumes.
+/// Declares this node's queue (durable, so that what it holds survives a broker restart;
+/// x-expires like kombu's), binds it, and consumes with manual acks (prefetch 1000).
 static inline int CRabbitMQ_subscribe(amqp_connection_state_t conn, const char *queue, const char *exchange, int expiresMilliseconds,
                                       char *err, size_t errlen) {
     amqp_table_entry_t entry;
@@ -95,11 +96,13 @@ static inline int CRabbitMQ_subscribe(amqp_connection_state_t conn, const char *
     entry.value.kind = AMQP_FIELD_KIND_I32;
     entry.value.value.i32 = expiresMilliseconds;
     amqp_table_t arguments = { 1, &entry };
-    amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 0, 0, 0, arguments);
+    amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, arguments);
     if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.declare", err, errlen) != 0) return -1;
     amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), amqp_empty_table);
     if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.bind", err, errlen) != 0) return -1;
-    amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+    amqp_basic_qos(conn, 1, 0, 1000, 0);
+    if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "basic.qos", err, errlen) != 0) return -1;
+    amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
     return CRabbitMQ_check(amqp_get_rpc_reply(conn), "basic.consume", err, errlen);
 }
 
@@ -139,7 +142,7 @@ static inline int CRabbitMQ_publish(amqp_connection_state_t conn, const char *ex
 }
 
 /// One received message body, malloc'ed: the caller copies it and calls CRabbitMQ_free.
-typedef struct { void *bytes; size_t length; } CRabbitMQ_Message;
+typedef struct { void *bytes; size_t length; uint64_t deliveryTag; } CRabbitMQ_Message;
 
 /// Waits up to the timeout for one message. 1 = message, 0 = timeout, -1 = error.
 static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMilliseconds, CRabbitMQ_Message *out,
@@ -163,6 +166,7 @@ static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMi
     }
     if (CRabbitMQ_check(reply, "basic.consume", err, errlen) != 0) return -1;
     out->length = envelope.message.body.len;
+    out->deliveryTag = envelope.delivery_tag;
     out->bytes = malloc(out->length > 0 ? out->length : 1);
     if (out->length > 0) memcpy(out->bytes, envelope.message.body.bytes, out->length);
     amqp_destroy_envelope(&envelope);
@@ -170,6 +174,13 @@ static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMi
 }
 
 static inline void CRabbitMQ_free(CRabbitMQ_Message *message) { free(message->bytes); message->bytes = NULL; }
+
+/// Acknowledges a delivery once it has been handed over. 0 = ok.
+static inline int CRabbitMQ_ack(amqp_connection_state_t conn, uint64_t deliveryTag, char *err, size_t errlen) {
+    int status = amqp_basic_ack(conn, 1, deliveryTag, 0);
+    if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "basic.ack: %s", amqp_error_string2(status)); return -1; }
+    return 0;
+}
 
 /// Closes and frees a connection (best effort: the broker may already be gone).
 static inline void CRabbitMQ_close(amqp_connection_state_t conn) {
