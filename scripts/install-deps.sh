@@ -27,6 +27,7 @@ APT_PACKAGES=(
     rabbitmq-server
     librdkafka-dev
     kcat
+    nginx
 )
 
 # The venv needs a working `venv` + `ensurepip` in the chosen interpreter; on

@@ -57,6 +57,9 @@ public struct EngineIOConfiguration: Sendable {
     /// Outbound bytes a session may have waiting (unsent polling frames, or unwritten
     /// WebSocket bytes of a client that does not read) before it is closed.
     public var maxBufferedBytes: Int
+    /// Whether `X-Forwarded-For` from the proxy in front names the client (turn on only
+    /// behind a proxy that sets it: clients could otherwise claim any address).
+    public var trustForwardedFor: Bool
 
     public init(
         path: String = "/socket.io/",
@@ -71,7 +74,8 @@ public struct EngineIOConfiguration: Sendable {
         compression: Compression = Compression(),
         maxPacketsPerPayload: Int = 1_000,
         maxPacketsPerPollResponse: Int = 16,
-        maxBufferedBytes: Int = 16 * 1024 * 1024
+        maxBufferedBytes: Int = 16 * 1024 * 1024,
+        trustForwardedFor: Bool = false
     ) {
         self.path = path
         self.pingInterval = pingInterval
@@ -86,6 +90,7 @@ public struct EngineIOConfiguration: Sendable {
         self.maxPacketsPerPayload = maxPacketsPerPayload
         self.maxPacketsPerPollResponse = maxPacketsPerPollResponse
         self.maxBufferedBytes = maxBufferedBytes
+        self.trustForwardedFor = trustForwardedFor
     }
 
     /// The path without a trailing slash, for prefix matching.

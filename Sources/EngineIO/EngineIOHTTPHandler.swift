@@ -89,7 +89,8 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                 method: head.method,
                 uri: head.uri,
                 headers: head.headers,
-                remoteAddress: context.channel.remoteAddress
+                remoteAddress: context.channel.remoteAddress,
+                trustsForwardedFor: self.server.configuration.trustForwardedFor
             )
             self.state = .handshake(head, request)
         case .success(.handshake(.websocket)), .success(.session(_, .websocket)):
@@ -182,7 +183,13 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func answerOther(head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let request = EngineIORequest(method: head.method, uri: head.uri, headers: head.headers, remoteAddress: context.channel.remoteAddress)
+        let request = EngineIORequest(
+            method: head.method,
+            uri: head.uri,
+            headers: head.headers,
+            remoteAddress: context.channel.remoteAddress,
+            trustsForwardedFor: self.server.configuration.trustForwardedFor
+        )
         var response = self.router?(request) ?? .notFound
         HTTPResponseWriter.prepare(&response.headers, bodyLength: response.body.readableBytes, keepAlive: head.isKeepAlive, version: head.version)
         HTTPResponseWriter.write(

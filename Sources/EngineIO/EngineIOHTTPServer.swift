@@ -186,7 +186,8 @@ public final class EngineIOHTTPServer: Service, Sendable {
                         method: head.method,
                         uri: head.uri,
                         headers: head.headers,
-                        remoteAddress: channel.remoteAddress
+                        remoteAddress: channel.remoteAddress,
+                        trustsForwardedFor: engine.configuration.trustForwardedFor
                     )
                     return channel.eventLoop.makeFutureWithTask { await allowRequest(request) }.map { refusal in
                         if let refusal {
@@ -202,7 +203,8 @@ public final class EngineIOHTTPServer: Service, Sendable {
                     method: head.method,
                     uri: head.uri,
                     headers: head.headers,
-                    remoteAddress: channel.remoteAddress
+                    remoteAddress: channel.remoteAddress,
+                    trustsForwardedFor: engine.configuration.trustForwardedFor
                 )
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(

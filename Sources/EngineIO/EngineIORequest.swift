@@ -16,10 +16,13 @@ public struct EngineIORequest: Sendable {
     /// Decoded query parameters (the first value of each name).
     public let query: [String: String]
     public let headers: HTTPHeaders
-    /// The peer address of the TCP connection.
+    /// The peer address of the TCP connection (the proxy, behind one).
     public let remoteAddress: SocketAddress?
+    /// Whether `X-Forwarded-For` is trusted (``EngineIOConfiguration/trustForwardedFor``).
+    public let trustsForwardedFor: Bool
 
-    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, remoteAddress: SocketAddress?) {
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, remoteAddress: SocketAddress?, trustsForwardedFor: Bool = false) {
+        self.trustsForwardedFor = trustsForwardedFor
         self.method = method
         self.uri = uri
         self.headers = headers
@@ -27,6 +30,16 @@ public struct EngineIORequest: Sendable {
         let (path, query) = Self.split(uri)
         self.path = path
         self.query = query
+    }
+
+    /// The client's address: the first `X-Forwarded-For` entry when the proxy is trusted,
+    /// else the peer's IP.
+    public var clientAddress: String? {
+        if self.trustsForwardedFor, let forwarded = self.headers.first(name: "x-forwarded-for") {
+            let first = forwarded.split(separator: ",").first.map { String($0.filter { $0 != " " }) }
+            if let first, !first.isEmpty { return first }
+        }
+        return self.remoteAddress?.ipAddress
     }
 
     /// Cookies sent with the request.

@@ -30,6 +30,8 @@ public struct SocketIOHandshake: Sendable {
     public var headers: HTTPHeaders { self.request.headers }
     /// Cookies of the handshake request.
     public var cookies: [String: String] { self.request.cookies }
-    /// The peer address.
+    /// The peer address (the proxy, behind one).
     public var remoteAddress: SocketAddress? { self.request.remoteAddress }
+    /// The client's address (`X-Forwarded-For` when the proxy is trusted).
+    public var clientAddress: String? { self.request.clientAddress }
 }

@@ -59,6 +59,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Message queue channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
     var channel = "socketio"
 
+    @Flag(help: "Trust X-Forwarded-For from the proxy in front (nginx) to name the client.")
+    var trustProxy = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -113,7 +116,8 @@ struct DemoCommand: AsyncParsableCommand {
                         pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
                         pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
                         maxPayload: self.maxPayload,
-                        cors: self.cors(default: .sameOrigin)
+                        cors: self.cors(default: .sameOrigin),
+                        trustForwardedFor: self.trustProxy
                     )
                 ),
                 adapter: adapter,

@@ -26,6 +26,7 @@ struct TestServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("ping-timeout-ms")) var pingTimeout: Int64 = 20_000
     @Flag(name: .customLong("always-connect")) var alwaysConnect = false
     @Option var messageQueue: String?
+    @Flag var trustProxy = false
     @Option var channel = "socketio"
 
     func run() async throws {
@@ -44,7 +45,8 @@ struct TestServerCommand: AsyncParsableCommand {
                 engine: EngineIOConfiguration(
                     pingInterval: .milliseconds(self.pingInterval),
                     pingTimeout: .milliseconds(self.pingTimeout),
-                    cors: .any
+                    cors: .any,
+                    trustForwardedFor: self.trustProxy
                 ),
                 alwaysConnect: self.alwaysConnect
             ),
@@ -68,7 +70,10 @@ struct TestServerCommand: AsyncParsableCommand {
             default: break
             }
             socket.session["count"] = 0
-            socket.emit("welcome", ["sid": .string(socket.id), "auth": auth ?? .null])
+            socket.emit(
+                "welcome",
+                ["sid": .string(socket.id), "auth": auth ?? .null, "client": socket.handshake.clientAddress.map { .string($0) } ?? .null]
+            )
             return true
         }
         io.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
