@@ -10,7 +10,7 @@ import SocketIOParser
 /// Flask-SocketIO worker and this one are interchangeable behind one front.
 enum DemoApp {
     /// Installs the example's handlers on namespace `/`.
-    static func install(on io: SocketIOServer) {
+    static func install(on io: SocketIOServer, node: String = "") {
         io.onConnect { socket, _ in
             socket.emit("my_response", ["data": "Connected", "count": 0])
         }
@@ -49,6 +49,11 @@ enum DemoApp {
         }
         io.on("my_ping") { socket, _ in
             socket.emit("my_pong")
+        }
+        // Operations: which worker serves this client, and the client address it sees
+        // (X-Forwarded-For behind nginx with --trust-proxy).
+        io.onWithAck("worker_info") { socket, _ in
+            [["node": .string(node), "client": socket.handshake.clientAddress.map { .string($0) } ?? .null]]
         }
         io.onAny { socket, event, arguments in
             socket.emit("my_response", ["data": .string("Unknown event \(event)"), "count": .int(bump(socket))])

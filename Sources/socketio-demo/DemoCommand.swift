@@ -123,7 +123,7 @@ struct DemoCommand: AsyncParsableCommand {
                 adapter: adapter,
                 logger: logger
             )
-            DemoApp.install(on: io)
+            DemoApp.install(on: io, node: "\(self.host):\(self.port)")
             try await Self.serve(io.httpServer(host: self.host, port: self.port, router: page.route), logger: logger)
         }
     }
