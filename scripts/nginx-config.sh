@@ -9,11 +9,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LISTEN="127.0.0.1:8080"
 PREFIX=""
 BALANCE="ip_hash"
+NODE_MAP=0
 SERVERS=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --listen) LISTEN="$2"; shift 2 ;;
     --prefix) PREFIX="$2"; shift 2 ;;
+    --node-map) NODE_MAP=1; shift ;;
     --balance)
         case "$2" in
         ip_hash) BALANCE="ip_hash" ;;
@@ -29,8 +31,28 @@ done
 lines=""
 for server in "${SERVERS[@]}"; do lines+="        server $server max_fails=1 fail_timeout=5s;"$'\n'; done
 lines="${lines%$'\n'}"
-awk -v listen="$LISTEN" -v prefix="$PREFIX" -v balance="$BALANCE" -v servers="$lines" '
+# Per-node upstreams for sessions that carry the sio_node cookie (only for literal
+# host:port workers that set it: `--node-map`).
+node_map=""
+node_upstreams=""
+if [ "$NODE_MAP" = 1 ]; then
+    index=0
+    for server in "${SERVERS[@]}"; do
+        index=$((index + 1))
+        node_map+="        \"$server\" socketio_node_$index;"$'\n'
+        node_upstreams+=$'\n'"    upstream socketio_node_$index {"$'\n'"        server $server max_fails=1 fail_timeout=5s;"$'\n'
+        for other in "${SERVERS[@]}"; do
+            [ "$other" = "$server" ] || node_upstreams+="        server $other backup;"$'\n'
+        done
+        node_upstreams+="    }"$'\n'
+    done
+fi
+node_map="${node_map%$'\n'}"
+node_upstreams="${node_upstreams%$'\n'}"
+awk -v listen="$LISTEN" -v prefix="$PREFIX" -v balance="$BALANCE" -v servers="$lines" -v nodemap="$node_map" -v nodeupstreams="$node_upstreams" '
     { gsub(/@LISTEN@/, listen); gsub(/@PREFIX@/, prefix); gsub(/@BALANCE@/, balance) }
     /^@SERVERS@$/ { print servers; next }
+    /^@NODE_MAP@$/ { if (nodemap != "") print nodemap; next }
+    /^@NODE_UPSTREAMS@$/ { if (nodeupstreams != "") print nodeupstreams; next }
     { print }
 ' "$ROOT/nginx/socketio.conf.template"

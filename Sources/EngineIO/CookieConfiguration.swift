@@ -40,6 +40,19 @@ public struct CookieConfiguration: Sendable, Hashable {
         self.maxAge = maxAge
     }
 
+    /// A cookie that names the node serving a session (see
+    /// ``EngineIOConfiguration/nodeCookie``).
+    public struct NodeCookie: Sendable, Hashable {
+        public var name: String
+        public var value: String
+        public init(name: String = "sio_node", value: String) {
+            self.name = name
+            self.value = value
+        }
+
+        var headerValue: String { "\(self.name)=\(self.value); Path=/; HttpOnly; SameSite=Lax" }
+    }
+
     /// The `Set-Cookie` value for a session id.
     func headerValue(sessionID: String) -> String {
         var value = "\(self.name)=\(sessionID); Path=\(self.path)"

@@ -60,6 +60,10 @@ public struct EngineIOConfiguration: Sendable {
     /// Whether `X-Forwarded-For` from the proxy in front names the client (turn on only
     /// behind a proxy that sets it: clients could otherwise claim any address).
     public var trustForwardedFor: Bool
+    /// A cookie naming this node, set on polling handshakes (e.g. `sio_node=127.0.0.1:5001`),
+    /// so that a proxy can route every request of a session to the node that owns it even
+    /// when its balancing changes (nodes added or removed).
+    public var nodeCookie: CookieConfiguration.NodeCookie?
 
     public init(
         path: String = "/socket.io/",
@@ -75,7 +79,8 @@ public struct EngineIOConfiguration: Sendable {
         maxPacketsPerPayload: Int = 1_000,
         maxPacketsPerPollResponse: Int = 16,
         maxBufferedBytes: Int = 16 * 1024 * 1024,
-        trustForwardedFor: Bool = false
+        trustForwardedFor: Bool = false,
+        nodeCookie: CookieConfiguration.NodeCookie? = nil
     ) {
         self.path = path
         self.pingInterval = pingInterval
@@ -91,6 +96,7 @@ public struct EngineIOConfiguration: Sendable {
         self.maxPacketsPerPollResponse = maxPacketsPerPollResponse
         self.maxBufferedBytes = maxBufferedBytes
         self.trustForwardedFor = trustForwardedFor
+        self.nodeCookie = nodeCookie
     }
 
     /// The path without a trailing slash, for prefix matching.

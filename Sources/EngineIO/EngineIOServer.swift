@@ -119,6 +119,9 @@ public final class EngineIOServer: Sendable {
         if let cookie = self.configuration.cookie {
             responder.extraHeaders.add(name: "Set-Cookie", value: cookie.headerValue(sessionID: id))
         }
+        if let node = self.configuration.nodeCookie {
+            responder.extraHeaders.add(name: "Set-Cookie", value: node.headerValue)
+        }
         self.register(session)
         let upgrades = self.configuration.allowUpgrades && self.configuration.transports.contains(.websocket)
         session.start(openPacket: self.openPacket(sid: id, upgrades: upgrades))

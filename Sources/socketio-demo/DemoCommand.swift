@@ -59,6 +59,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Message queue channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
     var channel = "socketio"
 
+    @Option(help: "Set the cookie sio_node=VALUE on handshakes (the node's upstream address), for nginx routing.")
+    var nodeCookie: String?
+
     @Flag(help: "Trust X-Forwarded-For from the proxy in front (nginx) to name the client.")
     var trustProxy = false
 
@@ -117,7 +120,8 @@ struct DemoCommand: AsyncParsableCommand {
                         pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
                         maxPayload: self.maxPayload,
                         cors: self.cors(default: .sameOrigin),
-                        trustForwardedFor: self.trustProxy
+                        trustForwardedFor: self.trustProxy,
+                        nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
                     )
                 ),
                 adapter: adapter,

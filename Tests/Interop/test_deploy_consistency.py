@@ -340,6 +340,13 @@ def test_nginx_sticky_websocket_proxy(name):
     sticky = {n for n, body in upstreams.items() if re.search(r"^\s*ip_hash\s*;", body, re.M)}
     assert sticky, f"{path.name}: no upstream with ip_hash"
     proxied = set(re.findall(r"\bproxy_pass\s+https?://([^/;\s]+)", text))
+    # proxy_pass may go through the sio_node cookie map; its default must be sticky.
+    for variable in [p for p in proxied if p.startswith("$")]:
+        mapping = re.search(r"map\s+\$cookie_sio_node\s+" + re.escape(variable) + r"\s*\{([^}]*)\}", text)
+        assert mapping, f"{path.name}: {variable} is not the sio_node cookie map"
+        default = re.search(r"\bdefault\s+([^;\s]+)\s*;", mapping.group(1))
+        assert default, f"{path.name}: the sio_node map has no default"
+        proxied = (proxied - {variable}) | {default.group(1)}
     assert proxied and proxied <= sticky, f"{path.name}: proxy_pass targets {proxied}, sticky upstreams {sticky}"
 
     assert re.search(r"\bproxy_http_version\s+1\.1\s*;", text)
