@@ -70,10 +70,7 @@ struct TestServerCommand: AsyncParsableCommand {
             default: break
             }
             socket.session["count"] = 0
-            socket.emit(
-                "welcome",
-                ["sid": .string(socket.id), "auth": auth ?? .null, "client": socket.handshake.clientAddress.map { .string($0) } ?? .null]
-            )
+            socket.emit("welcome", ["sid": .string(socket.id), "auth": auth ?? .null])
             return true
         }
         io.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
