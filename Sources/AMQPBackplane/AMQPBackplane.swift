@@ -5,7 +5,6 @@
 
 public import Backplane
 import CoreMetrics
-import Foundation
 public import Logging
 import Metrics
 import NIOConcurrencyHelpers
@@ -90,28 +89,8 @@ public final class AMQPBackplane: BackplaneTransport {
     public var queuedMessages: Int { self.outbox.count }
 
     public func run() async throws {
-        let publisherDone = DispatchSemaphore(value: 0)
-        let consumerDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { [self] in
-            self.publisherLoop()
-            publisherDone.signal()
-        }
-        Thread.detachNewThread { [self] in
-            self.consumerLoop()
-            consumerDone.signal()
-        }
-        await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-            }
-        } onCancel: {}
-        self.outbox.stop()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                publisherDone.wait()
-                consumerDone.wait()
-                done.resume()
-            }
+        await BlockingThreads.run([{ self.publisherLoop() }, { self.consumerLoop() }]) {
+            self.outbox.stop()
         }
         self.continuation.finish()
     }

@@ -85,13 +85,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .failure(let error):
             self.state = .rejecting(head, error, closeSession: nil)
         case .success(.handshake(.polling)):
-            let request = EngineIORequest(
-                method: head.method,
-                uri: head.uri,
-                headers: head.headers,
-                remoteAddress: context.channel.remoteAddress,
-                trustsForwardedFor: self.server.configuration.trustForwardedFor
-            )
+            let request = self.server.request(for: head, on: context.channel)
             self.state = .handshake(head, request)
         case .success(.handshake(.websocket)), .success(.session(_, .websocket)):
             // A valid upgrade request reaches this handler only if the upgrader declined it.
@@ -183,13 +177,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func answerOther(head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let request = EngineIORequest(
-            method: head.method,
-            uri: head.uri,
-            headers: head.headers,
-            remoteAddress: context.channel.remoteAddress,
-            trustsForwardedFor: self.server.configuration.trustForwardedFor
-        )
+        let request = self.server.request(for: head, on: context.channel)
         var response = self.router?(request) ?? .notFound
         HTTPResponseWriter.prepare(&response.headers, bodyLength: response.body.readableBytes, keepAlive: head.isKeepAlive, version: head.version)
         HTTPResponseWriter.write(

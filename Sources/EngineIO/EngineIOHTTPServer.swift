@@ -182,13 +182,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
                     guard let allowRequest = engine.allowRequest else {
                         return channel.eventLoop.makeSucceededFuture([:])
                     }
-                    let request = EngineIORequest(
-                        method: head.method,
-                        uri: head.uri,
-                        headers: head.headers,
-                        remoteAddress: channel.remoteAddress,
-                        trustsForwardedFor: engine.configuration.trustForwardedFor
-                    )
+                    let request = engine.request(for: head, on: channel)
                     return channel.eventLoop.makeFutureWithTask { await allowRequest(request) }.map { refusal in
                         if let refusal {
                             httpHandler.value.upgradeRefusal = .forbidden(refusal.message)
@@ -199,13 +193,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
                 }
             },
             upgradePipelineHandler: { channel, head in
-                let request = EngineIORequest(
-                    method: head.method,
-                    uri: head.uri,
-                    headers: head.headers,
-                    remoteAddress: channel.remoteAddress,
-                    trustsForwardedFor: engine.configuration.trustForwardedFor
-                )
+                let request = engine.request(for: head, on: channel)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
                         NIOWebSocketFrameAggregator(

@@ -80,6 +80,17 @@ public final class EngineIOServer: Sendable {
         return path.hasPrefix(enginePath + "/") && (query["EIO"] != nil || query["transport"] != nil)
     }
 
+    /// The application's view of a request that arrived on `channel`.
+    func request(for head: HTTPRequestHead, on channel: any Channel) -> EngineIORequest {
+        EngineIORequest(
+            method: head.method,
+            uri: head.uri,
+            headers: head.headers,
+            remoteAddress: channel.remoteAddress,
+            trustsForwardedFor: self.configuration.trustForwardedFor
+        )
+    }
+
     /// What a request under the engine path asks for.
     enum Route {
         case handshake(EngineIOTransportKind)

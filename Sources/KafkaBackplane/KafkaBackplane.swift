@@ -110,31 +110,14 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
     private var isStopped: Bool { self.stopped.withLockedValue { $0 } }
 
     public func run() async throws {
-        let pollerDone = DispatchSemaphore(value: 0)
-        let consumerDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { [self] in
+        let poller: @Sendable () -> Void = {
             // Serves delivery reports and producer events.
             while !self.isStopped { rd_kafka_poll(self.producer, 100) }
-            pollerDone.signal()
         }
-        Thread.detachNewThread { [self] in
-            self.consumerLoop()
-            consumerDone.signal()
-        }
-        await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-            }
-        } onCancel: {}
-        // Deliver what is queued (bounded), then stop the threads.
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread { [self] in
-                _ = rd_kafka_flush(self.producer, 5000)
-                self.stopped.withLockedValue { $0 = true }
-                pollerDone.wait()
-                consumerDone.wait()
-                done.resume()
-            }
+        await BlockingThreads.run([poller, { self.consumerLoop() }]) {
+            // Deliver what is queued (bounded), then stop the threads.
+            _ = rd_kafka_flush(self.producer, 5000)
+            self.stopped.withLockedValue { $0 = true }
         }
         self.continuation.finish()
     }

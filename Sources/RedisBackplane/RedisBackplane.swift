@@ -6,7 +6,6 @@
 public import Backplane
 import CHiredis
 import CoreMetrics
-import Foundation
 import Metrics
 public import Logging
 import NIOConcurrencyHelpers
@@ -84,30 +83,10 @@ public final class RedisBackplane: BackplaneTransport {
     public var queuedMessages: Int { self.outbox.count }
 
     public func run() async throws {
-        let publisherDone = DispatchSemaphore(value: 0)
-        let subscriberDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { [self] in
-            self.publisherLoop()
-            publisherDone.signal()
-        }
-        Thread.detachNewThread { [self] in
-            self.subscriberLoop()
-            subscriberDone.signal()
-        }
-        // Serve until cancelled (graceful shutdown cancels this task).
-        await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-            }
-        } onCancel: {}
-        self.outbox.stop()
-        CHiredis_shutdownFD(self.subscriberFD.withLockedValue { $0 })
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                publisherDone.wait()
-                subscriberDone.wait()
-                done.resume()
-            }
+        await BlockingThreads.run([{ self.publisherLoop() }, { self.subscriberLoop() }]) {
+            self.outbox.stop()
+            // Wakes the subscriber blocked in a read.
+            CHiredis_shutdownFD(self.subscriberFD.withLockedValue { $0 })
         }
         self.continuation.finish()
     }

@@ -149,7 +149,7 @@ public final class SocketIOSocket: Sendable {
             if case .disconnected = state.phase { return nil }
             let id = state.nextAckID
             state.nextAckID += 1
-            let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+            let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 self.resolveAck(id: id, with: .failure(.timeout))
             }
             state.acks[id] = AckWaiter(callback: ack, timeout: timer)

@@ -117,7 +117,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         let id = self.pending.withLockedValue { pending -> Int in
             let id = pending.nextID
             pending.nextID += 1
-            let timer = self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
+            let timer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 self.resolve(id: id, with: .failure(.timeout))
             }
             pending.waiting[id] = (callback, timer)
