@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "SocketIOEmitter", targets: ["SocketIOEmitter"]),
         .executable(name: "socketio-emit", targets: ["socketio-emit"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
+        .executable(name: "socketio-bench", targets: ["socketio-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -69,7 +70,7 @@ let package = Package(
         .target(
             name: "SocketIO",
             dependencies: [
-                "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioConcurrencyHelpers, logging, serviceLifecycle,
+                "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioConcurrencyHelpers, logging, serviceLifecycle,
                 unixSignals, orderedCollections,
             ],
             swiftSettings: swiftSettings
@@ -136,7 +137,7 @@ let package = Package(
             name: "socketio-demo",
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", nioCore,
-                nioHTTP1, logging, serviceLifecycle, argumentParser,
+                nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser,
             ],
             swiftSettings: swiftSettings
         ),
@@ -144,6 +145,15 @@ let package = Package(
         .executableTarget(
             name: "socketio-emit",
             dependencies: ["SocketIOEmitter", "SocketIOParser", logging, argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        // The load generator: a client, so it links the emitter but never the server.
+        .executableTarget(
+            name: "socketio-bench",
+            dependencies: [
+                "SocketIOEmitter", "SocketIOParser", nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers, logging,
+                argumentParser, orderedCollections,
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -7,24 +7,37 @@ import EngineIOParser
 import NIOCore
 import NIOWebSocket
 
-/// The write side of one Engine.IO WebSocket: turns frames into WebSocket frames.
+/// The write side of one Engine.IO WebSocket: turns frames into WebSocket messages.
 ///
-/// Immutable, so `Sendable`; every write runs on the channel's loop (one hop per batch
-/// when called from elsewhere).
+/// Frames that carry their WebSocket form (every encoded Socket.IO packet) are written as
+/// is, one buffer per message, below NIO's frame encoder; others go through the encoder.
+/// Flushes are batched per loop (``FlushBatcher``).
+///
+/// `Sendable`: the `let`s are immutable; the encoder context and the flush flag are
+/// loop-bound, and every write runs on the channel's loop (one hop per batch when called
+/// from elsewhere).
 final class EngineIOWebSocketConnection: Sendable {
     let channel: any Channel
     /// `false` for `b64=1` clients: binary goes out as `b<base64>` text.
     let supportsBinary: Bool
     /// Unwritten bytes allowed before a client that does not read is dropped.
     let maxBufferedBytes: Int
+    /// The context of NIO's WebSocket frame encoder: writing a ready message from it skips
+    /// the encoder. `nil` when the pipeline has none (then everything goes through frames).
+    private let encoderContext: NIOLoopBound<ChannelHandlerContext?>
+    private let flushPending: NIOLoopBoundBox<Bool>
 
     init(channel: any Channel, supportsBinary: Bool, maxBufferedBytes: Int) {
         self.channel = channel
         self.supportsBinary = supportsBinary
         self.maxBufferedBytes = maxBufferedBytes
+        channel.eventLoop.preconditionInEventLoop()
+        let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        self.encoderContext = NIOLoopBound(encoder, eventLoop: channel.eventLoop)
+        self.flushPending = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
     }
 
-    /// Writes frames in order and flushes once.
+    /// Writes frames in order; the flush follows at the end of the loop's current batch.
     func write(_ frames: [EngineIOFrame]) {
         if self.channel.eventLoop.inEventLoop {
             self.writeOnLoop(frames)
@@ -35,13 +48,27 @@ final class EngineIOWebSocketConnection: Sendable {
 
     private func writeOnLoop(_ frames: [EngineIOFrame]) {
         guard self.channel.isActive else { return }
+        let encoder = self.encoderContext.value
         for frame in frames {
-            self.channel.write(self.webSocketFrame(frame), promise: nil)
+            if let encoder, let message = frame.webSocketMessage, frame.kind == .text || self.supportsBinary {
+                encoder.write(NIOAny(message), promise: nil)
+            } else {
+                self.channel.write(self.webSocketFrame(frame), promise: nil)
+            }
         }
-        self.channel.flush()
+        if !self.flushPending.value {
+            self.flushPending.value = true
+            FlushBatcher.flushSoon(self, on: self.channel.eventLoop)
+        }
         if !self.channel.isWritable {
             self.dropIfSlowReader()
         }
+    }
+
+    /// Called by the batcher, on the loop.
+    func flushNow() {
+        self.flushPending.value = false
+        self.channel.flush()
     }
 
     private func webSocketFrame(_ frame: EngineIOFrame) -> WebSocketFrame {

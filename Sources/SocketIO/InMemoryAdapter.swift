@@ -5,6 +5,7 @@
 
 public import EngineIOParser
 import NIOConcurrencyHelpers
+import NIOCore
 public import SocketIOParser
 
 /// The embedded client manager for one process: rooms and sockets in memory.
@@ -114,9 +115,25 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     /// Delivers already encoded frames to the local recipients of a target.
+    ///
+    /// Recipients are grouped by event loop: those of the calling loop get the frames at
+    /// once, every other loop gets one task for all of its recipients (not one per socket).
     public func deliverLocal(_ frames: [EngineIOFrame], to target: SocketIOBroadcastTarget) {
         let recipients = self.state.withLockedValue { $0[target.namespace]?.recipients(target) ?? [] }
-        for socket in recipients { socket.deliver(frames) }
+        var otherLoops: [ObjectIdentifier: [SocketIOSocket]] = [:]
+        for socket in recipients {
+            let loop = socket.transport.eventLoop
+            if !socket.transport.sendsOnEventLoop || loop.inEventLoop {
+                socket.deliver(frames)
+            } else {
+                otherLoops[ObjectIdentifier(loop as AnyObject), default: []].append(socket)
+            }
+        }
+        for sockets in otherLoops.values {
+            sockets[0].transport.eventLoop.execute {
+                for socket in sockets { socket.deliver(frames) }
+            }
+        }
     }
 
     public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async {

@@ -20,18 +20,25 @@ public struct SocketIOConfiguration: Sendable {
     public var ackTimeout: TimeAmount
     /// Most binary attachments one packet may carry.
     public var maxAttachments: Int
+    /// Run each socket's handlers on its connection's event loop (the default), so that an
+    /// event is handled on the thread that read it and emits leave without a thread hop.
+    /// Handlers must then not block: await instead (as on any event loop). `false` runs
+    /// them on Swift's global concurrent executor, for handlers that call blocking code.
+    public var handlersOnEventLoop: Bool
 
     public init(
         engine: EngineIOConfiguration = EngineIOConfiguration(),
         connectTimeout: TimeAmount = .seconds(45),
         alwaysConnect: Bool = false,
         ackTimeout: TimeAmount = .seconds(60),
-        maxAttachments: Int = 10
+        maxAttachments: Int = 10,
+        handlersOnEventLoop: Bool = true
     ) {
         self.engine = engine
         self.connectTimeout = connectTimeout
         self.alwaysConnect = alwaysConnect
         self.ackTimeout = ackTimeout
         self.maxAttachments = maxAttachments
+        self.handlersOnEventLoop = handlersOnEventLoop
     }
 }

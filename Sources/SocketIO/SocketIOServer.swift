@@ -7,7 +7,8 @@ public import EngineIO
 import EngineIOParser
 public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
+public import NIOPosix
 public import SocketIOParser
 
 /// A Socket.IO v5 server: namespaces, events, acks, rooms, broadcasts.
@@ -25,6 +26,7 @@ public final class SocketIOServer: Sendable {
     private let namespaces = NIOLockedValueBox<[String: SocketIONamespaceHandlers]>(["/": SocketIONamespaceHandlers()])
     private let defaultErrorHandler = NIOLockedValueBox<SocketIOErrorHandler?>(nil)
     private let tasks = NIOLockedValueBox<TaskRegistry>(TaskRegistry())
+    private let executors = EventLoopTaskExecutors()
 
     struct TaskRegistry {
         var nextID = 0
@@ -313,13 +315,14 @@ public final class SocketIOServer: Sendable {
         self.track(body)
     }
 
-    /// Runs `body` as a tracked task; `stop()` cancels and awaits every one.
-    private func track(_ body: @escaping @Sendable () async -> Void) {
+    /// Runs `body` as a tracked task (on `executor` when given); `stop()` cancels and awaits
+    /// every one.
+    private func track(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async -> Void) {
         self.tasks.withLockedValue { registry in
             guard !registry.stopping else { return }
             let id = registry.nextID
             registry.nextID += 1
-            registry.running[id] = Task {
+            registry.running[id] = Task(executorPreference: executor) {
                 await body()
                 _ = self.tasks.withLockedValue { $0.running.removeValue(forKey: id) }
             }
@@ -332,7 +335,8 @@ public final class SocketIOServer: Sendable {
         socket.events.yield(.connect)
         // One task per connected socket (not per message): it runs the socket's handlers
         // in order, which is the Socket.IO ordering contract.
-        self.track { await socket.runHandlers() }
+        let executor = self.configuration.handlersOnEventLoop ? self.executors.executor(for: socket.transport.eventLoop) : nil
+        self.track(on: executor) { await socket.runHandlers() }
     }
 
     /// Cancels background tasks and waits for every handler task to end.
@@ -418,7 +422,24 @@ extension SocketIOServer {
     /// The HTTP/WebSocket listener serving this server (a `Service` for a `ServiceGroup`).
     /// - Parameters:
     ///   - router: answers requests outside the Socket.IO path (pages, scripts).
-    public func httpServer(host: String, port: Int, router: HTTPRequestRouter? = nil) -> SocketIOHTTPService {
-        SocketIOHTTPService(server: self, http: EngineIOHTTPServer(engine: self.engine, address: .init(host: host, port: port), router: router, logger: self.logger))
+    ///   - eventLoopGroup: the loops that run connections (and, by default, handlers). Size
+    ///     it with ``AvailableCores/count`` when the process is pinned to fewer cores than
+    ///     the machine has.
+    public func httpServer(
+        host: String,
+        port: Int,
+        router: HTTPRequestRouter? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) -> SocketIOHTTPService {
+        SocketIOHTTPService(
+            server: self,
+            http: EngineIOHTTPServer(
+                engine: self.engine,
+                address: .init(host: host, port: port),
+                eventLoopGroup: eventLoopGroup,
+                router: router,
+                logger: self.logger
+            )
+        )
     }
 }

@@ -6,7 +6,7 @@
 public import EngineIOParser
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 public import SocketIOParser
 import OrderedCollections
 
@@ -74,6 +74,9 @@ public final class SocketIOSocket: Sendable {
         self.state = NIOLockedValueBox(State())
         (self.eventStream, self.events) = AsyncStream.makeStream(of: SocketEvent.self)
     }
+
+    /// The event loop of this client's connection (where its handlers run by default).
+    public var eventLoop: any EventLoop { self.transport.eventLoop }
 
     /// Whether the socket is connected (the connect handler accepted it and it has not left).
     public var isConnected: Bool {

@@ -19,6 +19,16 @@ public protocol SocketIOTransport: AnyObject, Sendable {
     func send(_ frames: [EngineIOFrame])
     /// Closes the connection (safe from any thread).
     func close()
+    /// Whether `send` hops to `eventLoop` when called from elsewhere. Broadcasts then hand
+    /// such transports their frames from one task per loop instead of one hop per
+    /// recipient. Default: `false` (`send` is called directly).
+    var sendsOnEventLoop: Bool { get }
 }
 
-extension EngineIOSession: SocketIOTransport {}
+extension SocketIOTransport {
+    public var sendsOnEventLoop: Bool { false }
+}
+
+extension EngineIOSession: SocketIOTransport {
+    public var sendsOnEventLoop: Bool { true }
+}

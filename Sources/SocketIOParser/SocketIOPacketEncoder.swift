@@ -22,8 +22,9 @@ public enum SocketIOPacketEncoder {
             if type == .event { type = .binaryEvent }
             if type == .ack { type = .binaryAck }
         }
-        var text = ByteBuffer()
-        text.reserveCapacity(64)
+        // Headroom in front, so that the WebSocket header is written in place: a broadcast
+        // then writes one ready buffer to every WebSocket recipient.
+        var text = EngineIOFrame.makeBuffer(capacity: 64)
         text.writeInteger(EngineIOPacketType.message.asciiDigit)
         text.writeInteger(UInt8(ascii: "0") + type.rawValue)
         if type == .binaryEvent || type == .binaryAck {
@@ -40,9 +41,9 @@ public enum SocketIOPacketEncoder {
         if let data {
             JSONWriter.write(data, into: &text)
         }
-        var frames = [EngineIOFrame(kind: .text, bytes: text)]
+        var frames = [EngineIOFrame(kind: .text, framingForWebSocket: &text)]
         for attachment in attachments {
-            frames.append(.binary(attachment))
+            frames.append(.framedBinary(attachment))
         }
         return frames
     }

@@ -55,6 +55,11 @@ enum DemoApp {
         io.onWithAck("worker_info") { socket, _ in
             [["node": .string(node), "client": socket.handshake.clientAddress.map { .string($0) } ?? .null]]
         }
+        // Acknowledges with the arguments it got (binary attachments included): the round trip
+        // that `socketio-bench latency` measures, against this server and Flask-SocketIO alike.
+        io.onWithAck("echo") { _, arguments in
+            SocketIOAck(arguments)
+        }
         io.onAny { socket, event, arguments in
             socket.emit("my_response", ["data": .string("Unknown event \(event)"), "count": .int(bump(socket))])
         }

@@ -7,6 +7,7 @@ import ArgumentParser
 import EngineIO
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import SocketIO
 import SocketIOCluster
@@ -65,6 +66,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Trust X-Forwarded-For from the proxy in front (nginx) to name the client.")
     var trustProxy = false
 
+    @Option(help: "Event loop threads (default: the cores this process may run on, affinity included).")
+    var threads: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -76,6 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "socketio-demo")
         let address = EngineIOHTTPServer.Address(host: self.host, port: self.port)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.threads ?? AvailableCores.count))
         switch self.mode {
         case .engineioEcho:
             let configuration = EngineIOConfiguration(
@@ -86,7 +91,7 @@ struct DemoCommand: AsyncParsableCommand {
                 cors: self.cors(default: .any)
             )
             let engine = EngineIOServer(configuration: configuration, delegate: EngineIOEchoDelegate(), logger: logger)
-            try await Self.serve(EngineIOHTTPServer(engine: engine, address: address, logger: logger), logger: logger)
+            try await Self.serve(EngineIOHTTPServer(engine: engine, address: address, eventLoopGroup: group, logger: logger), logger: logger)
         case .socketioReference:
             let io = SocketIOServer(
                 configuration: SocketIOConfiguration(
@@ -101,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
                 logger: logger
             )
             DemoApp.installReference(on: io)
-            try await Self.serve(io.httpServer(host: self.host, port: self.port), logger: logger)
+            try await Self.serve(io.httpServer(host: self.host, port: self.port, eventLoopGroup: group), logger: logger)
         case .demo:
             let page = try DemoPage(clientBundlePath: self.clientJS)
             var adapter: (any SocketIOAdapter)?
@@ -128,7 +133,7 @@ struct DemoCommand: AsyncParsableCommand {
                 logger: logger
             )
             DemoApp.install(on: io, node: "\(self.host):\(self.port)")
-            try await Self.serve(io.httpServer(host: self.host, port: self.port, router: page.route), logger: logger)
+            try await Self.serve(io.httpServer(host: self.host, port: self.port, router: page.route, eventLoopGroup: group), logger: logger)
         }
     }
 

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOConcurrencyHelpers
+import NIOCore
 import SocketIO
 import SocketIOParser
 import SocketIOTesting
@@ -295,5 +296,27 @@ struct SocketIOAPITests {
         }
         for _ in 0..<200 where client.getReceived().isEmpty == true { try await Task.sleep(for: .milliseconds(5)) }
         await io.stopTasks()
+    }
+}
+
+/// Where handlers run: on the connection's event loop by default, on the global executor
+/// when configured so.
+struct HandlerExecutionTests {
+    private func loopOfHandler(onEventLoop: Bool) async throws -> Bool {
+        let io = SocketIOServer(configuration: SocketIOConfiguration(handlersOnEventLoop: onEventLoop))
+        io.onWithAck("where") { socket, _ in
+            [.bool(socket.eventLoop.inEventLoop)]
+        }
+        let client = try await SocketIOTestClient(server: io)
+        let answer = await client.emitWithAck("where")
+        return try #require(answer?.first?.boolValue)
+    }
+
+    @Test func handlersRunOnTheConnectionsLoopByDefault() async throws {
+        #expect(try await self.loopOfHandler(onEventLoop: true))
+    }
+
+    @Test func handlersCanRunOffTheLoop() async throws {
+        #expect(try await self.loopOfHandler(onEventLoop: false) == false)
     }
 }
