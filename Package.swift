@@ -71,7 +71,7 @@ let package = Package(
             name: "SocketIO",
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioConcurrencyHelpers, logging, serviceLifecycle,
-                unixSignals, orderedCollections,
+                unixSignals, orderedCollections, .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),

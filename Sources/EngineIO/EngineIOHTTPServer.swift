@@ -118,6 +118,10 @@ public final class EngineIOHTTPServer: Service, Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // NIO keeps each connection's last receive buffer for reuse, idle or not; start
+            // it small (Socket.IO messages usually are) so that an idle connection holds
+            // 512 bytes, not 2 KiB. It still grows for large messages.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { [self] channel in
                 let accepted = self.state.withLockedValue { state -> Bool in
                     guard !state.shuttingDown else { return false }

@@ -317,26 +317,33 @@ public final class SocketIOServer: Sendable {
 
     /// Runs `body` as a tracked task (on `executor` when given); `stop()` cancels and awaits
     /// every one.
-    private func track(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async -> Void) {
+    /// - Returns: `false` when the server is stopping (nothing was started).
+    @discardableResult
+    private func track(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async -> Void) -> Bool {
         self.tasks.withLockedValue { registry in
-            guard !registry.stopping else { return }
+            guard !registry.stopping else { return false }
             let id = registry.nextID
             registry.nextID += 1
             registry.running[id] = Task(executorPreference: executor) {
                 await body()
                 _ = self.tasks.withLockedValue { $0.running.removeValue(forKey: id) }
             }
+            return true
         }
     }
 
-    /// Starts a socket: it joins its own room and its handler task begins with `connect`.
+    /// Starts a socket: it joins its own room and its handlers begin with `connect`.
     func start(_ socket: SocketIOSocket) {
         self.adapter.socketConnected(socket)
-        socket.events.yield(.connect)
-        // One task per connected socket (not per message): it runs the socket's handlers
-        // in order, which is the Socket.IO ordering contract.
+        socket.enqueue(.connect)
+    }
+
+    /// Starts the task that drains a socket's mailbox: one at a time per socket, and only
+    /// while it has events, which keeps the Socket.IO ordering contract (a socket's handlers
+    /// run one after the other) without parking a task on every idle connection.
+    func runHandlerTask(for socket: SocketIOSocket) -> Bool {
         let executor = self.configuration.handlersOnEventLoop ? self.executors.executor(for: socket.transport.eventLoop) : nil
-        self.track(on: executor) { await socket.runHandlers() }
+        return self.track(on: executor) { await socket.drainMailbox() }
     }
 
     /// Cancels background tasks and waits for every handler task to end.

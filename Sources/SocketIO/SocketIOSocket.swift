@@ -9,10 +9,13 @@ import NIOConcurrencyHelpers
 public import NIOCore
 public import SocketIOParser
 import OrderedCollections
+import DequeModule
 
 /// One client's connection to one namespace: what a handler receives.
 ///
-/// Handlers of one socket run one at a time, in arrival order, on the socket's own task.
+/// Handlers of one socket run one at a time, in arrival order. Events wait in the socket's
+/// mailbox; a handler task runs only while the mailbox has work (one per socket at most, on
+/// the connection's event loop by default), so an idle socket holds no task.
 /// Sending never blocks: packets are encoded and handed to the transport.
 public final class SocketIOSocket: Sendable {
     /// The socket id (a new random id per namespace connection, never the Engine.IO sid).
@@ -29,8 +32,6 @@ public final class SocketIOSocket: Sendable {
     /// The connection this socket belongs to; touched on the transport's loop only.
     let client: NIOLoopBound<SocketIOClientConnection>
     private let state: NIOLockedValueBox<State>
-    let events: AsyncStream<SocketEvent>.Continuation
-    private let eventStream: AsyncStream<SocketEvent>
 
     enum Phase {
         /// The connect handler runs; packets for the client wait behind the CONNECT reply.
@@ -48,6 +49,12 @@ public final class SocketIOSocket: Sendable {
         var phase: Phase = .connecting(pending: [])
         var nextAckID = 0
         var acks: [Int: AckWaiter] = [:]
+        /// Events waiting for the handlers, in arrival order.
+        var mailbox = Deque<SocketEvent>()
+        /// Whether a handler task is draining the mailbox.
+        var draining = false
+        /// After the disconnect handler (or a refusal): events are dropped.
+        var mailboxClosed = false
     }
 
     enum SocketEvent: Sendable {
@@ -72,7 +79,6 @@ public final class SocketIOSocket: Sendable {
         self.handshake = handshake
         self.server = server
         self.state = NIOLockedValueBox(State())
-        (self.eventStream, self.events) = AsyncStream.makeStream(of: SocketEvent.self)
     }
 
     /// The event loop of this client's connection (where its handlers run by default).
@@ -256,7 +262,7 @@ public final class SocketIOSocket: Sendable {
         self.transport.send(SocketIOPacketEncoder.encode(packet))
         self.server.adapter.socketDisconnected(self)
         self.failPendingAcks()
-        self.events.finish()
+        self.closeMailbox()
         self.forget()
     }
 
@@ -282,11 +288,11 @@ public final class SocketIOSocket: Sendable {
         self.server.adapter.socketDisconnected(self)
         self.failPendingAcks()
         if wasConnected {
-            // The handler loop finishes the stream once the disconnect handler has run, so
-            // that a barrier queued meanwhile still waits for it.
-            self.events.yield(.disconnect(reason))
+            // The mailbox closes once the disconnect handler has run, so that a barrier
+            // queued meanwhile still waits for it.
+            self.enqueue(.disconnect(reason))
         } else {
-            self.events.finish()
+            self.closeMailbox()
         }
         return true
     }
@@ -306,23 +312,63 @@ public final class SocketIOSocket: Sendable {
     /// Waits until every event queued so far has been handled.
     package func waitUntilIdle() async {
         await withCheckedContinuation { continuation in
-            if case .terminated = self.events.yield(.barrier(continuation)) {
-                continuation.resume()
-            }
+            self.enqueue(.barrier(continuation))
         }
     }
 
-    /// The socket's handler loop: connect, events in order, disconnect.
-    func runHandlers() async {
-        for await event in self.eventStream {
-            switch event {
+    // MARK: Mailbox
+
+    /// Queues an event for the handlers and starts a handler task if none is draining.
+    func enqueue(_ event: SocketEvent) {
+        let start = self.state.withLockedValue { state -> Bool? in
+            guard !state.mailboxClosed else { return nil }
+            state.mailbox.append(event)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        switch start {
+        case nil:
+            // Closed: nothing will run any more, so a barrier is already passed.
+            if case .barrier(let continuation) = event { continuation.resume() }
+        case true?:
+            if !self.server.runHandlerTask(for: self) {
+                // The server is stopping: no handler runs again.
+                self.closeMailbox()
+            }
+        case false?:
+            break
+        }
+    }
+
+    /// Drops queued events (resuming barriers) and refuses new ones.
+    private func closeMailbox() {
+        let dropped = self.state.withLockedValue { state -> Deque<SocketEvent> in
+            state.mailboxClosed = true
+            let dropped = state.mailbox
+            state.mailbox = []
+            return dropped
+        }
+        for case .barrier(let continuation) in dropped { continuation.resume() }
+    }
+
+    /// Runs queued events in order until the mailbox is empty: the handler task's body.
+    func drainMailbox() async {
+        while true {
+            let next = self.state.withLockedValue { state -> SocketEvent? in
+                if let event = state.mailbox.popFirst() { return event }
+                state.draining = false
+                return nil
+            }
+            guard let next else { return }
+            switch next {
             case .connect:
                 await self.server.runConnect(self)
             case .event(let name, let arguments, let ackID):
                 await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID)
             case .disconnect(let reason):
                 await self.server.runDisconnect(self, reason: reason)
-                self.events.finish()
+                self.closeMailbox()
             case .barrier(let continuation):
                 continuation.resume()
             }
