@@ -252,8 +252,9 @@ public final class EngineIOSession: @unchecked Sendable {
         if let current = self.timerDeadline, current <= deadline { return }
         self.timer?.cancel()
         self.timerDeadline = deadline
-        self.timer = self.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
+        // A strong capture: `finish()` cancels the timer, which ends the cycle. (A weak
+        // reference would give every session a side table and slow each of its retains.)
+        self.timer = self.eventLoop.scheduleTask(deadline: deadline) {
             self.timer = nil
             self.timerDeadline = nil
             self.perform(self.machine.timerFired(now: self.eventLoop.now))

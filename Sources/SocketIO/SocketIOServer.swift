@@ -31,6 +31,8 @@ public final class SocketIOServer: Sendable {
     struct TaskRegistry {
         var nextID = 0
         var running: [Int: Task<Void, Never>] = [:]
+        /// Tasks that ended while they were being started (a task started immediately can).
+        var endedBeforeRegistration: Set<Int> = []
         var stopping = false
     }
 
@@ -319,17 +321,30 @@ public final class SocketIOServer: Sendable {
     /// every one.
     /// - Returns: `false` when the server is stopping (nothing was started).
     @discardableResult
-    private func track(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async -> Void) -> Bool {
-        self.tasks.withLockedValue { registry in
-            guard !registry.stopping else { return false }
-            let id = registry.nextID
+    private func track(
+        on executor: (any TaskExecutor)? = nil,
+        immediately: Bool = false,
+        _ body: @escaping @Sendable () async -> Void
+    ) -> Bool {
+        let id = self.tasks.withLockedValue { registry -> Int? in
+            guard !registry.stopping else { return nil }
             registry.nextID += 1
-            registry.running[id] = Task(executorPreference: executor) {
-                await body()
-                _ = self.tasks.withLockedValue { $0.running.removeValue(forKey: id) }
-            }
-            return true
+            return registry.nextID
         }
+        guard let id else { return false }
+        let run: @Sendable () async -> Void = {
+            await body()
+            self.tasks.withLockedValue { registry in
+                if registry.running.removeValue(forKey: id) == nil { registry.endedBeforeRegistration.insert(id) }
+            }
+        }
+        // Created outside the lock: a task started immediately may run to its end (and
+        // unregister itself) before `Task.immediate` returns.
+        let task = immediately ? Task.immediate(executorPreference: executor, operation: run) : Task(executorPreference: executor, operation: run)
+        self.tasks.withLockedValue { registry in
+            if registry.endedBeforeRegistration.remove(id) == nil { registry.running[id] = task }
+        }
+        return true
     }
 
     /// Starts a socket: it joins its own room and its handlers begin with `connect`.
@@ -342,8 +357,15 @@ public final class SocketIOServer: Sendable {
     /// while it has events, which keeps the Socket.IO ordering contract (a socket's handlers
     /// run one after the other) without parking a task on every idle connection.
     func runHandlerTask(for socket: SocketIOSocket) -> Bool {
-        let executor = self.configuration.handlersOnEventLoop ? self.executors.executor(for: socket.transport.eventLoop) : nil
-        return self.track(on: executor) { await socket.drainMailbox() }
+        guard self.configuration.handlersOnEventLoop else {
+            return self.track { await socket.drainMailbox() }
+        }
+        // On the connection's loop (an event just read) the handler starts right here, up to
+        // its first suspension, instead of being queued behind the loop's other work.
+        let loop = socket.transport.eventLoop
+        return self.track(on: self.executors.executor(for: loop), immediately: loop.inEventLoop) {
+            await socket.drainMailbox()
+        }
     }
 
     /// Cancels background tasks and waits for every handler task to end.
