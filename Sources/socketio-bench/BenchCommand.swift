@@ -149,9 +149,9 @@ extension BenchSwarm {
     }
 
     /// Opens the clients and fails the scenario unless all of them connected.
-    func openAll(count: Int, concurrency: Int) -> EventLoopFuture<Void> {
+    func openAll(count: Int, concurrency: Int, timeout: TimeAmount) -> EventLoopFuture<Void> {
         let this = NIOLoopBound(self, eventLoop: self.loop)
-        return self.open(count: count, concurrency: concurrency).flatMapThrowing {
+        return self.open(count: count, concurrency: concurrency, timeout: timeout).flatMapThrowing {
             let swarm = this.value
             guard swarm.failed == 0 else {
                 throw BenchError(message: "\(swarm.failed) of \(count) clients failed to connect: \(swarm.failureReasons)")
@@ -194,6 +194,7 @@ struct ConnectScenario: AsyncParsableCommand {
         let concurrency = self.common.concurrency
         let polling = self.transport == "polling"
         let hold = TimeAmount.milliseconds(Int64(self.holdMs))
+        let timeout = TimeAmount.seconds(Int64(self.common.timeoutS))
         let pid = self.serverPid
         let before = pid.flatMap { ProcessStats.residentKiB(pid: $0) }
         if let pid, before == nil { throw ValidationError("no process \(pid)") }
@@ -202,7 +203,7 @@ struct ConnectScenario: AsyncParsableCommand {
             let loop = swarm.value.loop
             let started = monotonicNanoseconds()
             let cpuStart = ProcessStats.ownCPUSeconds()
-            return swarm.value.open(count: count, concurrency: concurrency, polling: polling).flatMap {
+            return swarm.value.open(count: count, concurrency: concurrency, polling: polling, timeout: timeout).flatMap {
                 let elapsed = Double(monotonicNanoseconds() &- started) / 1e9
                 let cpu = ProcessStats.ownCPUSeconds() - cpuStart
                 return loop.scheduleTask(in: hold) {
@@ -254,7 +255,7 @@ struct FanoutScenario: AsyncParsableCommand {
         )
         let timeout = TimeAmount.seconds(Int64(self.common.timeoutS))
         try await self.common.run(scenario: "fanout", fields: ["clients": .int(count)]) { swarm in
-            swarm.value.openAll(count: count, concurrency: concurrency).flatMap {
+            swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
                 let sender = swarm.value.clients[0]
                 let driver = FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup) {
                     sender.sendText("42[\"my_broadcast_event\",{\"data\":\($0)}]")
@@ -293,7 +294,7 @@ struct LatencyScenario: AsyncParsableCommand {
         )
         let timeout = TimeAmount.seconds(Int64(self.common.timeoutS))
         try await self.common.run(scenario: "latency", fields: [:]) { swarm in
-            swarm.value.openAll(count: count, concurrency: concurrency).flatMap {
+            swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
                 LatencyDriver(swarm: swarm.value, requests: requests, warmupPerClient: warmup, binaryBytes: binary)
                     .run(timeout: timeout)
             }
@@ -341,7 +342,7 @@ struct ClusterScenario: AsyncParsableCommand {
         ]
         guard let url = self.emitter else {
             try await self.common.run(scenario: "cluster", fields: fields) { swarm in
-                swarm.value.openAll(count: count, concurrency: concurrency).flatMap {
+                swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
                     let sender = swarm.value.clients[0]
                     return FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup) {
                         sender.sendText("42[\"my_broadcast_event\",{\"data\":\($0)}]")
@@ -361,7 +362,7 @@ struct ClusterScenario: AsyncParsableCommand {
         let common = self.common
         try await emitter.run(flushTimeout: .seconds(5)) {
             try await common.run(scenario: "cluster", fields: fields) { swarm in
-                swarm.value.openAll(count: count, concurrency: concurrency).flatMap {
+                swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
                     FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup) {
                         emitter.emit("my_response", ["data": .int($0)])
                     }.run(timeout: timeout)

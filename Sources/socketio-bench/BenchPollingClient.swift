@@ -60,6 +60,11 @@ final class BenchPollingClient: ChannelInboundHandler {
         self.onFailed(self.index, reason)
     }
 
+    /// Closes a client that has not completed its handshake.
+    func closeUnlessConnected() {
+        if self.phase != .holding, self.phase != .pongPost { self.close() }
+    }
+
     func close() {
         self.phase = .closed
         self.context?.close(promise: nil)

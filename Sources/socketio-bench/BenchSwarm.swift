@@ -46,6 +46,7 @@ final class BenchSwarm: BenchClientDelegate {
     private var polling = false
     private var opened: EventLoopPromise<Void>?
     private var isOpening = false
+    private var openDeadline: Scheduled<Void>?
 
     init(loop: any EventLoop, targets: [BenchTarget], sourceAddresses: [SocketAddress]) {
         self.loop = loop
@@ -54,8 +55,9 @@ final class BenchSwarm: BenchClientDelegate {
     }
 
     /// Opens `count` clients, at most `concurrency` at a time; succeeds when every client
-    /// is connected or has failed.
-    func open(count: Int, concurrency: Int, polling: Bool = false) -> EventLoopFuture<Void> {
+    /// is connected or has failed. Clients still without a handshake after `timeout` (a
+    /// server that stopped accepting, say) count as failed.
+    func open(count: Int, concurrency: Int, polling: Bool = false, timeout: TimeAmount = .seconds(120)) -> EventLoopFuture<Void> {
         self.loop.preconditionInEventLoop()
         let promise = self.loop.makePromise(of: Void.self)
         self.opened = promise
@@ -65,6 +67,8 @@ final class BenchSwarm: BenchClientDelegate {
         self.isOpening = true
         self.connectLatency = LatencyRecorder(capacity: count)
         self.clients.reserveCapacity(count)
+        let this = NIOLoopBound(self, eventLoop: self.loop)
+        self.openDeadline = self.loop.scheduleTask(in: timeout) { this.value.openTimedOut() }
         if count == 0 { self.finishOpening() } else { self.startMore() }
         return promise.futureResult
     }
@@ -130,7 +134,18 @@ final class BenchSwarm: BenchClientDelegate {
         }
     }
 
+    private func openTimedOut() {
+        guard self.isOpening else { return }
+        let missing = self.total - self.connected - self.failed
+        self.failed += missing
+        self.failureReasons["no handshake before the timeout", default: 0] += missing
+        self.finishOpening()
+        for client in self.clients where client.phase != .connected { client.close() }
+        for client in self.pollingClients { client.closeUnlessConnected() }
+    }
+
     private func connectSucceeded(startedAt: UInt64) {
+        guard self.isOpening else { return }
         self.connectLatency.record(monotonicNanoseconds() &- startedAt)
         self.connected += 1
         self.connectFinished()
@@ -141,6 +156,7 @@ final class BenchSwarm: BenchClientDelegate {
             self.onFailure?(reason)
             return
         }
+        guard self.connected + self.failed < self.total else { return }
         self.failed += 1
         self.failureReasons[String(reason.prefix(120)), default: 0] += 1
         self.connectFinished()
@@ -156,6 +172,8 @@ final class BenchSwarm: BenchClientDelegate {
     }
 
     private func finishOpening() {
+        self.openDeadline?.cancel()
+        self.openDeadline = nil
         self.isOpening = false
         self.opened?.succeed(())
         self.opened = nil
