@@ -357,15 +357,20 @@ public final class SocketIOServer: Sendable {
     /// while it has events, which keeps the Socket.IO ordering contract (a socket's handlers
     /// run one after the other) without parking a task on every idle connection.
     func runHandlerTask(for socket: SocketIOSocket) -> Bool {
-        guard self.configuration.handlersOnEventLoop else {
+        guard let executor = socket.handlerExecutor else {
             return self.track { await socket.drainMailbox() }
         }
         // On the connection's loop (an event just read) the handler starts right here, up to
         // its first suspension, instead of being queued behind the loop's other work.
-        let loop = socket.transport.eventLoop
-        return self.track(on: self.executors.executor(for: loop), immediately: loop.inEventLoop) {
+        return self.track(on: executor, immediately: executor.eventLoop.inEventLoop) {
             await socket.drainMailbox()
         }
+    }
+
+    /// The executor of a connection's handler tasks (one per loop), or `nil` when handlers
+    /// run on the global executor (``SocketIOConfiguration/handlersOnEventLoop``).
+    func handlerExecutor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor? {
+        self.configuration.handlersOnEventLoop ? self.executors.executor(for: eventLoop) : nil
     }
 
     /// Cancels background tasks and waits for every handler task to end.

@@ -31,6 +31,9 @@ public final class SocketIOSocket: Sendable {
     let server: SocketIOServer
     /// The connection this socket belongs to; touched on the transport's loop only.
     let client: NIOLoopBound<SocketIOClientConnection>
+    /// Where the handler task runs: the connection's loop, or `nil` for the global executor.
+    /// Looked up once here, not on every burst of events.
+    let handlerExecutor: EventLoopTaskExecutor?
     private let state: NIOLockedValueBox<State>
 
     enum Phase {
@@ -78,6 +81,7 @@ public final class SocketIOSocket: Sendable {
         self.namespace = namespace
         self.handshake = handshake
         self.server = server
+        self.handlerExecutor = server.handlerExecutor(for: client.transport.eventLoop)
         self.state = NIOLockedValueBox(State())
     }
 

@@ -229,15 +229,9 @@ struct ConnectScenario: AsyncParsableCommand {
 
 // MARK: - fanout
 
-struct FanoutScenario: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "fanout",
-        abstract: "One sender, N receivers, W broadcasts in flight: deliveries/s and completion latency."
-    )
-
-    @OptionGroup var common: CommonOptions
-
-    @Option(help: "Number of clients (client 0 also sends).")
+/// The options of a fan-out run (the `fanout` and `cluster` scenarios), and the run itself.
+struct FanoutOptions: ParsableArguments {
+    @Option(help: "Number of clients, spread round robin over the --url servers (client 0 also sends, unless the emitter publishes).")
     var clients = 1000
 
     @Option(help: "Broadcasts in flight.")
@@ -249,20 +243,40 @@ struct FanoutScenario: AsyncParsableCommand {
     @Option(help: "Unmeasured broadcasts first.")
     var warmup = 100
 
-    func run() async throws {
+    /// Opens the clients and runs one fan-out: broadcast `seq` is client 0's
+    /// `my_broadcast_event`, or, with `emitter`, a `my_response` published by the emitter.
+    func run(_ common: CommonOptions, scenario: String, fields: OrderedJSON, emitter: SocketIOEmitter? = nil) async throws {
         let (count, concurrency, window, broadcasts, warmup) = (
-            self.clients, self.common.concurrency, self.window, self.broadcasts, self.warmup
+            self.clients, common.concurrency, self.window, self.broadcasts, self.warmup
         )
-        let timeout = TimeAmount.seconds(Int64(self.common.timeoutS))
-        try await self.common.run(scenario: "fanout", fields: ["clients": .int(count)]) { swarm in
+        let timeout = TimeAmount.seconds(Int64(common.timeoutS))
+        try await common.run(scenario: scenario, fields: fields) { swarm in
             swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
-                let sender = swarm.value.clients[0]
-                let driver = FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup) {
-                    sender.sendText("42[\"my_broadcast_event\",{\"data\":\($0)}]")
+                let publish: (Int) -> Void
+                if let emitter {
+                    publish = { emitter.emit("my_response", ["data": .int($0)]) }
+                } else {
+                    let sender = swarm.value.clients[0]
+                    publish = { sender.sendText("42[\"my_broadcast_event\",{\"data\":\($0)}]") }
                 }
-                return driver.run(timeout: timeout)
+                return FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup, publish: publish)
+                    .run(timeout: timeout)
             }
         }
+    }
+}
+
+struct FanoutScenario: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout",
+        abstract: "One sender, N receivers, W broadcasts in flight: deliveries/s and completion latency."
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var fanout: FanoutOptions
+
+    func run() async throws {
+        try await self.fanout.run(self.common, scenario: "fanout", fields: ["clients": .int(self.fanout.clients)])
     }
 }
 
@@ -311,18 +325,7 @@ struct ClusterScenario: AsyncParsableCommand {
     )
 
     @OptionGroup var common: CommonOptions
-
-    @Option(help: "Number of clients, spread round robin over the workers.")
-    var clients = 1000
-
-    @Option(help: "Broadcasts in flight.")
-    var window = 8
-
-    @Option(help: "Measured broadcasts.")
-    var broadcasts = 2000
-
-    @Option(help: "Unmeasured broadcasts first.")
-    var warmup = 100
+    @OptionGroup var fanout: FanoutOptions
 
     @Option(help: "Publish with the emitter library through this message queue (redis://, amqp://, kafka://) instead of a worker.")
     var emitter: String?
@@ -331,24 +334,13 @@ struct ClusterScenario: AsyncParsableCommand {
     var channel = "socketio"
 
     func run() async throws {
-        let (count, concurrency, window, broadcasts, warmup) = (
-            self.clients, self.common.concurrency, self.window, self.broadcasts, self.warmup
-        )
-        let timeout = TimeAmount.seconds(Int64(self.common.timeoutS))
         let fields: OrderedJSON = [
-            "clients": .int(count),
+            "clients": .int(self.fanout.clients),
             "workers": .int(self.common.urls.count),
             "publisher": .string(self.emitter == nil ? "worker" : "emitter"),
         ]
         guard let url = self.emitter else {
-            try await self.common.run(scenario: "cluster", fields: fields) { swarm in
-                swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
-                    let sender = swarm.value.clients[0]
-                    return FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup) {
-                        sender.sendText("42[\"my_broadcast_event\",{\"data\":\($0)}]")
-                    }.run(timeout: timeout)
-                }
-            }
+            try await self.fanout.run(self.common, scenario: "cluster", fields: fields)
             return
         }
         var logger = Logger(label: "socketio-bench.emitter")
@@ -359,15 +351,9 @@ struct ClusterScenario: AsyncParsableCommand {
         } catch {
             throw ValidationError("--emitter: \(error)")
         }
-        let common = self.common
+        let (common, fanout) = (self.common, self.fanout)
         try await emitter.run(flushTimeout: .seconds(5)) {
-            try await common.run(scenario: "cluster", fields: fields) { swarm in
-                swarm.value.openAll(count: count, concurrency: concurrency, timeout: timeout).flatMap {
-                    FanoutDriver(swarm: swarm.value, window: window, broadcasts: broadcasts, warmup: warmup) {
-                        emitter.emit("my_response", ["data": .int($0)])
-                    }.run(timeout: timeout)
-                }
-            }
+            try await fanout.run(common, scenario: "cluster", fields: fields, emitter: emitter)
         }
     }
 }

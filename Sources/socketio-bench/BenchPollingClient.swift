@@ -32,6 +32,8 @@ final class BenchPollingClient: ChannelInboundHandler {
     private let onConnected: (Int) -> Void
     private let onFailed: (Int, String) -> Void
     private var phase = Phase.handshake
+    /// Where a pong POST returns to (holding, or still waiting for `40`).
+    private var pongResumePhase = Phase.holding
     private var sid = ""
     private var status = 0
     private var body = ByteBuffer()
@@ -160,14 +162,10 @@ final class BenchPollingClient: ChannelInboundHandler {
         }
     }
 
-    private var pongResumePhase = Phase.holding
-
     /// The `sid` of an open packet, without a JSON parser: the value of `"sid":"…"`.
     private static func sid(in open: Substring) -> String? {
-        let utf8 = Array(open.utf8)
-        let key = Array("\"sid\"".utf8)
-        guard let start = (0...max(0, utf8.count - key.count)).first(where: { utf8[$0...].starts(with: key) }) else { return nil }
-        let rest = Substring(String(decoding: utf8[(start + key.count)...], as: UTF8.self)).drop(while: { $0 == " " || $0 == ":" })
+        guard let key = open.firstRange(of: "\"sid\"") else { return nil }
+        let rest = open[key.upperBound...].drop(while: { $0 == " " || $0 == ":" })
         guard rest.first == "\"" else { return nil }
         let value = rest.dropFirst().prefix(while: { $0 != "\"" })
         return value.isEmpty ? nil : String(value)

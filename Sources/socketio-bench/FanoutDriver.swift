@@ -149,8 +149,10 @@ final class FanoutDriver {
     }
 
     /// The index just past the first `"data":` in `bytes`.
+    private static let dataKey: [UInt8] = Array("\"data\":".utf8)
+
     private static func indexAfterDataKey(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        let key: [UInt8] = Array("\"data\":".utf8)
+        let key = Self.dataKey
         guard bytes.count >= key.count else { return nil }
         var index = 0
         let last = bytes.count - key.count
