@@ -68,7 +68,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
             case .string(let string): name = string
             default: name = data[0].jsonString
             }
-            socket.enqueue(.event(name: name, arguments: Array(data.dropFirst()), ackID: packet.ackID))
+            socket.receiveEvent(name: name, arguments: Array(data.dropFirst()), ackID: packet.ackID)
         case .ack, .binaryAck:
             guard let socket = self.sockets[packet.namespace], let id = packet.ackID else {
                 self.closeConnection(reason: .parseError)

@@ -50,21 +50,36 @@ open class SocketIONamespaceController: @unchecked Sendable {
     }
 }
 
-/// Collects a controller's event handlers.
+/// Collects a controller's event handlers. As on the server, a closure that never awaits
+/// picks the synchronous overload and runs inline on the connection's event loop.
 public struct SocketIONamespaceRouter: Sendable {
-    var events: [String: SocketIOEventHandler] = [:]
+    var events: [String: SocketIOStoredEventHandler] = [:]
 
     /// Handles an event; no acknowledgement (an ack the client asked for carries no
     /// arguments).
     public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void) {
-        self.events[event] = { socket, arguments in
+        self.events[event] = .async { socket, _, arguments in
             try await handler(socket, arguments)
+            return nil
+        }
+    }
+
+    /// Handles an event with a handler that does not suspend (it must not block).
+    public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> Void) {
+        self.events[event] = .sync { socket, _, arguments in
+            try handler(socket, arguments)
             return nil
         }
     }
 
     /// Handles an event; the returned values are the acknowledgement.
     public mutating func onWithAck(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck) {
-        self.events[event] = { socket, arguments in try await handler(socket, arguments) }
+        self.events[event] = .named(handler)
+    }
+
+    /// Handles an event with a handler that does not suspend; the returned values are the
+    /// acknowledgement.
+    public mutating func onWithAck(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> SocketIOAck) {
+        self.events[event] = .named(handler)
     }
 }

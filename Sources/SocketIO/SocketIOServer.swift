@@ -10,6 +10,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
 public import SocketIOParser
+import Synchronization
 
 /// A Socket.IO v5 server: namespaces, events, acks, rooms, broadcasts.
 ///
@@ -27,6 +28,9 @@ public final class SocketIOServer: Sendable {
     private let defaultErrorHandler = NIOLockedValueBox<SocketIOErrorHandler?>(nil)
     private let tasks = NIOLockedValueBox<TaskRegistry>(TaskRegistry())
     private let executors = EventLoopTaskExecutors()
+    /// Set once by ``stopTasks()``; read without the registry's lock on every event that a
+    /// synchronous handler could take inline.
+    private let stopping = Atomic<Bool>(false)
 
     struct TaskRegistry {
         var nextID = 0
@@ -94,6 +98,12 @@ public final class SocketIOServer: Sendable {
         self.namespaces.withLockedValue { $0[namespace] }
     }
 
+    /// The handler of one event (its own, else the namespace's catch-all); looks up only
+    /// that, without copying the namespace's tables.
+    func eventHandler(_ namespace: String, _ name: String) -> SocketIOStoredEventHandler? {
+        self.namespaces.withLockedValue { $0[namespace]?.eventHandler(name) }
+    }
+
     func hasNamespace(_ namespace: String) -> Bool {
         self.namespaces.withLockedValue { $0[namespace] != nil }
     }
@@ -103,6 +113,13 @@ public final class SocketIOServer: Sendable {
         self.update(name) { _ in }
     }
 
+    // A closure that never awaits picks the synchronous overload of `on`, `onWithAck` and
+    // `onAny` (Swift prefers it over converting the closure to `async`). Such a handler runs
+    // inline, on the connection's event loop as the event is read, with no task: the cheap
+    // path for the common handler that emits, joins rooms or returns an ack. It must not
+    // block. An `async` handler runs on the socket's handler task. Either way a socket's
+    // handlers run one at a time, in arrival order.
+
     /// Handles an event; no acknowledgement (an ack the client asked for carries no
     /// arguments).
     public func on(
@@ -111,8 +128,23 @@ public final class SocketIOServer: Sendable {
         _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void
     ) {
         self.update(namespace) {
-            $0.events[event] = { socket, arguments in
+            $0.events[event] = .async { socket, _, arguments in
                 try await handler(socket, arguments)
+                return nil
+            }
+        }
+    }
+
+    /// Handles an event with a handler that does not suspend: it runs inline on the
+    /// connection's event loop (no task) and must not block.
+    public func on(
+        _ event: String,
+        namespace: String = "/",
+        _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> Void
+    ) {
+        self.update(namespace) {
+            $0.events[event] = .sync { socket, _, arguments in
+                try handler(socket, arguments)
                 return nil
             }
         }
@@ -126,7 +158,17 @@ public final class SocketIOServer: Sendable {
         namespace: String = "/",
         _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck
     ) {
-        self.update(namespace) { $0.events[event] = { socket, arguments in try await handler(socket, arguments) } }
+        self.update(namespace) { $0.events[event] = .named(handler) }
+    }
+
+    /// Handles an event with a handler that does not suspend; the returned values are the
+    /// acknowledgement. It runs inline on the connection's event loop and must not block.
+    public func onWithAck(
+        _ event: String,
+        namespace: String = "/",
+        _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> SocketIOAck
+    ) {
+        self.update(namespace) { $0.events[event] = .named(handler) }
     }
 
     /// Handles an event whose first argument decodes as `T` (a `Codable` payload).
@@ -138,8 +180,24 @@ public final class SocketIOServer: Sendable {
         _ handler: @escaping @Sendable (SocketIOSocket, T) async throws -> Void
     ) {
         self.update(namespace) {
-            $0.events[event] = { socket, arguments in
+            $0.events[event] = .async { socket, _, arguments in
                 try await handler(socket, try SocketIOValueCoder.decode(T.self, from: arguments.first ?? .null))
+                return nil
+            }
+        }
+    }
+
+    /// Handles an event whose first argument decodes as `T`, with a handler that does not
+    /// suspend (it runs inline on the connection's event loop and must not block).
+    public func on<T: Decodable & Sendable>(
+        _ event: String,
+        namespace: String = "/",
+        as type: T.Type,
+        _ handler: @escaping @Sendable (SocketIOSocket, T) throws -> Void
+    ) {
+        self.update(namespace) {
+            $0.events[event] = .sync { socket, _, arguments in
+                try handler(socket, try SocketIOValueCoder.decode(T.self, from: arguments.first ?? .null))
                 return nil
             }
         }
@@ -151,8 +209,22 @@ public final class SocketIOServer: Sendable {
         _ handler: @escaping @Sendable (SocketIOSocket, String, [SocketIOValue]) async throws -> Void
     ) {
         self.update(namespace) {
-            $0.catchAll = { socket, event, arguments in
+            $0.catchAll = .async { socket, event, arguments in
                 try await handler(socket, event, arguments)
+                return nil
+            }
+        }
+    }
+
+    /// Handles every event of a namespace that has no handler of its own, with a handler
+    /// that does not suspend (it runs inline on the connection's event loop).
+    public func onAny(
+        namespace: String = "/",
+        _ handler: @escaping @Sendable (SocketIOSocket, String, [SocketIOValue]) throws -> Void
+    ) {
+        self.update(namespace) {
+            $0.catchAll = .sync { socket, event, arguments in
+                try handler(socket, event, arguments)
                 return nil
             }
         }
@@ -208,7 +280,7 @@ public final class SocketIOServer: Sendable {
             handlers.connect = { socket, auth in try await controller.onConnect(socket, auth: auth) }
             handlers.disconnect = { socket, reason in await controller.onDisconnect(socket, reason: reason) }
             handlers.events = router.events
-            handlers.catchAll = { socket, event, arguments in
+            handlers.catchAll = .async { socket, event, arguments in
                 try await controller.onEvent(socket, event: event, arguments: arguments)
             }
             handlers.error = { error, context in await controller.onError(error, context: context) }
@@ -373,8 +445,12 @@ public final class SocketIOServer: Sendable {
         self.configuration.handlersOnEventLoop ? self.executors.executor(for: eventLoop) : nil
     }
 
+    /// Whether ``stopTasks()`` has begun: no handler starts any more.
+    var isStopping: Bool { self.stopping.load(ordering: .acquiring) }
+
     /// Cancels background tasks and waits for every handler task to end.
     public func stopTasks() async {
+        self.stopping.store(true, ordering: .releasing)
         let running = self.tasks.withLockedValue { registry -> [Task<Void, Never>] in
             registry.stopping = true
             return Array(registry.running.values)
@@ -405,23 +481,47 @@ public final class SocketIOServer: Sendable {
     }
 
     func runEvent(_ socket: SocketIOSocket, name: String, arguments: [SocketIOValue], ackID: Int?) async {
-        let handlers = self.handlers(socket.namespace)
-        var ack: SocketIOAck?
+        guard let handler = self.eventHandler(socket.namespace, name) else {
+            self.logger.debug("no handler for event", metadata: ["socketio.event": "\(name)", "socketio.namespace": "\(socket.namespace)"])
+            return
+        }
+        let ack: SocketIOAck?
         do {
-            if let handler = handlers?.events[name] {
-                ack = try await handler(socket, arguments)
-            } else if let catchAll = handlers?.catchAll {
-                ack = try await catchAll(socket, name, arguments)
-            } else {
-                self.logger.debug("no handler for event", metadata: ["socketio.event": "\(name)", "socketio.namespace": "\(socket.namespace)"])
-                return
-            }
+            ack = try await handler(socket, name, arguments)
         } catch {
             ack = await self.report(error, context: SocketIOErrorContext(socket: socket, event: name, arguments: arguments))
         }
-        if let ackID {
-            socket.deliver(SocketIOPacketEncoder.encode(.ack(ack?.values ?? [], id: ackID, namespace: socket.namespace)))
+        self.sendAck(ack, id: ackID, socket: socket)
+    }
+
+    /// Runs a synchronous handler inline (no task).
+    /// - Returns: `nil` when it is done (ack sent), or the error it threw, for the error
+    ///   handler, which may suspend and so runs on the socket's handler task.
+    func runInline(
+        _ handler: @Sendable (SocketIOSocket, String, [SocketIOValue]) throws -> SocketIOAck?,
+        socket: SocketIOSocket,
+        name: String,
+        arguments: [SocketIOValue],
+        ackID: Int?
+    ) -> (any Error)? {
+        do {
+            self.sendAck(try handler(socket, name, arguments), id: ackID, socket: socket)
+            return nil
+        } catch {
+            return error
         }
+    }
+
+    /// The error handler of a synchronous handler that threw; its result is the ack.
+    func runErrorHandler(_ error: any Error, socket: SocketIOSocket, name: String, arguments: [SocketIOValue], ackID: Int?) async {
+        let ack = await self.report(error, context: SocketIOErrorContext(socket: socket, event: name, arguments: arguments))
+        self.sendAck(ack, id: ackID, socket: socket)
+    }
+
+    /// Answers an event the client asked an ack for (an empty ack if the handler gave none).
+    private func sendAck(_ ack: SocketIOAck?, id ackID: Int?, socket: SocketIOSocket) {
+        guard let ackID else { return }
+        socket.deliver(SocketIOPacketEncoder.encode(.ack(ack?.values ?? [], id: ackID, namespace: socket.namespace)))
     }
 
     func runDisconnect(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {

@@ -63,6 +63,8 @@ public final class SocketIOSocket: Sendable {
     enum SocketEvent: Sendable {
         case connect
         case event(name: String, arguments: [SocketIOValue], ackID: Int?)
+        /// A synchronous handler threw: the error handler runs (it may suspend).
+        case failed(any Error, name: String, arguments: [SocketIOValue], ackID: Int?)
         case disconnect(SocketIODisconnectReason)
         /// Resumes once every earlier event has been handled (the test client's sync point).
         case barrier(CheckedContinuation<Void, Never>)
@@ -322,6 +324,45 @@ public final class SocketIOSocket: Sendable {
 
     // MARK: Mailbox
 
+    /// An event read from the client, on the connection's loop. A synchronous handler runs
+    /// right here when nothing of this socket is queued or running (so the order holds);
+    /// anything else goes through the mailbox.
+    func receiveEvent(name: String, arguments: [SocketIOValue], ackID: Int?) {
+        guard self.handlerExecutor != nil,
+            case .sync(let handler)? = self.server.eventHandler(self.namespace, name),
+            !self.server.isStopping
+        else {
+            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID))
+            return
+        }
+        // Claimed like a handler task would be, so that whatever arrives meanwhile (a
+        // disconnect from another thread) queues behind this call.
+        let claimed = self.state.withLockedValue { state -> Bool in
+            guard !state.draining, !state.mailboxClosed, state.mailbox.isEmpty else { return false }
+            state.draining = true
+            return true
+        }
+        guard claimed else {
+            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID))
+            return
+        }
+        let error = self.server.runInline(handler, socket: self, name: name, arguments: arguments, ackID: ackID)
+        let startTask = self.state.withLockedValue { state -> Bool in
+            if let error {
+                // The error handler goes first: events queued meanwhile arrived later.
+                state.mailbox.prepend(.failed(error, name: name, arguments: arguments, ackID: ackID))
+            }
+            if state.mailbox.isEmpty {
+                state.draining = false
+                return false
+            }
+            return true
+        }
+        if startTask, !self.server.runHandlerTask(for: self) {
+            self.closeMailbox()
+        }
+    }
+
     /// Queues an event for the handlers and starts a handler task if none is draining.
     func enqueue(_ event: SocketEvent) {
         let start = self.state.withLockedValue { state -> Bool? in
@@ -370,6 +411,8 @@ public final class SocketIOSocket: Sendable {
                 await self.server.runConnect(self)
             case .event(let name, let arguments, let ackID):
                 await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID)
+            case .failed(let error, let name, let arguments, let ackID):
+                await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ackID: ackID)
             case .disconnect(let reason):
                 await self.server.runDisconnect(self, reason: reason)
                 self.closeMailbox()

@@ -308,8 +308,8 @@ struct HandlerExecutionTests {
             [.bool(socket.eventLoop.inEventLoop)]
         }
         let client = try await SocketIOTestClient(server: io)
-        let answer = await client.emitWithAck("where")
-        return try #require(answer?.first?.boolValue)
+        let onLoop = await client.emitWithAck("where")?.first?.boolValue
+        return try #require(onLoop as Bool?)
     }
 
     @Test func handlersRunOnTheConnectionsLoopByDefault() async throws {
@@ -318,5 +318,41 @@ struct HandlerExecutionTests {
 
     @Test func handlersCanRunOffTheLoop() async throws {
         #expect(try await self.loopOfHandler(onEventLoop: false) == false)
+    }
+
+    /// Whether a handler that never awaits ran inside a task.
+    private func inlineHandlerHasATask(onEventLoop: Bool) async throws -> Bool {
+        let io = SocketIOServer(configuration: SocketIOConfiguration(handlersOnEventLoop: onEventLoop))
+        io.onWithAck("task") { socket, _ in
+            [.bool(withUnsafeCurrentTask { $0 != nil }), .bool(socket.eventLoop.inEventLoop)]
+        }
+        let client = try await SocketIOTestClient(server: io)
+        let answer = try #require(await client.emitWithAck("task"))
+        // Wherever it runs, it answers on the loop only when handlers run there.
+        #expect(answer.last?.boolValue == onEventLoop)
+        let hasTask = answer.first?.boolValue
+        return try #require(hasTask as Bool?)
+    }
+
+    @Test func synchronousHandlersRunInlineWithoutATask() async throws {
+        #expect(try await self.inlineHandlerHasATask(onEventLoop: true) == false)
+    }
+
+    @Test func synchronousHandlersGetATaskOffTheLoop() async throws {
+        #expect(try await self.inlineHandlerHasATask(onEventLoop: false))
+    }
+
+    @Test func noHandlerRunsAfterTheServerStopped() async throws {
+        let io = SocketIOServer()
+        io.onWithAck("sync") { _, _ in [1] }
+        io.onWithAck("async") { _, _ in
+            await Task.yield()
+            return [2]
+        }
+        let client = try await SocketIOTestClient(server: io)
+        #expect(await client.emitWithAck("sync") == [1])
+        await io.stopTasks()
+        #expect(await client.emitWithAck("sync") == nil)
+        #expect(await client.emitWithAck("async") == nil)
     }
 }

@@ -194,4 +194,52 @@ struct SocketIOWireTests {
         await io.disconnect(sid: sid, namespace: "/admin")
         #expect(try await client.frames(atLeast: 2)[1] == "41/admin,")
     }
+
+    // A handler that never awaits runs inline as the event is read; these check that it
+    // still waits its turn behind the socket's earlier events.
+
+    @Test func inlineHandlersWaitBehindASuspendedHandler() async throws {
+        let io = SocketIOServer()
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let (gate, gateContinuation) = AsyncStream<Void>.makeStream()
+        io.on("slow") { socket, _ in
+            startedContinuation.yield()
+            for await _ in gate { break }
+            socket.emit("done", "slow")
+        }
+        io.on("fast") { socket, _ in socket.emit("done", "fast") }
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        try await client.receive(#"2["slow"]"#)
+        for await _ in started { break }
+        // Both arrive while `slow` is suspended: they queue instead of running inline.
+        try await client.receive(#"2["fast"]"#)
+        try await client.receive(#"21["fast"]"#)
+        gateContinuation.yield()
+        let frames = try await client.frames(atLeast: 5)
+        #expect(Array(frames[1...]) == [#"42["done","slow"]"#, #"42["done","fast"]"#, #"42["done","fast"]"#, "431[]"])
+        // Idle again: the next one runs inline and answers at once.
+        try await client.receive(#"22["fast"]"#)
+        #expect(Array(try await client.frames(atLeast: 7)[5...]) == [#"42["done","fast"]"#, "432[]"])
+    }
+
+    @Test func aThrowingInlineHandlerHasItsErrorHandledBeforeLaterEvents() async throws {
+        struct Boom: Error {}
+        let io = SocketIOServer()
+        io.on("fail") { _, _ in throw Boom() }
+        io.on("next") { socket, _ in socket.emit("next") }
+        io.onError { error, context in
+            // Suspends, so that a later event would overtake it if it could.
+            await Task.yield()
+            context.socket.emit("error", .string(context.event), .bool(error is Boom))
+        }
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        try await client.receive(#"27["fail",1]"#)
+        try await client.receive(#"2["next"]"#)
+        let frames = try await client.frames(atLeast: 4)
+        #expect(Array(frames[1...]) == [#"42["error","fail",true]"#, "437[]", #"42["next"]"#])
+    }
 }
