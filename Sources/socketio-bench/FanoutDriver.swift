@@ -33,6 +33,7 @@ final class FanoutDriver {
     private var measureStart: UInt64 = 0
     private var measureEnd: UInt64 = 0
     private var cpuStart = 0.0
+    private var ticksStart: ProcessStats.CPUTicks?
     private var promise: EventLoopPromise<SocketIOValue>?
     private var deadline: Scheduled<Void>?
 
@@ -73,6 +74,7 @@ final class FanoutDriver {
             if seq == self.warmup {
                 self.measureStart = monotonicNanoseconds()
                 self.cpuStart = ProcessStats.ownCPUSeconds()
+                self.ticksStart = ProcessStats.CPUTicks.now()
             }
             self.sentAt[seq] = monotonicNanoseconds()
             self.publish(seq)
@@ -124,6 +126,9 @@ final class FanoutDriver {
             "completion_ms": self.completion.summary(),
             "generator_cpu_s": .double(self.cpuStart > 0 ? ProcessStats.ownCPUSeconds() - self.cpuStart : 0),
         ]
+        if let steal = self.ticksStart?.stealShare() {
+            result["steal_share"] = .double((steal * 1000).rounded() / 1000)
+        }
         if let error { result["error"] = .string(error) }
         promise.succeed(.object(result))
     }

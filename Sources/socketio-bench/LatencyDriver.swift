@@ -25,6 +25,7 @@ final class LatencyDriver {
     private var recorder: LatencyRecorder
     private var measureStart: UInt64 = 0
     private var cpuStart = 0.0
+    private var ticksStart: ProcessStats.CPUTicks?
     private var promise: EventLoopPromise<SocketIOValue>?
     private var deadline: Scheduled<Void>?
 
@@ -56,6 +57,7 @@ final class LatencyDriver {
         }
         self.measureStart = monotonicNanoseconds()
         self.cpuStart = ProcessStats.ownCPUSeconds()
+        self.ticksStart = ProcessStats.CPUTicks.now()
         for client in self.clients { self.send(client) }
         return promise.futureResult
     }
@@ -104,6 +106,9 @@ final class LatencyDriver {
             "rtt_ms": self.recorder.summary(),
             "generator_cpu_s": .double(ProcessStats.ownCPUSeconds() - self.cpuStart),
         ]
+        if let steal = self.ticksStart?.stealShare() {
+            result["steal_share"] = .double((steal * 1000).rounded() / 1000)
+        }
         if let error { result["error"] = .string(error) }
         promise.succeed(.object(result))
     }

@@ -39,6 +39,29 @@ enum ProcessStats {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Clock ticks of all CPUs so far, and how many of them the hypervisor stole for other
+    /// guests (the `cpu` line of /proc/stat): steal stalls the server and the generator
+    /// alike, so a run with much of it has tails that measure the host.
+    struct CPUTicks {
+        var steal: Int
+        var total: Int
+
+        static func now() -> CPUTicks? {
+            guard let stat = ProcessStats.read("/proc/stat"),
+                let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+            else { return nil }
+            let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+            guard fields.count >= 8 else { return nil }
+            return CPUTicks(steal: fields[7], total: fields[0..<8].reduce(0, +))
+        }
+
+        /// The share of ticks stolen since `self`, or nil without /proc/stat.
+        func stealShare() -> Double? {
+            guard let now = CPUTicks.now(), now.total > self.total else { return nil }
+            return Double(now.steal - self.steal) / Double(now.total - self.total)
+        }
+    }
+
     /// Raises the soft open-file limit to the hard one: every client is a descriptor.
     @discardableResult
     static func raiseOpenFileLimit() -> Int {

@@ -38,6 +38,9 @@ MIN_CPU_WINDOW_S = 0.25
 # A run is flagged when processes outside the benchmark took more user CPU than this on its cores.
 FOREIGN_CPU_LIMIT_S = 0.1
 FOREIGN_CPU_LIMIT_SHARE = 0.05
+# Share of a core's time the hypervisor gave to other guests ("steal" in /proc/stat) above
+# which a run is flagged: the vCPU stalls for milliseconds at a time, which shows in tails.
+STEAL_LIMIT_SHARE = 0.03
 SERVER_START_TIMEOUT_S = 30.0
 SERVER_STOP_GRACE_S = 5.0
 
@@ -211,6 +214,39 @@ class ForeignLoad:
             "server_core_s": delta["server_core"] - delta["servers"],
             "client_core_s": delta["client_core"] - delta["children"] - delta["redis"] - delta["self"],
         }
+
+
+class StealMeter:
+    """Share of each benchmark core's time that the hypervisor stole during a run.
+
+    On a virtual machine the host can stop a vCPU to run other guests; /proc/stat counts
+    that time as steal. It stalls whatever ran there, so latency tails taken while steal
+    was high measure the host, not the server.
+    """
+
+    def __init__(self, server_core, client_core):
+        self.cores = {"server_core": server_core, "client_core": client_core}
+
+    @staticmethod
+    def _ticks(core):
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith(f"cpu{core} "):
+                    fields = [int(value) for value in line.split()[1:]]
+                    return fields[7] if len(fields) > 7 else 0, sum(fields[:8])
+        return 0, 0
+
+    def start(self):
+        self.before = {name: self._ticks(core) for name, core in self.cores.items()}
+
+    def stop(self):
+        """{"server_core": share, "client_core": share} of the time since start()."""
+        shares = {}
+        for name, core in self.cores.items():
+            steal, total = self._ticks(core)
+            steal0, total0 = self.before[name]
+            shares[name] = (steal - steal0) / (total - total0) if total > total0 else 0.0
+        return shares
 
 
 def children_cpu_seconds():
@@ -465,6 +501,8 @@ def measure(run, kind, args, redis, log_dir):
                               redis.pid if run.redis else None)
         sampler.start()
         foreign.start()
+        steal = StealMeter(args.server_core, args.client_core)
+        steal.start()
         children_before = children_cpu_seconds()
         wall_start = time.monotonic()
         try:
@@ -478,6 +516,7 @@ def measure(run, kind, args, redis, log_dir):
         wall_s = time.monotonic() - wall_start
         generator_rusage_cpu = children_cpu_seconds() - children_before
         record["foreign_user_cpu_s"] = foreign.stop()
+        record["steal_share"] = steal.stop()
         sampler.stop()
         warnings = []
         busy = {core: seconds for core, seconds in record["foreign_user_cpu_s"].items()
@@ -486,6 +525,11 @@ def measure(run, kind, args, redis, log_dir):
             warnings.append("other processes used CPU on the benchmark's cores during this run ("
                             + ", ".join(f"{core} {seconds:.2f} s" for core, seconds in busy.items())
                             + "): its figures are suspect")
+        stolen = {core: share for core, share in record["steal_share"].items() if share > STEAL_LIMIT_SHARE}
+        if stolen:
+            warnings.append("the hypervisor stole CPU from the benchmark's cores during this run ("
+                            + ", ".join(f"{core} {share:.0%}" for core, share in stolen.items())
+                            + "): latency tails and rates are suspect")
 
         record["generator_exit_code"] = exit_code
         record["generator_stdout_tail"] = stdout[-2000:]
@@ -782,6 +826,8 @@ def summary(record):
     util = ""
     if record.get("server_util") is not None:
         util = f"; CPU server {record['server_util']:.0%}, client {record['client_util']:.0%} -> {record['cpu_bound']}"
+    if record.get("steal_share"):
+        util += "; steal " + "/".join(f"{share:.0%}" for share in record["steal_share"].values())
     warning = f"\n[bench]   WARNING: {record['warning']}" if record.get("warning") else ""
     return f"{head}: {shown}{util}{warning}"
 
