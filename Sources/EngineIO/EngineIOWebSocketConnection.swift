@@ -11,7 +11,8 @@ import NIOWebSocket
 ///
 /// Frames that carry their WebSocket form (every encoded Socket.IO packet) are written as
 /// is, one buffer per message, below NIO's frame encoder; others go through the encoder.
-/// Flushes are batched per loop (``FlushBatcher``).
+/// Flushes are batched per loop (``FlushBatcher``), except that what answers a client's own
+/// read leaves as soon as that read is handled.
 ///
 /// `Sendable`: the `let`s are immutable; the encoder context and the flush flag are
 /// loop-bound, and every write runs on the channel's loop (one hop per batch when called
@@ -65,8 +66,12 @@ final class EngineIOWebSocketConnection: Sendable {
         }
     }
 
-    /// Called by the batcher, on the loop.
+    /// Flushes what was written and not flushed yet (on the loop): called by the batcher,
+    /// and by the read side when the client's read is done (see
+    /// ``EngineIOWebSocketHandler/channelReadComplete(context:)``). Once flushed, the
+    /// batcher's later call does nothing.
     func flushNow() {
+        guard self.flushPending.value else { return }
         self.flushPending.value = false
         self.channel.flush()
     }

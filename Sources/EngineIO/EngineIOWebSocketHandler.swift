@@ -79,6 +79,15 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
         }
     }
 
+    /// The client's read is handled: what it produced for this client (an ack, an emit back)
+    /// leaves now instead of after the rest of the loop's batch, so the client works on its
+    /// answer while this loop goes on with other connections; the number of writes is the
+    /// same. Writes to other connections (broadcasts) still wait for the batch's flush.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.connection?.flushNow()
+        context.fireChannelReadComplete()
+    }
+
     private func answerClose(context: ChannelHandlerContext, frame: WebSocketFrame) {
         guard !self.closeSent else {
             context.close(promise: nil)
