@@ -162,8 +162,10 @@ public final class EngineIOHTTPServer: Service, Sendable {
         engine: EngineIOServer,
         maxFrameSize: Int,
         httpHandler: NIOLoopBound<EngineIOHTTPHandler>
-    ) -> NIOWebSocketServerUpgrader {
-        NIOWebSocketServerUpgrader(
+    ) -> EngineIOWebSocketUpgrader {
+        // NIO's upgrader checks the request and answers the handshake; the pipeline after
+        // the upgrade is ours (see EngineIOWebSocketUpgrader).
+        let handshake = NIOWebSocketServerUpgrader(
             maxFrameSize: maxFrameSize,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
@@ -196,19 +198,15 @@ public final class EngineIOHTTPServer: Service, Sendable {
                     }
                 }
             },
-            upgradePipelineHandler: { channel, head in
-                let request = engine.request(for: head, on: channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        NIOWebSocketFrameAggregator(
-                            minNonFinalFragmentSize: 0,
-                            maxAccumulatedFrameCount: 1024,
-                            maxAccumulatedFrameSize: maxFrameSize
-                        ),
-                        EngineIOWebSocketHandler(server: engine, request: request)
-                    )
-                }
-            }
+            // Never called: only the handshake half of this upgrader is used.
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
         )
+        return EngineIOWebSocketUpgrader(handshake: handshake) { channel, head in
+            let request = engine.request(for: head, on: channel)
+            try channel.pipeline.syncOperations.addHandlers(
+                WebSocketFrameEncoder(),
+                EngineIOWebSocketHandler(server: engine, request: request, maxMessageSize: maxFrameSize)
+            )
+        }
     }
 }

@@ -8,13 +8,16 @@ import Logging
 import NIOCore
 import NIOWebSocket
 
-/// Reads Engine.IO packets from an upgraded WebSocket (after frame aggregation) and hands
-/// them to the session.
+/// Reads Engine.IO packets from an upgraded WebSocket and hands them to the session.
+///
+/// It reads the connection's bytes itself (``WebSocketMessageParser``) rather than behind
+/// NIO's frame decoder and aggregator: one handler per message instead of three. Writes go
+/// out through NIO's `WebSocketFrameEncoder`.
 ///
 /// On `handlerAdded` it either starts a WebSocket-only session (no `sid`) or offers itself
 /// to an existing polling session as an upgrade probe.
 final class EngineIOWebSocketHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = WebSocketFrame
 
     private let server: EngineIOServer
@@ -22,10 +25,12 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
     private var connection: EngineIOWebSocketConnection?
     private var session: EngineIOSession?
     private var closeSent = false
+    private var parser: WebSocketMessageParser
 
-    init(server: EngineIOServer, request: EngineIORequest) {
+    init(server: EngineIOServer, request: EngineIORequest, maxMessageSize: Int) {
         self.server = server
         self.request = request
+        self.parser = WebSocketMessageParser(maxMessageSize: maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -53,12 +58,18 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = self.unwrapInboundIn(data)
-        guard let session = self.session, let connection = self.connection else { return }
-        switch frame.opcode {
-        case .text:
+        self.parser.append(self.unwrapInboundIn(data))
+        while let event = self.parser.next() {
+            self.handle(event, context: context)
+        }
+    }
+
+    private func handle(_ event: WebSocketMessageParser.Event, context: ChannelHandlerContext) {
+        switch event {
+        case .text(let payload):
+            guard let session = self.session, let connection = self.connection else { return }
             do {
-                let packet = try EngineIOPacket.decode(text: frame.unmaskedData)
+                let packet = try EngineIOPacket.decode(text: payload)
                 session.webSocketReceived(packet, from: connection)
             } catch {
                 self.server.logger.debug(
@@ -67,15 +78,28 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
                 )
                 session.webSocketParseError(from: connection)
             }
-        case .binary:
-            session.webSocketReceived(.message(.binary(frame.unmaskedData)), from: connection)
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+        case .binary(let payload):
+            guard let session = self.session, let connection = self.connection else { return }
+            session.webSocketReceived(.message(.binary(payload)), from: connection)
+        case .ping(let payload):
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: payload)
             context.writeAndFlush(self.wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
-            self.answerClose(context: context, frame: frame)
-        default:
+        case .pong:
             break
+        case .close(var payload):
+            self.answerClose(context: context, code: payload.readSlice(length: 2) ?? ByteBuffer())
+        case .protocolError(let code):
+            self.server.logger.debug(
+                "websocket protocol error: closing",
+                metadata: [EngineIOLoggingKeys.sid: "\(self.session?.id ?? "-")", "websocket.close_code": "\(code)"]
+            )
+            var data = ByteBuffer()
+            data.writeInteger(code)
+            self.answerClose(context: context, code: data)
+            if let session = self.session, let connection = self.connection {
+                session.webSocketClosed(connection, reason: .transportError)
+                self.session = nil
+            }
         }
     }
 
@@ -88,14 +112,13 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
-    private func answerClose(context: ChannelHandlerContext, frame: WebSocketFrame) {
+    /// Answers (or sends) a close frame with `code`, then closes the connection.
+    private func answerClose(context: ChannelHandlerContext, code: ByteBuffer) {
         guard !self.closeSent else {
             context.close(promise: nil)
             return
         }
         self.closeSent = true
-        var data = frame.unmaskedData
-        let code = data.readSlice(length: 2) ?? ByteBuffer()
         let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
         let channel = context.channel
         context.writeAndFlush(self.wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
@@ -110,8 +133,7 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Frame errors (too big, bad masking) were answered by the protocol error handler;
-        // the session ends with the connection.
+        // Transport errors (a reset connection): the session ends with the connection.
         if let session = self.session, let connection = self.connection {
             session.webSocketClosed(connection, reason: .transportError)
             self.session = nil
