@@ -93,13 +93,15 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
                 "websocket protocol error: closing",
                 metadata: [EngineIOLoggingKeys.sid: "\(self.session?.id ?? "-")", "websocket.close_code": "\(code)"]
             )
-            var data = ByteBuffer()
-            data.writeInteger(code)
-            self.answerClose(context: context, code: data)
+            // The session ends as a transport error before the close (whose completion
+            // would report a plain close).
             if let session = self.session, let connection = self.connection {
                 session.webSocketClosed(connection, reason: .transportError)
                 self.session = nil
             }
+            var data = ByteBuffer()
+            data.writeInteger(code)
+            self.answerClose(context: context, code: data)
         }
     }
 

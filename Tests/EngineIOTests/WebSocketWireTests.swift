@@ -112,6 +112,23 @@ struct WebSocketWireTests {
         #expect(harness.engine.sessionCount == 0)
     }
 
+    @Test func unmaskedClientFrameIsRefusedWith1002AndOthersGoOn() throws {
+        let harness = WireHarness()
+        let other = try harness.connect()
+        _ = try other.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try other.readFrames()
+        let connection = try harness.connect()
+        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try connection.readFrames()
+        try connection.send([0x81, 0x02, 0x34, 0x78])  // "4x", unmasked: RFC 6455 §5.1
+        let frames = try connection.readFrames()
+        #expect(frames.last?.opcode == close)
+        #expect(frames.last?.payload.prefix(2) == [0x03, 0xEA])  // 1002 protocol error
+        #expect(harness.delegate.closed.map(\.1) == [.transportError])
+        try other.sendText("4still here")
+        #expect(try other.readFrames().last?.payload == Array("4still here".utf8))
+    }
+
     @Test func upgradeRacingAPendingGet() throws {
         let harness = WireHarness()
         let (sid, _) = try harness.handshake()
