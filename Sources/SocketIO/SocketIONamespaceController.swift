@@ -58,18 +58,12 @@ public struct SocketIONamespaceRouter: Sendable {
     /// Handles an event; no acknowledgement (an ack the client asked for carries no
     /// arguments).
     public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void) {
-        self.events[event] = .async { socket, _, arguments in
-            try await handler(socket, arguments)
-            return nil
-        }
+        self.events[event] = .withoutAck(handler)
     }
 
     /// Handles an event with a handler that does not suspend (it must not block).
     public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> Void) {
-        self.events[event] = .sync { socket, _, arguments in
-            try handler(socket, arguments)
-            return nil
-        }
+        self.events[event] = .withoutAck(handler)
     }
 
     /// Handles an event; the returned values are the acknowledgement.

@@ -47,6 +47,23 @@ enum SocketIOStoredEventHandler: Sendable {
         .sync { socket, _, arguments in try handler(socket, arguments) }
     }
 
+    /// Wraps a named event's handler that gives no acknowledgement (an ack the client asked
+    /// for carries no arguments).
+    static func withoutAck(_ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void) -> Self {
+        .async { socket, _, arguments in
+            try await handler(socket, arguments)
+            return nil
+        }
+    }
+
+    /// Wraps a named event's synchronous handler that gives no acknowledgement.
+    static func withoutAck(_ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> Void) -> Self {
+        .sync { socket, _, arguments in
+            try handler(socket, arguments)
+            return nil
+        }
+    }
+
     /// Calls the handler, whichever kind it is.
     func callAsFunction(_ socket: SocketIOSocket, _ name: String, _ arguments: [SocketIOValue]) async throws -> SocketIOAck? {
         switch self {

@@ -127,12 +127,7 @@ public final class SocketIOServer: Sendable {
         namespace: String = "/",
         _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void
     ) {
-        self.update(namespace) {
-            $0.events[event] = .async { socket, _, arguments in
-                try await handler(socket, arguments)
-                return nil
-            }
-        }
+        self.update(namespace) { $0.events[event] = .withoutAck(handler) }
     }
 
     /// Handles an event with a handler that does not suspend: it runs inline on the
@@ -142,12 +137,7 @@ public final class SocketIOServer: Sendable {
         namespace: String = "/",
         _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> Void
     ) {
-        self.update(namespace) {
-            $0.events[event] = .sync { socket, _, arguments in
-                try handler(socket, arguments)
-                return nil
-            }
-        }
+        self.update(namespace) { $0.events[event] = .withoutAck(handler) }
     }
 
     /// Handles an event; the returned values are the acknowledgement (Flask: the handler's
@@ -180,9 +170,8 @@ public final class SocketIOServer: Sendable {
         _ handler: @escaping @Sendable (SocketIOSocket, T) async throws -> Void
     ) {
         self.update(namespace) {
-            $0.events[event] = .async { socket, _, arguments in
+            $0.events[event] = .withoutAck { socket, arguments in
                 try await handler(socket, try SocketIOValueCoder.decode(T.self, from: arguments.first ?? .null))
-                return nil
             }
         }
     }
@@ -196,9 +185,8 @@ public final class SocketIOServer: Sendable {
         _ handler: @escaping @Sendable (SocketIOSocket, T) throws -> Void
     ) {
         self.update(namespace) {
-            $0.events[event] = .sync { socket, _, arguments in
+            $0.events[event] = .withoutAck { socket, arguments in
                 try handler(socket, try SocketIOValueCoder.decode(T.self, from: arguments.first ?? .null))
-                return nil
             }
         }
     }
@@ -480,8 +468,14 @@ public final class SocketIOServer: Sendable {
         }
     }
 
-    func runEvent(_ socket: SocketIOSocket, name: String, arguments: [SocketIOValue], ackID: Int?) async {
-        guard let handler = self.eventHandler(socket.namespace, name) else {
+    func runEvent(
+        _ socket: SocketIOSocket,
+        name: String,
+        arguments: [SocketIOValue],
+        ackID: Int?,
+        handler: SocketIOStoredEventHandler?
+    ) async {
+        guard let handler else {
             self.logger.debug("no handler for event", metadata: ["socketio.event": "\(name)", "socketio.namespace": "\(socket.namespace)"])
             return
         }

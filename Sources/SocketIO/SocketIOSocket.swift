@@ -62,7 +62,8 @@ public final class SocketIOSocket: Sendable {
 
     enum SocketEvent: Sendable {
         case connect
-        case event(name: String, arguments: [SocketIOValue], ackID: Int?)
+        /// An event and its handler, looked up once as it was read (`nil`: none).
+        case event(name: String, arguments: [SocketIOValue], ackID: Int?, handler: SocketIOStoredEventHandler?)
         /// A synchronous handler threw: the error handler runs (it may suspend).
         case failed(any Error, name: String, arguments: [SocketIOValue], ackID: Int?)
         case disconnect(SocketIODisconnectReason)
@@ -328,11 +329,9 @@ public final class SocketIOSocket: Sendable {
     /// right here when nothing of this socket is queued or running (so the order holds);
     /// anything else goes through the mailbox.
     func receiveEvent(name: String, arguments: [SocketIOValue], ackID: Int?) {
-        guard self.handlerExecutor != nil,
-            case .sync(let handler)? = self.server.eventHandler(self.namespace, name),
-            !self.server.isStopping
-        else {
-            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID))
+        let handler = self.server.eventHandler(self.namespace, name)
+        guard self.handlerExecutor != nil, case .sync(let inline)? = handler, !self.server.isStopping else {
+            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID, handler: handler))
             return
         }
         // Claimed like a handler task would be, so that whatever arrives meanwhile (a
@@ -343,10 +342,10 @@ public final class SocketIOSocket: Sendable {
             return true
         }
         guard claimed else {
-            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID))
+            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID, handler: handler))
             return
         }
-        let error = self.server.runInline(handler, socket: self, name: name, arguments: arguments, ackID: ackID)
+        let error = self.server.runInline(inline, socket: self, name: name, arguments: arguments, ackID: ackID)
         let startTask = self.state.withLockedValue { state -> Bool in
             if let error {
                 // The error handler goes first: events queued meanwhile arrived later.
@@ -409,8 +408,8 @@ public final class SocketIOSocket: Sendable {
             switch next {
             case .connect:
                 await self.server.runConnect(self)
-            case .event(let name, let arguments, let ackID):
-                await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID)
+            case .event(let name, let arguments, let ackID, let handler):
+                await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID, handler: handler)
             case .failed(let error, let name, let arguments, let ackID):
                 await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ackID: ackID)
             case .disconnect(let reason):

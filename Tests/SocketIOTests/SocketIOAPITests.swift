@@ -342,6 +342,30 @@ struct HandlerExecutionTests {
         #expect(try await self.inlineHandlerHasATask(onEventLoop: false))
     }
 
+    @Test func everySynchronousOverloadRunsInline() async throws {
+        struct Payload: Codable, Sendable { var n: Int }
+        final class Admin: SocketIONamespaceController, @unchecked Sendable {
+            override func routes(_ router: inout SocketIONamespaceRouter) {
+                router.on("plain") { socket, _ in socket.emit("task", .bool(withUnsafeCurrentTask { $0 != nil })) }
+                router.onWithAck("ack") { _, _ in [.bool(withUnsafeCurrentTask { $0 != nil })] }
+            }
+        }
+        let io = SocketIOServer()
+        io.on("plain") { socket, _ in socket.emit("task", .bool(withUnsafeCurrentTask { $0 != nil })) }
+        io.on("typed", as: Payload.self) { socket, _ in socket.emit("task", .bool(withUnsafeCurrentTask { $0 != nil })) }
+        io.onAny { socket, _, _ in socket.emit("task", .bool(withUnsafeCurrentTask { $0 != nil })) }
+        io.register(Admin(namespace: "/admin"))
+        let client = try await SocketIOTestClient(server: io)
+        try await client.connect(namespace: "/admin")
+        await client.emit("plain")
+        await client.emit("typed", ["n": 1])
+        await client.emit("other")
+        await client.emit("plain", namespace: "/admin")
+        #expect(await client.emitWithAck("ack", namespace: "/admin") == [false])
+        #expect(client.getReceived() == Array(repeating: .init(name: "task", arguments: [false], namespace: "/"), count: 3))
+        #expect(client.getReceived(namespace: "/admin") == [.init(name: "task", arguments: [false], namespace: "/admin")])
+    }
+
     @Test func noHandlerRunsAfterTheServerStopped() async throws {
         let io = SocketIOServer()
         io.onWithAck("sync") { _, _ in [1] }
