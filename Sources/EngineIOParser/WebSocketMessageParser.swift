@@ -55,6 +55,8 @@ public struct WebSocketMessageParser {
 
     /// Adds bytes read from the connection.
     public mutating func append(_ bytes: ByteBuffer) {
+        // After an error the connection is closing: nothing more is parsed, so nothing is kept.
+        guard !self.failed else { return }
         if var unread = self.unread, unread.readableBytes > 0 {
             self.unread = nil  // keep the storage unique while appending
             unread.writeImmutableBuffer(bytes)
@@ -70,8 +72,9 @@ public struct WebSocketMessageParser {
         while !self.failed, var buffer = self.unread {
             self.unread = nil
             let result = self.parseFrame(&buffer)
-            // Drops the read buffer once it is consumed, so NIO can reuse it for the next read.
-            self.unread = buffer.readableBytes > 0 ? buffer : nil
+            // Drops the read buffer once it is consumed (NIO can then reuse it for the next
+            // read), and whatever follows an error.
+            self.unread = buffer.readableBytes > 0 && !self.failed ? buffer : nil
             switch result {
             case .needMoreBytes:
                 return nil
@@ -155,7 +158,6 @@ public struct WebSocketMessageParser {
 
     private mutating func fail(_ code: UInt16) -> FrameResult {
         self.failed = true
-        self.unread = nil
         self.fragments = nil
         return .event(.protocolError(closeCode: code))
     }
