@@ -32,8 +32,7 @@ final class FanoutDriver {
     private var completion: LatencyRecorder
     private var measureStart: UInt64 = 0
     private var measureEnd: UInt64 = 0
-    private var cpuStart = 0.0
-    private var ticksStart: ProcessStats.CPUTicks?
+    private var counters: ProcessStats.PhaseCounters?
     private var promise: EventLoopPromise<SocketIOValue>?
     private var deadline: Scheduled<Void>?
 
@@ -73,8 +72,7 @@ final class FanoutDriver {
             self.outstanding += 1
             if seq == self.warmup {
                 self.measureStart = monotonicNanoseconds()
-                self.cpuStart = ProcessStats.ownCPUSeconds()
-                self.ticksStart = ProcessStats.CPUTicks.now()
+                self.counters = ProcessStats.PhaseCounters()
             }
             self.sentAt[seq] = monotonicNanoseconds()
             self.publish(seq)
@@ -124,11 +122,8 @@ final class FanoutDriver {
             "elapsed_s": .double(elapsed),
             "deliveries_per_s": .double(elapsed > 0 ? (Double(self.deliveries) / elapsed).rounded() : 0),
             "completion_ms": self.completion.summary(),
-            "generator_cpu_s": .double(self.cpuStart > 0 ? ProcessStats.ownCPUSeconds() - self.cpuStart : 0),
         ]
-        if let steal = self.ticksStart?.stealShare() {
-            result["steal_share"] = .double((steal * 1000).rounded() / 1000)
-        }
+        ProcessStats.PhaseCounters.report(self.counters, into: &result)
         if let error { result["error"] = .string(error) }
         promise.succeed(.object(result))
     }

@@ -24,8 +24,7 @@ final class LatencyDriver {
     private var finishedClients = 0
     private var recorder: LatencyRecorder
     private var measureStart: UInt64 = 0
-    private var cpuStart = 0.0
-    private var ticksStart: ProcessStats.CPUTicks?
+    private var counters: ProcessStats.PhaseCounters?
     private var promise: EventLoopPromise<SocketIOValue>?
     private var deadline: Scheduled<Void>?
 
@@ -56,8 +55,7 @@ final class LatencyDriver {
             return promise.futureResult
         }
         self.measureStart = monotonicNanoseconds()
-        self.cpuStart = ProcessStats.ownCPUSeconds()
-        self.ticksStart = ProcessStats.CPUTicks.now()
+        self.counters = ProcessStats.PhaseCounters()
         for client in self.clients { self.send(client) }
         return promise.futureResult
     }
@@ -104,11 +102,8 @@ final class LatencyDriver {
             "elapsed_s": .double(elapsed),
             "acks_per_s": .double(elapsed > 0 ? (Double(acks) / elapsed).rounded() : 0),
             "rtt_ms": self.recorder.summary(),
-            "generator_cpu_s": .double(ProcessStats.ownCPUSeconds() - self.cpuStart),
         ]
-        if let steal = self.ticksStart?.stealShare() {
-            result["steal_share"] = .double((steal * 1000).rounded() / 1000)
-        }
+        ProcessStats.PhaseCounters.report(self.counters, into: &result)
         if let error { result["error"] = .string(error) }
         promise.succeed(.object(result))
     }

@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+import OrderedCollections
+import SocketIOParser
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -59,6 +62,26 @@ enum ProcessStats {
         func stealShare() -> Double? {
             guard let now = CPUTicks.now(), now.total > self.total else { return nil }
             return Double(now.steal - self.steal) / Double(now.total - self.total)
+        }
+    }
+
+    /// The generator's CPU time and the machine's ticks when a scenario's measured phase
+    /// begins, to report both over the phase.
+    struct PhaseCounters {
+        let cpuSeconds = ProcessStats.ownCPUSeconds()
+        let ticks = CPUTicks.now()
+
+        /// Adds `generator_cpu_s` and (with /proc/stat) `steal_share` since `counters` were
+        /// taken; `generator_cpu_s` is 0 when the measured phase never began (`nil`).
+        static func report(_ counters: PhaseCounters?, into result: inout OrderedJSON) {
+            guard let counters else {
+                result["generator_cpu_s"] = .double(0)
+                return
+            }
+            result["generator_cpu_s"] = .double(ProcessStats.ownCPUSeconds() - counters.cpuSeconds)
+            if let steal = counters.ticks?.stealShare() {
+                result["steal_share"] = .double((steal * 1000).rounded() / 1000)
+            }
         }
     }
 

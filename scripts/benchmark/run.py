@@ -168,14 +168,20 @@ def proc_cpu_seconds(pid):
     return None if times is None else sum(times)
 
 
-def core_user_seconds(core):
-    """User time (user + nice) the kernel has counted on one core since boot, in seconds."""
+def core_ticks(core):
+    """The clock-tick counters of one core since boot (its `cpuN` line of /proc/stat:
+    user, nice, system, idle, iowait, irq, softirq, steal, ...), or None."""
     with open("/proc/stat") as f:
         for line in f:
             if line.startswith(f"cpu{core} "):
-                fields = line.split()
-                return (int(fields[1]) + int(fields[2])) / os.sysconf("SC_CLK_TCK")
+                return [int(value) for value in line.split()[1:]]
     return None
+
+
+def core_user_seconds(core):
+    """User time (user + nice) the kernel has counted on one core since boot, in seconds."""
+    ticks = core_ticks(core)
+    return None if ticks is None else (ticks[0] + ticks[1]) / os.sysconf("SC_CLK_TCK")
 
 
 class ForeignLoad:
@@ -229,12 +235,9 @@ class StealMeter:
 
     @staticmethod
     def _ticks(core):
-        with open("/proc/stat") as f:
-            for line in f:
-                if line.startswith(f"cpu{core} "):
-                    fields = [int(value) for value in line.split()[1:]]
-                    return fields[7] if len(fields) > 7 else 0, sum(fields[:8])
-        return 0, 0
+        """(steal, all ticks up to steal) of one core."""
+        fields = core_ticks(core) or []
+        return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
     def start(self):
         self.before = {name: self._ticks(core) for name, core in self.cores.items()}
