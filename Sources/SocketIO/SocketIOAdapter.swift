@@ -55,11 +55,17 @@ public protocol SocketIOAdapter: Sendable {
     /// The local socket with this id, if any.
     func localSocket(sid: String, namespace: String) -> SocketIOSocket?
     /// Runs what the manager needs while the server serves (a backplane subscription);
-    /// returns when cancelled.
+    /// returns when cancelled. Throws when the manager can no longer serve (a backplane
+    /// thread that died for good), so that the service group stops the worker.
     func run() async throws
+    /// Whether the manager can take clients now: a cluster manager is ready once its
+    /// backplane subscription is confirmed. Readiness probes report it.
+    var isReady: Bool { get }
 }
 
 extension SocketIOAdapter {
     /// Nothing to run.
     public func run() async throws {}
+    /// A manager with nothing to subscribe to is always ready.
+    public var isReady: Bool { true }
 }
