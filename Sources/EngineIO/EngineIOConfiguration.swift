@@ -99,6 +99,24 @@ public struct EngineIOConfiguration: Sendable {
         self.nodeCookie = nodeCookie
     }
 
+    // MARK: - Limits
+    // Set after `init` (`var c = EngineIOConfiguration(); c.maxSessions = 10_000`). Each limit
+    // has a counter `engineio.limit.hits{limit=<name>}` and logs on its 1st, 10th, 100th… hit.
+
+    /// Most live sessions on this server, every transport together. A handshake beyond it is
+    /// refused: `403 {"code":4,"message":"Too many sessions"}` (polling and WebSocket alike;
+    /// the Engine.IO answer of a refused handshake, as Node's `allowRequest` gives). Sessions
+    /// already open are not affected. No peer has this limit; 0 turns it off.
+    public var maxSessions: Int = 100_000
+    /// Most half-open polling sessions per client address (``EngineIORequest/clientAddress``):
+    /// sessions whose handshake was answered but whose client has sent no message yet (a
+    /// Socket.IO client sends its CONNECT at once). A polling handshake beyond it gets
+    /// `403 {"code":4,"message":"Too many sessions from this address"}`; the address may
+    /// open sessions again as its others send their first message or expire (after
+    /// `pingInterval + pingTimeout`). Behind a proxy without ``trustForwardedFor`` every
+    /// client has the proxy's address. No peer has this limit; 0 turns it off.
+    public var maxHalfOpenSessionsPerAddress: Int = 1_000
+
     /// The path without a trailing slash, for prefix matching.
     var normalizedPath: String {
         var path = self.path

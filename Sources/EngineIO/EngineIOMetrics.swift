@@ -4,7 +4,9 @@
 //===----------------------------------------------------------------------===//
 
 import CoreMetrics
+public import Logging
 import Metrics
+import Synchronization
 
 /// The engine's metrics, created once. Dimensions are bounded (transport, reason, status).
 struct EngineIOMetrics: Sendable {
@@ -40,4 +42,69 @@ struct EngineIOMetrics: Sendable {
     func requestRejected() {
         self.rejected.increment()
     }
+}
+
+/// One limit of the server (a configuration value) and what happens when it is hit: a
+/// counter `<prefix>.limit.hits{limit=<config name>}` and a log line, made once here.
+///
+/// The log line is written on the 1st, 10th, 100th, 1000th… hit (with the count), so a
+/// client that keeps hitting a limit costs a handful of lines, not one per message.
+/// `package` so that the Socket.IO layer reports its limits the same way without
+/// depending on swift-metrics itself.
+package final class LimitReporter: Sendable {
+    /// The configuration name of the limit (the metric's `limit` dimension).
+    package let name: String
+    private let message: Logger.Message
+    private let level: Logger.Level
+    private let counter: Counter
+    private let hits = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - prefix: the metric's prefix (`engineio`, `socketio`).
+    ///   - name: the configuration name of the limit, e.g. `maxSessions`.
+    ///   - message: the fixed log message, e.g. "handshake refused: too many sessions".
+    ///   - level: the log level (`info`; `debug` for backpressure that ordinary clients meet).
+    package init(prefix: String, name: String, message: Logger.Message, level: Logger.Level = .info) {
+        self.name = name
+        self.message = message
+        self.level = level
+        self.counter = Counter(label: "\(prefix).limit.hits", dimensions: [("limit", name)])
+    }
+
+    /// Counts one hit and logs it if its number is a power of ten.
+    package func hit(_ logger: Logger, metadata: Logger.Metadata = [:]) {
+        self.counter.increment()
+        let count = self.hits.add(1, ordering: .relaxed).newValue
+        var power = 1
+        while power < count { power *= 10 }
+        guard power == count else { return }
+        var metadata = metadata
+        metadata["limit"] = "\(self.name)"
+        metadata["limit.hits"] = "\(count)"
+        logger.log(level: self.level, self.message, metadata: metadata)
+    }
+
+    /// How many times the limit was hit (tests).
+    package var hitCount: Int { self.hits.load(ordering: .relaxed) }
+}
+
+/// The engine's limits, reported once each (see ``LimitReporter``).
+struct EngineIOLimitReporters: Sendable {
+    let maxBufferedBytes = LimitReporter(
+        prefix: "engineio",
+        name: "maxBufferedBytes",
+        message: "closing session: outbound buffer full"
+    )
+    let maxSessions = LimitReporter(prefix: "engineio", name: "maxSessions", message: "handshake refused: too many sessions")
+    let maxHalfOpenSessionsPerAddress = LimitReporter(
+        prefix: "engineio",
+        name: "maxHalfOpenSessionsPerAddress",
+        message: "handshake refused: too many half-open sessions from one address"
+    )
+    let webSocketReadPaused = LimitReporter(
+        prefix: "engineio",
+        name: "webSocketWriteBufferHighWaterMark",
+        message: "websocket client does not read: reading paused",
+        level: .debug
+    )
 }

@@ -28,8 +28,21 @@ public final class EngineIOServer: Sendable {
     let allowRequest: AllowRequest?
     let logger: Logger
     let metrics = EngineIOMetrics()
+    let limits = EngineIOLimitReporters()
     /// One lock around the one table of live sessions.
-    private let sessions = NIOLockedValueBox<[String: EngineIOSession]>([:])
+    private let sessions = NIOLockedValueBox(SessionTable())
+
+    /// The live sessions, and how many half-open polling sessions each address holds
+    /// (``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``).
+    struct SessionTable {
+        var byID: [String: EngineIOSession] = [:]
+        var halfOpen: [String: Int] = [:]
+
+        mutating func releaseHalfOpen(_ address: String) {
+            guard let count = self.halfOpen[address] else { return }
+            self.halfOpen[address] = count > 1 ? count - 1 : nil
+        }
+    }
 
     /// Creates an engine.
     /// - Parameters:
@@ -50,16 +63,16 @@ public final class EngineIOServer: Sendable {
     }
 
     /// The number of live sessions.
-    public var sessionCount: Int { self.sessions.withLockedValue { $0.count } }
+    public var sessionCount: Int { self.sessions.withLockedValue { $0.byID.count } }
 
     /// The live session with this id.
     public func session(id: String) -> EngineIOSession? {
-        self.sessions.withLockedValue { $0[id] }
+        self.sessions.withLockedValue { $0.byID[id] }
     }
 
     /// Closes every session (used on shutdown) and waits until each has been told.
     public func closeAllSessions(reason: EngineIOCloseReason = .serverShuttingDown) async {
-        let sessions = self.sessions.withLockedValue { Array($0.values) }
+        let sessions = self.sessions.withLockedValue { Array($0.byID.values) }
         await withTaskGroup(of: Void.self) { group in
             for session in sessions {
                 group.addTask {
@@ -118,15 +131,42 @@ public final class EngineIOServer: Sendable {
         guard head.method == .GET else { return .failure(.badHandshakeMethod) }
         if transport == .websocket && !isWebSocketUpgrade { return .failure(.badRequest) }
         guard query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
+        if self.isFull {
+            self.limits.maxSessions.hit(self.logger)
+            return .failure(Self.tooManySessions)
+        }
         return .success(.handshake(transport))
     }
 
     // MARK: Sessions
 
-    /// Opens a session over polling and answers its handshake GET with the open packet.
+    /// The answer to a handshake beyond ``EngineIOConfiguration/maxSessions``.
+    static let tooManySessions = EngineIORequestError.forbidden("Too many sessions")
+    /// The answer to a polling handshake beyond
+    /// ``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``.
+    static let tooManyHalfOpenSessions = EngineIORequestError.forbidden("Too many sessions from this address")
+
+    /// Whether the session table is at ``EngineIOConfiguration/maxSessions``.
+    private var isFull: Bool {
+        let limit = self.configuration.maxSessions
+        return limit > 0 && self.sessionCount >= limit
+    }
+
+    /// Opens a session over polling and answers its handshake GET with the open packet, or
+    /// refuses it (403) when a session limit is reached.
     func openPollingSession(request: EngineIORequest, responder: PollResponder, eventLoop: any EventLoop) {
+        let address = request.clientAddress ?? ""
+        switch self.reserveHalfOpen(address) {
+        case .some(let limit):
+            limit.hit(self.logger, metadata: [EngineIOLoggingKeys.remoteAddress: "\(address)"])
+            responder.reject(limit === self.limits.maxSessions ? Self.tooManySessions : Self.tooManyHalfOpenSessions)
+            return
+        case .none:
+            break
+        }
         let id = SessionID.make()
         let session = EngineIOSession(id: id, request: request, eventLoop: eventLoop, server: self, webSocket: nil)
+        session.halfOpenAddress = address
         if let cookie = self.configuration.cookie {
             responder.extraHeaders.add(name: "Set-Cookie", value: cookie.headerValue(sessionID: id))
         }
@@ -152,8 +192,27 @@ public final class EngineIOServer: Sendable {
         return session
     }
 
+    /// Counts a half-open polling session for `address`.
+    /// - Returns: the limit that refuses it, or `nil` when it may open.
+    private func reserveHalfOpen(_ address: String) -> LimitReporter? {
+        let maxSessions = self.configuration.maxSessions
+        let perAddress = self.configuration.maxHalfOpenSessionsPerAddress
+        return self.sessions.withLockedValue { table -> LimitReporter? in
+            if maxSessions > 0, table.byID.count >= maxSessions { return self.limits.maxSessions }
+            let count = table.halfOpen[address, default: 0]
+            if perAddress > 0, count >= perAddress { return self.limits.maxHalfOpenSessionsPerAddress }
+            table.halfOpen[address] = count + 1
+            return nil
+        }
+    }
+
+    /// A half-open session sent its first message, or closed: its address may open another.
+    func releaseHalfOpen(_ address: String) {
+        self.sessions.withLockedValue { $0.releaseHalfOpen(address) }
+    }
+
     private func register(_ session: EngineIOSession) {
-        self.sessions.withLockedValue { $0[session.id] = session }
+        self.sessions.withLockedValue { $0.byID[session.id] = session }
         self.metrics.sessionOpened(session.handshakeTransport)
         self.logger.trace(
             "session opened",
@@ -165,7 +224,7 @@ public final class EngineIOServer: Sendable {
     }
 
     func sessionClosed(_ session: EngineIOSession, reason: EngineIOCloseReason) {
-        let removed = self.sessions.withLockedValue { $0.removeValue(forKey: session.id) }
+        let removed = self.sessions.withLockedValue { $0.byID.removeValue(forKey: session.id) }
         guard removed != nil else { return }
         self.metrics.sessionClosed(reason)
         self.logger.trace(

@@ -56,7 +56,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     }
 
     private(set) var transport: Transport
-    private(set) var buffer: [EngineIOFrame] = []
+    /// Frames waiting for a GET. A ring buffer: a poll takes its batch from the front in
+    /// O(batch), however many small frames wait behind it.
+    private(set) var buffer = CircularBuffer<EngineIOFrame>()
     private var bufferedBytes = 0
     private(set) var heartbeat: Heartbeat
     let upgradeTimeout: TimeAmount
@@ -96,6 +98,12 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     public var isWebSocket: Bool {
         if case .websocket = self.transport { return true }
         return false
+    }
+
+    /// The session's active WebSocket, if it travels over one.
+    public var activeWebSocket: Socket? {
+        if case .websocket(let socket) = self.transport { return socket }
+        return nil
     }
 
     /// Whether `socket` is the session's active WebSocket.
@@ -149,17 +157,21 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// the next GET (python-engineio's client refuses payloads of more than 16 packets).
     private mutating func takePollBatch() -> [EngineIOFrame] {
         guard self.buffer.count > self.maxPacketsPerPoll else { return self.takeBuffer() }
-        let batch = Array(self.buffer.prefix(self.maxPacketsPerPoll))
-        self.buffer.removeFirst(self.maxPacketsPerPoll)
-        self.bufferedBytes = self.buffer.reduce(0) { $0 + $1.payloadLength }
+        var batch: [EngineIOFrame] = []
+        batch.reserveCapacity(self.maxPacketsPerPoll)
+        for _ in 0..<self.maxPacketsPerPoll {
+            let frame = self.buffer.removeFirst()
+            self.bufferedBytes -= frame.payloadLength
+            batch.append(frame)
+        }
         return batch
     }
 
     private mutating func takeBuffer(appending frames: [EngineIOFrame] = []) -> [EngineIOFrame] {
         if self.buffer.isEmpty { return frames }
-        var all = self.buffer
+        var all = Array(self.buffer)
         all.append(contentsOf: frames)
-        self.buffer = []
+        self.buffer.removeAll()
         self.bufferedBytes = 0
         return all
     }
@@ -179,7 +191,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             // Only one GET may be in flight (README "HTTP long-polling"): refuse the new one
             // and close the session, which answers the pending GET with `1`.
             self.transport = .polling(pendingGet: nil)
-            self.buffer = []
+            self.buffer.removeAll()
             self.bufferedBytes = 0
             self.transport = .closed
             return [.reject(poll, .badRequest), .respond(pending, [.text(type: .close)]), .closed(.transportError)]
@@ -232,7 +244,14 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
 
     /// One packet arrived from the client on its active transport.
     public mutating func packetReceived(_ packet: EngineIOPacket, now: NIODeadline) -> [Action] {
-        if case .closed = self.transport { return [] }
+        switch self.transport {
+        case .closed, .closing:
+            // Once the server closed the session, nothing the client sends counts any more
+            // (no new namespace sockets on a connection closed for a parse error).
+            return []
+        default:
+            break
+        }
         switch packet {
         case .message(let message):
             return [.deliver(message)]
@@ -251,7 +270,8 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             if case .upgrading(_, let probe, _) = self.transport { actions.append(.closeSocket(probe)) }
             if case .websocket(let socket) = self.transport { actions.append(.closeSocket(socket)) }
             self.transport = .closed
-            self.buffer = []
+            self.buffer.removeAll()
+            self.bufferedBytes = 0
             actions.append(.closed(.transportClose))
             return actions
         case .ping, .open, .noop, .upgrade:
@@ -344,7 +364,8 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         case .closing(let deadline):
             if now >= deadline {
                 self.transport = .closed
-                self.buffer = []
+                self.buffer.removeAll()
+                self.bufferedBytes = 0
                 return [.closed(.forcedClose)]
             }
             return []
@@ -395,7 +416,8 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
                 self.transport = .closing(deadline: now + self.closeTimeout)
             } else {
                 self.transport = .closed
-                self.buffer = []
+                self.buffer.removeAll()
+                self.bufferedBytes = 0
                 actions.append(.closed(reason))
             }
             return actions

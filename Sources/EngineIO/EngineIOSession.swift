@@ -35,6 +35,14 @@ public final class EngineIOSession: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var postsInFlight = 0
+    /// The client address while this polling session is half-open (no message from the
+    /// client yet): it counts against ``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``.
+    var halfOpenAddress: String?
+    /// How many ``pauseReading()`` calls are not yet matched by ``resumeReading()``.
+    private var readPauses = 0
+    /// The answer of a POST that arrived while reading was paused: given on resume, so that
+    /// the polling client sends nothing more until then (one POST in flight at a time).
+    private var deferredPostAnswer: PollResponder?
 
     init(
         id: String,
@@ -90,9 +98,51 @@ public final class EngineIOSession: @unchecked Sendable {
         case .write(let socket, let frames): socket.write(frames)
         case .respond(let poll, let frames): poll.respond(frames)
         case .overflow(let actions):
-            self.server.logger.info("closing session: outbound buffer full", metadata: [EngineIOLoggingKeys.sid: "\(self.id)"])
-            self.perform(actions)
+            self.server.limits.maxBufferedBytes.hit(self.server.logger)
+            // The close runs after this call returns, never inside it: a sender may hold
+            // its own lock or be in the middle of handling a message, and the close calls
+            // back into the application (`sessionDidClose`). The state machine is closed
+            // already, so nothing is sent or delivered meanwhile.
+            self.eventLoop.execute { self.perform(actions) }
         case .buffered, .dropped: break
+        }
+    }
+
+    // MARK: Backpressure
+
+    /// Stops reading from the client until a matching ``resumeReading()``: the application
+    /// cannot keep up (a full mailbox). Calls nest. Over WebSocket the connection stops
+    /// reading, so the client's bytes wait in the kernel and TCP flow control holds the
+    /// client back; over polling the answer to the current POST waits, and a polling client
+    /// sends its next POST only after that answer. Safe from any thread.
+    public func pauseReading() {
+        self.onLoop { session in
+            session.readPauses += 1
+            if session.readPauses == 1 { session.applyReadPause() }
+        }
+    }
+
+    /// Resumes reading after ``pauseReading()``. Safe from any thread.
+    public func resumeReading() {
+        self.onLoop { session in
+            guard session.readPauses > 0 else { return }
+            session.readPauses -= 1
+            guard session.readPauses == 0 else { return }
+            session.applyReadPause()
+            if let responder = session.deferredPostAnswer {
+                session.deferredPostAnswer = nil
+                responder.respondOK()
+            }
+        }
+    }
+
+    /// Whether reading is paused by the application.
+    var isReadingPaused: Bool { self.readPauses > 0 }
+
+    /// Tells the active WebSocket (if any) whether to read.
+    private func applyReadPause() {
+        if let socket = self.machine.activeWebSocket {
+            socket.setReadingPaused(self.readPauses > 0)
         }
     }
 
@@ -126,8 +176,9 @@ public final class EngineIOSession: @unchecked Sendable {
     func postStarted() {
         self.onLoop { session in
             session.postsInFlight += 1
-            if session.postsInFlight > 1 {
-                // Only one POST may be in flight (README "HTTP long-polling").
+            if session.postsInFlight > 1 || session.deferredPostAnswer != nil {
+                // Only one POST may be in flight (README "HTTP long-polling"); one whose
+                // answer is held back for backpressure is still in flight for the client.
                 session.server.logger.debug("overlapping POST", metadata: [EngineIOLoggingKeys.sid: "\(session.id)"])
                 session.perform(session.machine.close(reason: .transportError))
             }
@@ -158,7 +209,13 @@ public final class EngineIOSession: @unchecked Sendable {
             }
             switch result {
             case .packets(let packets):
-                responder?.respondOK()
+                if session.readPauses > 0, let responder {
+                    // Backpressure: the client waits for this answer before its next POST.
+                    session.deferredPostAnswer?.respondOK()
+                    session.deferredPostAnswer = responder
+                } else {
+                    responder?.respondOK()
+                }
                 session.perform(session.machine.packetsReceived(packets, now: session.eventLoop.now))
             case .invalid:
                 responder?.reject(.badRequest)
@@ -189,10 +246,21 @@ public final class EngineIOSession: @unchecked Sendable {
     private func webSocketReceivedOnLoop(_ packet: EngineIOPacket, from socket: EngineIOWebSocketConnection) {
         // The hot path: a message on the active WebSocket goes straight to the handler.
         if case .message(let message) = packet, self.machine.isActiveWebSocket(socket) {
+            if let address = self.halfOpenAddress { self.established(address) }
             self.handler?.sessionDidReceive(message)
             return
         }
         self.perform(self.machine.webSocketPacketReceived(packet, from: socket, now: self.eventLoop.now))
+        // An upgrade may just have made `socket` the active transport: it inherits the pause.
+        if self.readPauses > 0, self.machine.isActiveWebSocket(socket) {
+            socket.setReadingPaused(true)
+        }
+    }
+
+    /// The client sent its first message: the session is no longer half-open.
+    private func established(_ address: String) {
+        self.halfOpenAddress = nil
+        self.server.releaseHalfOpen(address)
     }
 
     func webSocketParseError(from socket: EngineIOWebSocketConnection) {
@@ -225,6 +293,7 @@ public final class EngineIOSession: @unchecked Sendable {
             case .closeSocket(let socket):
                 socket.close()
             case .deliver(let message):
+                if let address = self.halfOpenAddress { self.established(address) }
                 self.handler?.sessionDidReceive(message)
             case .closed(let reason):
                 self.finish(reason: reason)
@@ -238,6 +307,9 @@ public final class EngineIOSession: @unchecked Sendable {
         self.timer?.cancel()
         self.timer = nil
         self.timerDeadline = nil
+        if let address = self.halfOpenAddress { self.established(address) }
+        self.deferredPostAnswer?.respondOK()
+        self.deferredPostAnswer = nil
         self.server.sessionClosed(self, reason: reason)
         let handler = self.handler
         self.handler = nil

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import EngineIOParser
+import Logging
 import NIOCore
 import NIOWebSocket
 
@@ -14,9 +15,14 @@ import NIOWebSocket
 /// Flushes are batched per loop (``FlushBatcher``), except that what answers a client's own
 /// read leaves as soon as that read is handled.
 ///
-/// `Sendable`: the `let`s are immutable; the encoder context and the flush flag are
-/// loop-bound, and every write runs on the channel's loop (one hop per batch when called
-/// from elsewhere).
+/// Reading stops while the client does not read what the server writes (the channel is not
+/// writable) or while the application asks (``setReadingPaused(_:)``):
+/// ``EngineIOWebSocketHandler`` withholds the channel's `read()` then, so the client's bytes
+/// wait in the kernel and TCP flow control holds it back.
+///
+/// `Sendable`: the `let`s are immutable; the encoder context, the flush flag and the read
+/// state are loop-bound, and every write runs on the channel's loop (one hop per batch when
+/// called from elsewhere).
 final class EngineIOWebSocketConnection: Sendable {
     let channel: any Channel
     /// `false` for `b64=1` clients: binary goes out as `b<base64>` text.
@@ -27,11 +33,34 @@ final class EngineIOWebSocketConnection: Sendable {
     /// the encoder. `nil` when the pipeline has none (then everything goes through frames).
     private let encoderContext: NIOLoopBound<ChannelHandlerContext?>
     private let flushPending: NIOLoopBoundBox<Bool>
+    private let reading: NIOLoopBoundBox<ReadState>
+    /// Reported when reading pauses because the client does not read.
+    private let readPausedReporter: LimitReporter?
+    private let logger: Logger?
 
-    init(channel: any Channel, supportsBinary: Bool, maxBufferedBytes: Int) {
+    /// Whether the channel may read, and whether a `read()` was withheld.
+    struct ReadState {
+        /// The application asked to stop reading (see ``EngineIOSession/pauseReading()``).
+        var pausedByApplication = false
+        /// A `read()` arrived while reading was paused; it is issued on resume.
+        var withheld = false
+        /// The connection is being dropped as a slow reader: nothing more is written.
+        var dropping = false
+    }
+
+    init(
+        channel: any Channel,
+        supportsBinary: Bool,
+        maxBufferedBytes: Int,
+        readPausedReporter: LimitReporter? = nil,
+        logger: Logger? = nil
+    ) {
         self.channel = channel
         self.supportsBinary = supportsBinary
         self.maxBufferedBytes = maxBufferedBytes
+        self.readPausedReporter = readPausedReporter
+        self.logger = logger
+        self.reading = NIOLoopBoundBox(ReadState(), eventLoop: channel.eventLoop)
         channel.eventLoop.preconditionInEventLoop()
         let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         self.encoderContext = NIOLoopBound(encoder, eventLoop: channel.eventLoop)
@@ -48,7 +77,7 @@ final class EngineIOWebSocketConnection: Sendable {
     }
 
     private func writeOnLoop(_ frames: [EngineIOFrame]) {
-        guard self.channel.isActive else { return }
+        guard self.channel.isActive, !self.reading.value.dropping else { return }
         let encoder = self.encoderContext.value
         for frame in frames {
             if let encoder, let message = frame.webSocketMessage, frame.kind == .text || self.supportsBinary {
@@ -57,6 +86,21 @@ final class EngineIOWebSocketConnection: Sendable {
                 self.channel.write(self.webSocketFrame(frame), promise: nil)
             }
         }
+        self.wrote()
+    }
+
+    /// Answers a client's WebSocket PING (RFC 6455 §5.5.3) through the same path as every
+    /// other write: it counts against ``maxBufferedBytes``, and while it cannot leave,
+    /// reading stops, so a ping flood from a client that does not read costs nothing more.
+    /// On the loop.
+    func writePong(_ payload: ByteBuffer) {
+        guard self.channel.isActive, !self.reading.value.dropping else { return }
+        self.channel.write(WebSocketFrame(fin: true, opcode: .pong, data: payload), promise: nil)
+        self.wrote()
+    }
+
+    /// After a write: schedule the flush, and drop a client whose backlog passed the limit.
+    private func wrote() {
         if !self.flushPending.value {
             self.flushPending.value = true
             FlushBatcher.flushSoon(self, on: self.channel.eventLoop)
@@ -64,6 +108,38 @@ final class EngineIOWebSocketConnection: Sendable {
         if !self.channel.isWritable {
             self.dropIfSlowReader()
         }
+    }
+
+    // MARK: Reading
+
+    /// Whether the channel may read now. Called by the handler for each `read()`; a `false`
+    /// answer records the read as withheld.
+    func mayRead() -> Bool {
+        if self.reading.value.pausedByApplication || !self.channel.isWritable {
+            if !self.reading.value.withheld, !self.channel.isWritable {
+                self.readPausedReporter?.hit(self.logger ?? Logger(label: "engineio"))
+            }
+            self.reading.value.withheld = true
+            return false
+        }
+        return true
+    }
+
+    /// Issues a withheld read once nothing pauses reading any more (after writability came
+    /// back, or the application resumed). On the loop.
+    func resumeReadingIfPossible() {
+        guard self.reading.value.withheld, !self.reading.value.pausedByApplication, self.channel.isWritable else { return }
+        self.reading.value.withheld = false
+        self.channel.read()
+    }
+
+    /// Pauses or resumes reading on behalf of the application. Safe from any thread.
+    func setReadingPaused(_ paused: Bool) {
+        let apply: @Sendable () -> Void = {
+            self.reading.value.pausedByApplication = paused
+            if !paused { self.resumeReadingIfPossible() }
+        }
+        if self.channel.eventLoop.inEventLoop { apply() } else { self.channel.eventLoop.execute(apply) }
     }
 
     /// Flushes what was written and not flushed yet (on the loop): called by the batcher,
@@ -91,12 +167,19 @@ final class EngineIOWebSocketConnection: Sendable {
 
     /// Closes a connection whose unread backlog passed the limit, so that one client that
     /// stops reading cannot hold unbounded memory.
+    ///
+    /// The close runs after the current call returns: closing fires `channelInactive`, which
+    /// ends the session and calls into the application, and the writer may be in the middle
+    /// of the application's own call (holding its lock).
     private func dropIfSlowReader() {
         guard let options = self.channel.syncOptions,
             let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes),
             buffered > self.maxBufferedBytes
         else { return }
-        self.channel.close(promise: nil)
+        self.reading.value.dropping = true
+        self.logger?.debug("closing websocket: client does not read", metadata: ["engineio.buffered_bytes": "\(buffered)"])
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
     }
 
     /// Sends a WebSocket close frame (1000) and closes the connection.

@@ -16,8 +16,13 @@ import NIOWebSocket
 ///
 /// On `handlerAdded` it either starts a WebSocket-only session (no `sid`) or offers itself
 /// to an existing polling session as an upgrade probe.
-final class EngineIOWebSocketHandler: ChannelInboundHandler {
+///
+/// On the outbound side it only withholds `read()` while the connection must not read
+/// (see ``EngineIOWebSocketConnection/mayRead()``): the client does not read what it is
+/// sent, or the application asked for backpressure.
+final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let server: EngineIOServer
@@ -37,7 +42,9 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
         let connection = EngineIOWebSocketConnection(
             channel: context.channel,
             supportsBinary: self.request.query["b64"] == nil,
-            maxBufferedBytes: self.server.configuration.maxBufferedBytes
+            maxBufferedBytes: self.server.configuration.maxBufferedBytes,
+            readPausedReporter: self.server.limits.webSocketReadPaused,
+            logger: self.server.logger
         )
         self.connection = connection
         if let sid = self.request.query["sid"] {
@@ -82,8 +89,7 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
             guard let session = self.session, let connection = self.connection else { return }
             session.webSocketReceived(.message(.binary(payload)), from: connection)
         case .ping(let payload):
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: payload)
-            context.writeAndFlush(self.wrapOutboundOut(pong), promise: nil)
+            self.connection?.writePong(payload)
         case .pong:
             break
         case .close(var payload):
@@ -112,6 +118,20 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         self.connection?.flushNow()
         context.fireChannelReadComplete()
+    }
+
+    // MARK: Backpressure
+
+    /// Withholds the read while the connection must not read; it is issued again once the
+    /// channel is writable and the application no longer pauses.
+    func read(context: ChannelHandlerContext) {
+        if let connection = self.connection, !connection.mayRead() { return }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.connection?.resumeReadingIfPossible() }
+        context.fireChannelWritabilityChanged()
     }
 
     /// Answers (or sends) a close frame with `code`, then closes the connection.

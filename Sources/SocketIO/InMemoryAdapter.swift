@@ -19,10 +19,18 @@ public final class InMemoryAdapter: SocketIOAdapter {
         var rooms: [String: Set<String>] = [:]
         var socketRooms: [String: Set<String>] = [:]
 
-        mutating func add(_ sid: String, to room: String) {
-            guard self.sockets[sid] != nil else { return }
+        /// Puts a socket in a room, unless it is in
+        /// ``SocketIOConfiguration/maxRoomsPerSocket`` rooms already.
+        /// - Returns: the socket when the limit refused the join (to be told outside the lock).
+        mutating func add(_ sid: String, to room: String) -> SocketIOSocket? {
+            guard let socket = self.sockets[sid] else { return nil }
+            let limit = socket.server.configuration.maxRoomsPerSocket
+            if limit > 0, let current = self.socketRooms[sid], current.count >= limit, !current.contains(room) {
+                return socket
+            }
             self.rooms[room, default: []].insert(sid)
             self.socketRooms[sid, default: []].insert(room)
+            return nil
         }
 
         mutating func remove(_ sid: String, from room: String) {
@@ -68,7 +76,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
     public func socketConnected(_ socket: SocketIOSocket) {
         self.state.withLockedValue { namespaces in
             namespaces[socket.namespace, default: Namespace()].sockets[socket.id] = socket
-            namespaces[socket.namespace]!.add(socket.id, to: socket.id)
+            _ = namespaces[socket.namespace]!.add(socket.id, to: socket.id)
         }
     }
 
@@ -80,11 +88,17 @@ public final class InMemoryAdapter: SocketIOAdapter {
         }
     }
 
-    /// Joins local sockets to rooms (no-op for unknown sids).
+    /// Joins local sockets to rooms (no-op for unknown sids). A join beyond
+    /// ``SocketIOConfiguration/maxRoomsPerSocket`` is ignored and reported once per call.
     public func joinLocal(sid: String, rooms: [String], namespace: String) {
-        self.state.withLockedValue { namespaces in
-            for room in rooms { namespaces[namespace]?.add(sid, to: room) }
+        let refused = self.state.withLockedValue { namespaces -> SocketIOSocket? in
+            var refused: SocketIOSocket?
+            for room in rooms {
+                if let socket = namespaces[namespace]?.add(sid, to: room) { refused = socket }
+            }
+            return refused
         }
+        refused?.roomLimitReached()
     }
 
     /// Removes local sockets from rooms.

@@ -26,6 +26,27 @@ public struct SocketIOConfiguration: Sendable {
     /// them on Swift's global concurrent executor, for handlers that call blocking code.
     public var handlersOnEventLoop: Bool
 
+    // MARK: - Limits
+    // Set after `init`. Each limit has a counter `socketio.limit.hits{limit=<name>}` and logs
+    // on its 1st, 10th, 100th… hit.
+
+    /// Most server→client emits with an ack that one socket may have waiting for the
+    /// client's answer (each holds a callback and a timer until it is answered or times
+    /// out). An emit with an ack beyond it is not sent: its callback gets
+    /// ``SocketIOAckError/tooManyPendingAcks`` at once (`emitWithAck` throws it). The
+    /// client sees nothing. Node and python-socketio keep them without bound; 0 turns it off.
+    public var maxPendingAcks: Int = 1_024
+    /// Most rooms one socket may be in, the room named after its id included. A join beyond
+    /// it is ignored (the socket stays in its other rooms) and counted; the client sees
+    /// nothing. Node and python-socketio have no such limit; 0 turns it off.
+    public var maxRoomsPerSocket: Int = 1_000
+    /// Most events one socket may have waiting for its handlers (behind an `async` handler
+    /// that suspends). At this count the connection stops reading (WebSocket: the server
+    /// reads no more bytes, TCP holds the client back; polling: the answer to the client's
+    /// POST waits) until the handlers have caught up to half of it. Nothing is dropped.
+    /// 0 turns it off.
+    public var maxQueuedEvents: Int = 64
+
     public init(
         engine: EngineIOConfiguration = EngineIOConfiguration(),
         connectTimeout: TimeAmount = .seconds(45),

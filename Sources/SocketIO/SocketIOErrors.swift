@@ -23,6 +23,7 @@ public struct SocketIOAckError: Error, Sendable, Hashable, CustomStringConvertib
         case timeout
         case disconnected
         case unknownSocket
+        case tooManyPendingAcks
     }
 
     private let code: Code
@@ -32,12 +33,16 @@ public struct SocketIOAckError: Error, Sendable, Hashable, CustomStringConvertib
     public static let disconnected = Self(code: .disconnected)
     /// No socket with that id is connected.
     public static let unknownSocket = Self(code: .unknownSocket)
+    /// The socket already has ``SocketIOConfiguration/maxPendingAcks`` emits waiting for an
+    /// ack: this one was not sent.
+    public static let tooManyPendingAcks = Self(code: .tooManyPendingAcks)
 
     public var description: String {
         switch self.code {
         case .timeout: return "ack timed out"
         case .disconnected: return "socket disconnected before acking"
         case .unknownSocket: return "no such socket"
+        case .tooManyPendingAcks: return "too many emits waiting for an ack on this socket"
         }
     }
 }

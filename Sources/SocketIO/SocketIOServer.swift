@@ -24,6 +24,8 @@ public final class SocketIOServer: Sendable {
     /// The client manager (in-memory unless a cluster manager is given).
     public let adapter: any SocketIOAdapter
     let logger: Logger
+    /// The counters and log lines of the configuration's limits.
+    let limits = SocketIOLimitReporters()
     private let namespaces = NIOLockedValueBox<[String: SocketIONamespaceHandlers]>(["/": SocketIONamespaceHandlers()])
     private let defaultErrorHandler = NIOLockedValueBox<SocketIOErrorHandler?>(nil)
     private let tasks = NIOLockedValueBox<TaskRegistry>(TaskRegistry())

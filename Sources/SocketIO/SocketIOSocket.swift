@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+import EngineIO
 public import EngineIOParser
 import Logging
 import NIOConcurrencyHelpers
@@ -39,13 +40,17 @@ public final class SocketIOSocket: Sendable {
     enum Phase {
         /// The connect handler runs; packets for the client wait behind the CONNECT reply.
         case connecting(pending: [[EngineIOFrame]])
+        /// The connect handler accepted and the CONNECT reply is being sent (outside the
+        /// lock); packets emitted meanwhile still wait behind it.
+        case sendingConnectReply(pending: [[EngineIOFrame]])
         case connected
         case disconnected
     }
 
     struct AckWaiter {
         let callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
-        let timeout: Scheduled<Void>?
+        /// Set once scheduled, which happens outside the lock.
+        var timeout: Scheduled<Void>?
     }
 
     struct State {
@@ -58,6 +63,9 @@ public final class SocketIOSocket: Sendable {
         var draining = false
         /// After the disconnect handler (or a refusal): events are dropped.
         var mailboxClosed = false
+        /// The mailbox reached ``SocketIOConfiguration/maxQueuedEvents`` and the connection
+        /// stopped reading; it resumes when the mailbox is down to half of it.
+        var readPaused = false
     }
 
     enum SocketEvent: Sendable {
@@ -93,7 +101,12 @@ public final class SocketIOSocket: Sendable {
 
     /// Whether the socket is connected (the connect handler accepted it and it has not left).
     public var isConnected: Bool {
-        self.state.withLockedValue { if case .connected = $0.phase { return true } else { return false } }
+        self.state.withLockedValue { state in
+            switch state.phase {
+            case .connected, .sendingConnectReply: return true
+            case .connecting, .disconnected: return false
+            }
+        }
     }
 
     // MARK: Emitting
@@ -158,26 +171,54 @@ public final class SocketIOSocket: Sendable {
 
     /// Sends an EVENT packet whose ack id is assigned here; `ack` runs once with the
     /// answer (or a timeout/disconnect error), on the connection's loop.
+    ///
+    /// At most ``SocketIOConfiguration/maxPendingAcks`` wait per socket: beyond that the
+    /// packet is not sent and `ack` gets ``SocketIOAckError/tooManyPendingAcks`` at once.
     public func send(_ packet: SocketIOPacket, timeout: Duration, ack: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) {
+        enum Reservation {
+            case id(Int)
+            case disconnected
+            case full
+        }
         var packet = packet
-        let eventLoop = self.transport.eventLoop
-        let id: Int? = self.state.withLockedValue { state in
-            if case .disconnected = state.phase { return nil }
+        let limit = self.server.configuration.maxPendingAcks
+        let reservation = self.state.withLockedValue { state -> Reservation in
+            if case .disconnected = state.phase { return .disconnected }
+            if limit > 0, state.acks.count >= limit { return .full }
             let id = state.nextAckID
             state.nextAckID += 1
-            let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                self.resolveAck(id: id, with: .failure(.timeout))
-            }
-            state.acks[id] = AckWaiter(callback: ack, timeout: timer)
-            return id
+            state.acks[id] = AckWaiter(callback: ack, timeout: nil)
+            return .id(id)
         }
-        guard let id else {
+        let id: Int
+        switch reservation {
+        case .disconnected:
             ack(.failure(.disconnected))
             return
+        case .full:
+            self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+            ack(.failure(.tooManyPendingAcks))
+            return
+        case .id(let reserved):
+            id = reserved
         }
+        // Scheduled outside the lock (no call out while holding it); an answer that came
+        // first (a client guessing ids) already removed the waiter, and the timer goes.
+        let timer = self.transport.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            self.resolveAck(id: id, with: .failure(.timeout))
+        }
+        let stored = self.state.withLockedValue { state -> Bool in
+            guard state.acks[id] != nil else { return false }
+            state.acks[id]?.timeout = timer
+            return true
+        }
+        if !stored { timer.cancel() }
         packet.ackID = id
         self.deliver(SocketIOPacketEncoder.encode(packet))
     }
+
+    /// The number of emits waiting for this client's ack (tests).
+    var pendingAckCount: Int { self.state.withLockedValue { $0.acks.count } }
 
     /// Runs the waiter of an ack id (client ack, timeout or disconnect). Unknown ids are
     /// ignored, as Node does.
@@ -198,6 +239,11 @@ public final class SocketIOSocket: Sendable {
                 state.phase = .connected  // drop the reference so the append does not copy
                 pending.append(frames)
                 state.phase = .connecting(pending: pending)
+                return false
+            case .sendingConnectReply(var pending):
+                state.phase = .connected
+                pending.append(frames)
+                state.phase = .sendingConnectReply(pending: pending)
                 return false
             case .disconnected:
                 return false
@@ -240,16 +286,37 @@ public final class SocketIOSocket: Sendable {
     }
 
     /// The connect handler accepted: CONNECT goes out, then everything queued meanwhile.
+    ///
+    /// Sent outside the lock: a send may end the session at once (a full outbound buffer),
+    /// which ends this socket and takes its lock. Nothing overtakes the reply all the same:
+    /// until the phase is `.connected`, packets emitted meanwhile queue behind it and are
+    /// sent here, in order.
     func markConnected() {
         let reply = SocketIOPacketEncoder.encode(
             SocketIOPacket(type: .connect, namespace: self.namespace, data: ["sid": .string(self.id)])
         )
-        self.state.withLockedValue { state in
-            guard case .connecting(let pending) = state.phase else { return }
-            state.phase = .connected
-            // Sent under the lock, so that nothing overtakes the CONNECT reply.
-            self.transport.send(reply + pending.flatMap { $0 })
+        var batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
+            guard case .connecting(let pending) = state.phase else { return nil }
+            state.phase = .sendingConnectReply(pending: [])
+            return reply + pending.flatMap { $0 }
         }
+        while let frames = batch {
+            self.transport.send(frames)
+            batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
+                guard case .sendingConnectReply(let pending) = state.phase else { return nil }
+                if pending.isEmpty {
+                    state.phase = .connected
+                    return nil
+                }
+                state.phase = .sendingConnectReply(pending: [])
+                return pending.flatMap { $0 }
+            }
+        }
+    }
+
+    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``).
+    func roomLimitReached() {
+        self.server.limits.maxRoomsPerSocket.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
     }
 
     /// The connect handler refused: CONNECT_ERROR (or DISCONNECT after `alwaysConnect`).
@@ -280,7 +347,7 @@ public final class SocketIOSocket: Sendable {
         let wasConnected = self.state.withLockedValue { state -> Bool? in
             switch state.phase {
             case .disconnected: return nil
-            case .connected:
+            case .connected, .sendingConnectReply:
                 state.phase = .disconnected
                 return true
             case .connecting:
@@ -363,13 +430,26 @@ public final class SocketIOSocket: Sendable {
     }
 
     /// Queues an event for the handlers and starts a handler task if none is draining.
+    ///
+    /// At ``SocketIOConfiguration/maxQueuedEvents`` waiting events the connection stops
+    /// reading (backpressure, nothing is dropped); ``drainMailbox()`` resumes it.
     func enqueue(_ event: SocketEvent) {
+        let limit = self.server.configuration.maxQueuedEvents
+        var pause = false
         let start = self.state.withLockedValue { state -> Bool? in
             guard !state.mailboxClosed else { return nil }
             state.mailbox.append(event)
+            if limit > 0, !state.readPaused, state.mailbox.count >= limit {
+                state.readPaused = true
+                pause = true
+            }
             if state.draining { return false }
             state.draining = true
             return true
+        }
+        if pause {
+            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+            self.transport.pauseReading()
         }
         switch start {
         case nil:
@@ -387,23 +467,39 @@ public final class SocketIOSocket: Sendable {
 
     /// Drops queued events (resuming barriers) and refuses new ones.
     private func closeMailbox() {
+        var resume = false
         let dropped = self.state.withLockedValue { state -> Deque<SocketEvent> in
             state.mailboxClosed = true
             let dropped = state.mailbox
             state.mailbox = []
+            resume = state.readPaused
+            state.readPaused = false
             return dropped
         }
+        if resume { self.transport.resumeReading() }
         for case .barrier(let continuation) in dropped { continuation.resume() }
     }
 
+    /// Whether this socket holds its connection's reading paused (tests).
+    var isHoldingReads: Bool { self.state.withLockedValue { $0.readPaused } }
+
     /// Runs queued events in order until the mailbox is empty: the handler task's body.
     func drainMailbox() async {
+        let resumeAt = self.server.configuration.maxQueuedEvents / 2
         while true {
+            var resume = false
             let next = self.state.withLockedValue { state -> SocketEvent? in
-                if let event = state.mailbox.popFirst() { return event }
+                if let event = state.mailbox.popFirst() {
+                    if state.readPaused, state.mailbox.count <= resumeAt {
+                        state.readPaused = false
+                        resume = true
+                    }
+                    return event
+                }
                 state.draining = false
                 return nil
             }
+            if resume { self.transport.resumeReading() }
             guard let next else { return }
             switch next {
             case .connect:

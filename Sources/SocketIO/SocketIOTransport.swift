@@ -23,10 +23,19 @@ public protocol SocketIOTransport: AnyObject, Sendable {
     /// such transports their frames from one task per loop instead of one hop per
     /// recipient. Default: `false` (`send` is called directly).
     var sendsOnEventLoop: Bool { get }
+    /// Stops reading from the client until a matching ``resumeReading()`` (calls nest): the
+    /// backpressure of a socket whose mailbox is full
+    /// (``SocketIOConfiguration/maxQueuedEvents``). Safe from any thread.
+    func pauseReading()
+    /// Resumes reading after ``pauseReading()``. Safe from any thread.
+    func resumeReading()
 }
 
 extension SocketIOTransport {
     public var sendsOnEventLoop: Bool { false }
+    /// A transport without flow control reads on.
+    public func pauseReading() {}
+    public func resumeReading() {}
 }
 
 extension EngineIOSession: SocketIOTransport {

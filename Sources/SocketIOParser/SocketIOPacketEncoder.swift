@@ -42,8 +42,20 @@ public enum SocketIOPacketEncoder {
             JSONWriter.write(data, into: &text)
         }
         var frames = [EngineIOFrame(kind: .text, framingForWebSocket: &text)]
+        frames.reserveCapacity(1 + attachments.count)
+        // An application may put one buffer in several places of a packet: its WebSocket
+        // form is built (one copy) once and shared by every place, as Node's `ws` writes one
+        // `Buffer` several times.
+        var framed: [AttachmentIdentity: EngineIOFrame] = [:]
         for attachment in attachments {
-            frames.append(.framedBinary(attachment))
+            let identity = AttachmentIdentity(attachment)
+            if let frame = framed[identity] {
+                frames.append(frame)
+                continue
+            }
+            let frame = EngineIOFrame.framedBinary(attachment)
+            framed[identity] = frame
+            frames.append(frame)
         }
         return frames
     }
@@ -68,27 +80,66 @@ public enum SocketIOPacketEncoder {
     }
 
     /// Puts attachments back in place of their placeholders.
-    /// - Throws: ``SocketIOParserError/illegalAttachments`` for a `num` out of range.
+    ///
+    /// The placeholders must number the attachments exactly: every `num` in
+    /// `0..<attachments.count` once, none twice, none missing. That is what every encoder
+    /// produces (socket.io-parser's `deconstructPacket`, python-socketio's packet, ours),
+    /// and it keeps the decoded value no larger than what arrived: a packet that names one
+    /// attachment many times would otherwise make every re-emit hold (and frame) one copy
+    /// per reference. Inbound client packets and backplane messages both come through here.
+    /// - Throws: ``SocketIOParserError/illegalAttachments`` for a `num` out of range, used
+    ///   twice, or an attachment no placeholder names.
     public static func reconstruct(_ value: SocketIOValue, attachments: [ByteBuffer]) throws(SocketIOParserError) -> SocketIOValue {
+        var used = [Bool](repeating: false, count: attachments.count)
+        var remaining = attachments.count
+        let result = try reconstruct(value, attachments: attachments, used: &used, remaining: &remaining)
+        guard remaining == 0 else { throw .illegalAttachments }
+        return result
+    }
+
+    private static func reconstruct(
+        _ value: SocketIOValue,
+        attachments: [ByteBuffer],
+        used: inout [Bool],
+        remaining: inout Int
+    ) throws(SocketIOParserError) -> SocketIOValue {
         switch value {
         case .object(let object):
             if object["_placeholder"] == .bool(true) {
-                guard let number = object["num"]?.intValue, attachments.indices.contains(number) else {
+                guard let number = object["num"]?.intValue, attachments.indices.contains(number), !used[number] else {
                     throw .illegalAttachments
                 }
+                used[number] = true
+                remaining -= 1
                 return .binary(attachments[number])
             }
             var result = OrderedDictionary<String, SocketIOValue>()
             result.reserveCapacity(object.count)
-            for (key, element) in object { result[key] = try reconstruct(element, attachments: attachments) }
+            for (key, element) in object {
+                result[key] = try reconstruct(element, attachments: attachments, used: &used, remaining: &remaining)
+            }
             return .object(result)
         case .array(let values):
             var result: [SocketIOValue] = []
             result.reserveCapacity(values.count)
-            for element in values { result.append(try reconstruct(element, attachments: attachments)) }
+            for element in values {
+                result.append(try reconstruct(element, attachments: attachments, used: &used, remaining: &remaining))
+            }
             return .array(result)
         default:
             return value
         }
+    }
+}
+
+/// The bytes a buffer shows, by address: two buffers with the same identity show the same
+/// bytes (the same storage, the same readable range).
+private struct AttachmentIdentity: Hashable {
+    let address: UInt
+    let count: Int
+
+    init(_ buffer: ByteBuffer) {
+        self.address = buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        self.count = buffer.readableBytes
     }
 }

@@ -22,11 +22,11 @@ enum DemoApp {
         }
         io.on("join") { socket, arguments in
             socket.join(arguments.first?["room"]?.stringValue ?? "")
-            socket.emit("my_response", ["data": .string("In rooms: " + socket.rooms.joined(separator: ", ")), "count": .int(bump(socket))])
+            socket.emit("my_response", ["data": .string(roomsAnswer(socket.rooms)), "count": .int(bump(socket))])
         }
         io.on("leave") { socket, arguments in
             socket.leave(arguments.first?["room"]?.stringValue ?? "")
-            socket.emit("my_response", ["data": .string("In rooms: " + socket.rooms.joined(separator: ", ")), "count": .int(bump(socket))])
+            socket.emit("my_response", ["data": .string(roomsAnswer(socket.rooms)), "count": .int(bump(socket))])
         }
         io.on("close_room") { socket, arguments in
             let room = arguments.first?["room"]?.stringValue ?? ""
@@ -73,6 +73,22 @@ enum DemoApp {
                 await io.emit("my_response", ["data": "Server generated event", "count": .int(count)])
             }
         }
+    }
+
+    /// Flask's answer to `join`/`leave`, "In rooms: a, b", bounded: the room list stops
+    /// after about 4 KB ("… and N more"). The rooms of a socket are bounded by
+    /// `maxRoomsPerSocket`, but their names are not, and the answer used to list them all
+    /// on every join.
+    static func roomsAnswer(_ rooms: [String], limit: Int = 4096) -> String {
+        var answer = "In rooms: "
+        for (index, room) in rooms.enumerated() {
+            let separator = index == 0 ? "" : ", "
+            if answer.utf8.count + separator.utf8.count + room.utf8.count > limit {
+                return answer + "\(separator)… and \(rooms.count - index) more"
+            }
+            answer += separator + room
+        }
+        return answer
     }
 
     /// Counts the events of one session (Flask: `session['receive_count']`).
