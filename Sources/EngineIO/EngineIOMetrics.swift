@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import CoreMetrics
-public import Logging
+package import Logging
 import Metrics
 import Synchronization
 

@@ -103,7 +103,8 @@ public final class EngineIOSession: @unchecked Sendable {
             // its own lock or be in the middle of handling a message, and the close calls
             // back into the application (`sessionDidClose`). The state machine is closed
             // already, so nothing is sent or delivered meanwhile.
-            self.eventLoop.execute { self.perform(actions) }
+            let actions = NIOLoopBound(actions, eventLoop: self.eventLoop)
+            self.eventLoop.execute { self.perform(actions.value) }
         case .buffered, .dropped: break
         }
     }

@@ -217,6 +217,8 @@ final class RecordingDelegate: EngineIOServerDelegate, @unchecked Sendable {
     var opened: [String] = []
     var received: [(String, EngineIOMessage)] = []
     var closed: [(String, EngineIOCloseReason)] = []
+    /// Runs for each message, after it is recorded (and echoed).
+    var onReceive: ((EngineIOSession, EngineIOMessage) -> Void)?
 
     init(echo: Bool) { self.echo = echo }
 
@@ -235,6 +237,7 @@ final class RecordingDelegate: EngineIOServerDelegate, @unchecked Sendable {
         func sessionDidReceive(_ message: EngineIOMessage) {
             self.delegate.received.append((self.session.id, message))
             if self.delegate.echo { self.session.sendOnLoop([EngineIOPacket.message(message).frame]) }
+            self.delegate.onReceive?(self.session, message)
         }
         func sessionDidClose(reason: EngineIOCloseReason) {
             self.delegate.closed.append((self.session.id, reason))
