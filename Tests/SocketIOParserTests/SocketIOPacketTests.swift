@@ -133,4 +133,57 @@ struct SocketIOPacketTests {
     @Test func stripsQueryFromNamespace() throws {
         #expect(try decode("0/admin?token=1,")?.namespace == "/admin")
     }
+
+    // MARK: Placeholders name each attachment exactly once (issue 13, item 2)
+
+    @Test(arguments: [
+        // One attachment named twice: each reference would become its own copy on re-emit.
+        (#"51-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]"#, 1),
+        // An attachment no placeholder names.
+        (#"52-["a",{"_placeholder":true,"num":0}]"#, 2),
+        // Out of range.
+        (#"51-["a",{"_placeholder":true,"num":1}]"#, 1),
+    ])
+    func refusesPlaceholdersThatDoNotNameEachAttachmentOnce(_ text: String, attachments: Int) throws {
+        var decoder = SocketIOPacketDecoder()
+        #expect(try decoder.decode(.text(text)) == nil)
+        #expect(throws: SocketIOParserError.illegalAttachments) {
+            for n in 0..<attachments {
+                _ = try decoder.decode(.binary(ByteBuffer(bytes: [UInt8(n)])))
+            }
+        }
+    }
+
+    @Test func acceptsPlaceholdersInAnyOrderEachOnce() throws {
+        let packet = try decode([
+            .text(#"52-["a",{"x":{"_placeholder":true,"num":1}},{"_placeholder":true,"num":0}]"#),
+            .binary(ByteBuffer(bytes: [0])), .binary(ByteBuffer(bytes: [1])),
+        ])
+        #expect(packet?.data == ["a", ["x": .binary(ByteBuffer(bytes: [1]))], .binary(ByteBuffer(bytes: [0]))])
+    }
+
+    /// The rule is in `reconstruct` itself, which the backplane decoder calls too.
+    @Test func reconstructRefusesDuplicatesForEveryCaller() {
+        let placeholder: SocketIOValue = ["_placeholder": true, "num": 0]
+        #expect(throws: SocketIOParserError.illegalAttachments) {
+            try SocketIOPacketEncoder.reconstruct([placeholder, placeholder], attachments: [ByteBuffer(bytes: [1])])
+        }
+        #expect(throws: SocketIOParserError.illegalAttachments) {
+            try SocketIOPacketEncoder.reconstruct([placeholder], attachments: [ByteBuffer(bytes: [1]), ByteBuffer(bytes: [2])])
+        }
+    }
+
+    /// A buffer an application puts in several places of one packet is framed once: every
+    /// place shares the one WebSocket form.
+    @Test func aBufferInSeveralPlacesIsFramedOnce() throws {
+        let shared = ByteBuffer(repeating: 7, count: 4096)
+        let frames = SocketIOPacketEncoder.encode(.event("e", [.binary(shared), .binary(shared), .binary(ByteBuffer(bytes: [1]))]))
+        #expect(frames.count == 4)
+        func address(_ frame: EngineIOFrame) throws -> UInt {
+            try #require(frame.webSocketMessage).withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        }
+        #expect(try address(frames[1]) == address(frames[2]))
+        #expect(try address(frames[1]) != address(frames[3]))
+        #expect(frames[1].bytes == shared && frames[3].bytes == ByteBuffer(bytes: [1]))
+    }
 }
