@@ -137,9 +137,6 @@ public final class EngineIOSession: @unchecked Sendable {
         }
     }
 
-    /// Whether reading is paused by the application.
-    var isReadingPaused: Bool { self.readPauses > 0 }
-
     /// Tells the active WebSocket (if any) whether to read.
     private func applyReadPause() {
         if let socket = self.machine.activeWebSocket {

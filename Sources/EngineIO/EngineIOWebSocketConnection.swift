@@ -32,14 +32,14 @@ final class EngineIOWebSocketConnection: Sendable {
     /// The context of NIO's WebSocket frame encoder: writing a ready message from it skips
     /// the encoder. `nil` when the pipeline has none (then everything goes through frames).
     private let encoderContext: NIOLoopBound<ChannelHandlerContext?>
-    private let flushPending: NIOLoopBoundBox<Bool>
-    private let reading: NIOLoopBoundBox<ReadState>
-    /// Reported when reading pauses because the client does not read.
-    private let readPausedReporter: LimitReporter?
-    private let logger: Logger?
+    /// The loop-bound state, in one box (one allocation per connection).
+    private let state: NIOLoopBoundBox<State>
+    /// The engine (its limits and logger); `nil` in tests that build a connection alone.
+    private let server: EngineIOServer?
 
-    /// Whether the channel may read, and whether a `read()` was withheld.
-    struct ReadState {
+    struct State {
+        /// Written but not flushed yet.
+        var flushPending = false
         /// The application asked to stop reading (see ``EngineIOSession/pauseReading()``).
         var pausedByApplication = false
         /// A `read()` arrived while reading was paused; it is issued on resume.
@@ -52,19 +52,16 @@ final class EngineIOWebSocketConnection: Sendable {
         channel: any Channel,
         supportsBinary: Bool,
         maxBufferedBytes: Int,
-        readPausedReporter: LimitReporter? = nil,
-        logger: Logger? = nil
+        server: EngineIOServer? = nil
     ) {
         self.channel = channel
         self.supportsBinary = supportsBinary
         self.maxBufferedBytes = maxBufferedBytes
-        self.readPausedReporter = readPausedReporter
-        self.logger = logger
-        self.reading = NIOLoopBoundBox(ReadState(), eventLoop: channel.eventLoop)
+        self.server = server
+        self.state = NIOLoopBoundBox(State(), eventLoop: channel.eventLoop)
         channel.eventLoop.preconditionInEventLoop()
         let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         self.encoderContext = NIOLoopBound(encoder, eventLoop: channel.eventLoop)
-        self.flushPending = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
     }
 
     /// Writes frames in order; the flush follows at the end of the loop's current batch.
@@ -77,7 +74,7 @@ final class EngineIOWebSocketConnection: Sendable {
     }
 
     private func writeOnLoop(_ frames: [EngineIOFrame]) {
-        guard self.channel.isActive, !self.reading.value.dropping else { return }
+        guard self.channel.isActive, !self.state.value.dropping else { return }
         let encoder = self.encoderContext.value
         for frame in frames {
             if let encoder, let message = frame.webSocketMessage, frame.kind == .text || self.supportsBinary {
@@ -94,15 +91,15 @@ final class EngineIOWebSocketConnection: Sendable {
     /// reading stops, so a ping flood from a client that does not read costs nothing more.
     /// On the loop.
     func writePong(_ payload: ByteBuffer) {
-        guard self.channel.isActive, !self.reading.value.dropping else { return }
+        guard self.channel.isActive, !self.state.value.dropping else { return }
         self.channel.write(WebSocketFrame(fin: true, opcode: .pong, data: payload), promise: nil)
         self.wrote()
     }
 
     /// After a write: schedule the flush, and drop a client whose backlog passed the limit.
     private func wrote() {
-        if !self.flushPending.value {
-            self.flushPending.value = true
+        if !self.state.value.flushPending {
+            self.state.value.flushPending = true
             FlushBatcher.flushSoon(self, on: self.channel.eventLoop)
         }
         if !self.channel.isWritable {
@@ -115,11 +112,11 @@ final class EngineIOWebSocketConnection: Sendable {
     /// Whether the channel may read now. Called by the handler for each `read()`; a `false`
     /// answer records the read as withheld.
     func mayRead() -> Bool {
-        if self.reading.value.pausedByApplication || !self.channel.isWritable {
-            if !self.reading.value.withheld, !self.channel.isWritable {
-                self.readPausedReporter?.hit(self.logger ?? Logger(label: "engineio"))
+        if self.state.value.pausedByApplication || !self.channel.isWritable {
+            if !self.state.value.withheld, !self.channel.isWritable {
+                if let server = self.server { server.limits.webSocketReadPaused.hit(server.logger) }
             }
-            self.reading.value.withheld = true
+            self.state.value.withheld = true
             return false
         }
         return true
@@ -128,15 +125,15 @@ final class EngineIOWebSocketConnection: Sendable {
     /// Issues a withheld read once nothing pauses reading any more (after writability came
     /// back, or the application resumed). On the loop.
     func resumeReadingIfPossible() {
-        guard self.reading.value.withheld, !self.reading.value.pausedByApplication, self.channel.isWritable else { return }
-        self.reading.value.withheld = false
+        guard self.state.value.withheld, !self.state.value.pausedByApplication, self.channel.isWritable else { return }
+        self.state.value.withheld = false
         self.channel.read()
     }
 
     /// Pauses or resumes reading on behalf of the application. Safe from any thread.
     func setReadingPaused(_ paused: Bool) {
         let apply: @Sendable () -> Void = {
-            self.reading.value.pausedByApplication = paused
+            self.state.value.pausedByApplication = paused
             if !paused { self.resumeReadingIfPossible() }
         }
         if self.channel.eventLoop.inEventLoop { apply() } else { self.channel.eventLoop.execute(apply) }
@@ -147,8 +144,8 @@ final class EngineIOWebSocketConnection: Sendable {
     /// ``EngineIOWebSocketHandler/channelReadComplete(context:)``). Once flushed, the
     /// batcher's later call does nothing.
     func flushNow() {
-        guard self.flushPending.value else { return }
-        self.flushPending.value = false
+        guard self.state.value.flushPending else { return }
+        self.state.value.flushPending = false
         self.channel.flush()
     }
 
@@ -176,8 +173,8 @@ final class EngineIOWebSocketConnection: Sendable {
             let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes),
             buffered > self.maxBufferedBytes
         else { return }
-        self.reading.value.dropping = true
-        self.logger?.debug("closing websocket: client does not read", metadata: ["engineio.buffered_bytes": "\(buffered)"])
+        self.state.value.dropping = true
+        self.server?.logger.debug("closing websocket: client does not read", metadata: ["engineio.buffered_bytes": "\(buffered)"])
         let channel = self.channel
         channel.eventLoop.execute { channel.close(promise: nil) }
     }

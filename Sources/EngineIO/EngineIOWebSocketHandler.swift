@@ -43,8 +43,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
             channel: context.channel,
             supportsBinary: self.request.query["b64"] == nil,
             maxBufferedBytes: self.server.configuration.maxBufferedBytes,
-            readPausedReporter: self.server.limits.webSocketReadPaused,
-            logger: self.server.logger
+            server: self.server
         )
         self.connection = connection
         if let sid = self.request.query["sid"] {
