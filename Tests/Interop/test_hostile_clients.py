@@ -305,7 +305,9 @@ def test_connect_reply_overflowing_the_polling_buffer_closes_only_that_session(d
 
         assert wait_for(session_gone, timeout=20), "the overflowing session is still open"
         bystander.assert_served("after the overflow")
-        assert rss_growth(server, baseline) < RSS_GROWTH_LIMIT_KIB
+        growth = rss_growth(server, baseline)
+        print(f"CONNECT-reply overflow: {posts + 1} POSTs, {buffered} bytes buffered; RSS growth {growth} KiB")
+        assert growth < RSS_GROWTH_LIMIT_KIB
     assert_stops_on_sigterm(server)
 
 
@@ -485,5 +487,7 @@ def test_half_open_polling_sessions_per_address_are_capped(demo):
         before = bystander.calls
         assert wait_for(lambda: bystander.calls > before + 2 or bystander.failures, timeout=20)
         assert not bystander.failures, bystander.failures
-        assert rss_growth(server, baseline) < RSS_GROWTH_LIMIT_KIB
+        growth = rss_growth(server, baseline)
+        print(f"half-open sessions: refused at {n}; RSS growth {growth} KiB")
+        assert growth < RSS_GROWTH_LIMIT_KIB
     assert_stops_on_sigterm(server)
