@@ -101,9 +101,11 @@ struct EngineIOLimitReporters: Sendable {
         name: "maxHalfOpenSessionsPerAddress",
         message: "handshake refused: too many half-open sessions from one address"
     )
+    /// NIO's `ChannelOptions.writeBufferWaterMark` (64 KiB high by default): above it the
+    /// channel is not writable and a WebSocket stops reading until it is again.
     let webSocketReadPaused = LimitReporter(
         prefix: "engineio",
-        name: "webSocketWriteBufferHighWaterMark",
+        name: "writeBufferWaterMark",
         message: "websocket client does not read: reading paused",
         level: .debug
     )
