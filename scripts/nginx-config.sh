@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 [ "${#SERVERS[@]}" -gt 0 ] || { echo "usage: $0 [--listen ADDR] [--prefix DIR/] [--balance ip_hash|consistent] WORKER..." >&2; exit 2; }
 lines=""
-for server in "${SERVERS[@]}"; do lines+="        server $server max_fails=1 fail_timeout=5s;"$'\n'; done
+for server in "${SERVERS[@]}"; do lines+="        server $server max_fails=3 fail_timeout=10s;"$'\n'; done
 lines="${lines%$'\n'}"
 # Per-node upstreams for sessions that carry the sio_node cookie (only for literal
 # host:port workers that set it: `--node-map`).
@@ -40,7 +40,7 @@ if [ "$NODE_MAP" = 1 ]; then
     for server in "${SERVERS[@]}"; do
         index=$((index + 1))
         node_map+="        \"$server\" socketio_node_$index;"$'\n'
-        node_upstreams+=$'\n'"    upstream socketio_node_$index {"$'\n'"        server $server max_fails=1 fail_timeout=5s;"$'\n'
+        node_upstreams+=$'\n'"    upstream socketio_node_$index {"$'\n'"        server $server max_fails=3 fail_timeout=10s;"$'\n'
         for other in "${SERVERS[@]}"; do
             [ "$other" = "$server" ] || node_upstreams+="        server $other backup;"$'\n'
         done

@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Set the cookie sio_node=VALUE on handshakes (the node's upstream address), for nginx routing.")
     var nodeCookie: String?
 
-    @Flag(help: "Trust X-Forwarded-For from the proxy in front (nginx) to name the client.")
+    @Flag(help: "Trust the proxy in front (nginx): X-Forwarded-For's right-most entry names the client; X-Forwarded-Host/-Proto name the origin for same-origin checks.")
     var trustProxy = false
 
     @Option(help: "Event loop threads (default: the cores this process may run on, affinity included).")
@@ -124,7 +124,7 @@ struct DemoCommand: AsyncParsableCommand {
                         pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
                         pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
                         maxPayload: self.maxPayload,
-                        cors: self.cors(default: .sameOrigin),
+                        cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy),
                         trustForwardedFor: self.trustProxy,
                         nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
                     )
@@ -140,7 +140,7 @@ struct DemoCommand: AsyncParsableCommand {
     private func cors(default fallback: CORSConfiguration) -> CORSConfiguration {
         guard let origins = self.corsOrigins else { return fallback }
         if origins == "*" { return .any }
-        return .list(origins.split(separator: ",").map { String($0) })
+        return .list(origins.split(separator: ",").map { String($0.filter { $0 != " " }) })
     }
 
     /// Runs the server until SIGINT/SIGTERM, printing the bound address once listening.
