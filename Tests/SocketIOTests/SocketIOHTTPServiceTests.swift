@@ -66,6 +66,12 @@ struct SocketIOHTTPServiceTests {
 
     /// The status line of a plain `GET path` on a fresh connection.
     private func status(_ path: String, port: Int) async throws -> Int? {
+        let answer = try await self.exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: port)
+        return answer.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+
+    /// Sends `request` on a fresh connection; returns everything the server sent until it closed.
+    private func exchange(_ request: String, port: Int) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -73,13 +79,12 @@ struct SocketIOHTTPServiceTests {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+            try await outbound.write(ByteBuffer(string: request))
             var text = ""
             for try await chunk in inbound {
                 text += String(buffer: chunk)
-                if text.contains("\r\n") { break }
             }
-            return text.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+            return text
         }
     }
 
@@ -113,5 +118,25 @@ struct SocketIOHTTPServiceTests {
         }
         let ended = try #require(outcome.withLockedValue { $0 }, "the service kept running after its adapter failed")
         #expect(ended is ControlledAdapter.Failure)
+    }
+
+    /// A refused WebSocket upgrade is answered with the Engine.IO error, not a dropped
+    /// connection (a proxy counts a dropped one as a failed worker: issue 13 item 10).
+    @Test(.timeLimit(.minutes(1)))
+    func refusedUpgradeIsAnsweredOnARealSocket() async throws {
+        let io = SocketIOServer()
+        let service = io.httpServer(host: "127.0.0.1", port: 0)
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let port = try #require(try await service.localAddress.port)
+        let answer = try await self.exchange(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                + "Origin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            port: port
+        )
+        #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(answer.hasSuffix(#"{"code":3,"message":"Not an accepted origin"}"#))
+        #expect(!answer.contains("Access-Control-Allow-Origin"))
     }
 }
