@@ -66,6 +66,15 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Trust the proxy in front (nginx): X-Forwarded-For's right-most entry names the client; X-Forwarded-Host/-Proto name the origin for same-origin checks.")
     var trustProxy = false
 
+    @Option(name: .customLong("headers-timeout-ms"), help: "Time a connection has to send a request's headers (Node headersTimeout; default 60000).")
+    var headersTimeoutMilliseconds: Int64?
+
+    @Option(name: .customLong("request-timeout-ms"), help: "Time a request has from its headers to its end (Node requestTimeout; default 300000).")
+    var requestTimeoutMilliseconds: Int64?
+
+    @Option(name: .customLong("keep-alive-timeout-ms"), help: "Idle time allowed between requests on a kept-alive connection (Node keepAliveTimeout; default 5000).")
+    var keepAliveTimeoutMilliseconds: Int64?
+
     @Option(help: "Event loop threads (default: the cores this process may run on, affinity included).")
     var threads: Int?
 
@@ -118,23 +127,32 @@ struct DemoCommand: AsyncParsableCommand {
                     throw ValidationError("--message-queue: \(error)")
                 }
             }
+            var engine = EngineIOConfiguration(
+                pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
+                pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
+                maxPayload: self.maxPayload,
+                cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy),
+                trustForwardedFor: self.trustProxy,
+                nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
+            )
+            engine.httpTimeouts = self.httpTimeouts
             let io = SocketIOServer(
-                configuration: SocketIOConfiguration(
-                    engine: EngineIOConfiguration(
-                        pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
-                        pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
-                        maxPayload: self.maxPayload,
-                        cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy),
-                        trustForwardedFor: self.trustProxy,
-                        nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
-                    )
-                ),
+                configuration: SocketIOConfiguration(engine: engine),
                 adapter: adapter,
                 logger: logger
             )
             DemoApp.install(on: io, node: "\(self.host):\(self.port)")
             try await Self.serve(io.httpServer(host: self.host, port: self.port, router: page.route, eventLoopGroup: group), logger: logger)
         }
+    }
+
+    /// The HTTP timeouts, with the command line's overrides.
+    private var httpTimeouts: EngineIOConfiguration.HTTPTimeouts {
+        var timeouts = EngineIOConfiguration.HTTPTimeouts()
+        if let value = self.headersTimeoutMilliseconds { timeouts.headersTimeout = .milliseconds(value) }
+        if let value = self.requestTimeoutMilliseconds { timeouts.requestTimeout = .milliseconds(value) }
+        if let value = self.keepAliveTimeoutMilliseconds { timeouts.keepAliveTimeout = .milliseconds(value) }
+        return timeouts
     }
 
     private func cors(default fallback: CORSConfiguration) -> CORSConfiguration {
