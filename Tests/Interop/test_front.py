@@ -303,7 +303,7 @@ def test_slowloris_connections_are_closed(front):
                 sock.sendall(b"POST /socket.io/?EIO=4&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n4")
             slow.append(sock)
         # An ordinary client is served meanwhile.
-        assert status_of(raw_exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 200
+        assert status_of(raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) == 200
         deadline = time.monotonic() + 20  # limits: 2 s and 3 s
         still_open = [index for index, sock in enumerate(slow) if not closed_by_server(sock, deadline)]
         assert not still_open, f"connections {still_open} were never closed"
@@ -313,7 +313,7 @@ def test_slowloris_connections_are_closed(front):
 
     # An idle kept-alive connection is closed after keepAliveTimeout.
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert closed_by_server(sock, time.monotonic() + 20)
 
     # Too many header fields or too many header bytes: 400 and the connection is closed.
