@@ -60,7 +60,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Message queue channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
     var channel = "socketio"
 
-    @Option(help: "Set the cookie sio_node=VALUE on handshakes (the node's upstream address), for nginx routing.")
+    @Option(help: "Set the cookie sio_node=VALUE on handshakes, for nginx routing (an opaque id: scripts/nginx-config.sh --node-id ADDRESS).")
     var nodeCookie: String?
 
     @Flag(help: "Trust the proxy in front (nginx): X-Forwarded-For's right-most entry names the client; X-Forwarded-Host/-Proto name the origin for same-origin checks.")
