@@ -24,20 +24,97 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Which limit the running timer enforces.
+    private var machine: HTTPConnectionTimeouts
+    private var timer: Scheduled<Void>?
+    /// Which arming the running timer belongs to (a cancelled timer may still fire).
+    private var generation = 0
+
+    init(timeouts: EngineIOConfiguration.HTTPTimeouts) {
+        self.machine = HTTPConnectionTimeouts(timeouts: timeouts)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { self.run(self.machine.connectionStarted(), context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.run(self.machine.connectionStarted(), context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.run(.cancel, context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.run(.cancel, context: context)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head: self.run(self.machine.requestHeadReceived(), context: context)
+        case .body: break
+        case .end: self.run(self.machine.requestEndReceived(), context: context)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = self.unwrapOutboundIn(data) {
+            self.run(self.machine.responseEnded(), context: context)
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func run(_ action: HTTPConnectionTimeouts.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            return
+        case .cancel:
+            self.timer?.cancel()
+            self.timer = nil
+            self.generation &+= 1
+        case .arm(let limit):
+            self.timer?.cancel()
+            self.generation &+= 1
+            let generation = self.generation
+            self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) {
+                guard self.generation == generation else { return }
+                self.timer = nil
+                // Node answers 408 when it can; a connection that sends nothing (or half a
+                // request) is simply closed, as nginx and Node do for idle keep-alive ones.
+                context.close(promise: nil)
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HTTPConnectionTimeoutHandler: Sendable {}
+
+/// Which timeout an HTTP connection is under, as a pure state machine: the handler feeds it
+/// the connection's events and runs the timer actions it returns.
+struct HTTPConnectionTimeouts {
     enum Phase: Equatable {
-        /// No request yet on this connection.
+        /// No request yet on this connection: `headersTimeout`.
         case awaitingFirstHeaders
-        /// A request's headers arrived; its body has not ended.
+        /// A request's headers arrived; its body has not ended: `requestTimeout`.
         case receivingRequest
-        /// Requests are complete and the server owes answers.
+        /// Requests are complete and the server owes answers: no timer.
         case answering
-        /// Every request is answered; waiting for the next one.
+        /// Every request is answered; waiting for the next one: `keepAliveTimeout`.
         case idle
     }
 
-    private let timeouts: EngineIOConfiguration.HTTPTimeouts
-    private var timer: Scheduled<Void>?
+    enum Action: Equatable {
+        case none
+        /// (Re)start the timer; the connection closes when it fires.
+        case arm(TimeAmount)
+        case cancel
+    }
+
+    let timeouts: EngineIOConfiguration.HTTPTimeouts
     private(set) var phase = Phase.awaitingFirstHeaders
     /// Requests whose response has not ended yet.
     private var unanswered = 0
@@ -47,52 +124,29 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
         self.timeouts = timeouts
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { self.arm(context: context) }
+    mutating func connectionStarted() -> Action {
+        self.phase = .awaitingFirstHeaders
+        return .arm(self.timeouts.headersTimeout)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        self.arm(context: context)
-        context.fireChannelActive()
+    mutating func requestHeadReceived() -> Action {
+        self.requestOpen = true
+        self.unanswered += 1
+        return self.move(restart: true)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+    mutating func requestEndReceived() -> Action {
+        self.requestOpen = false
+        return self.move(restart: false)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
-        context.fireChannelInactive()
+    /// A response's end was written (an answer may end before its request: 413).
+    mutating func responseEnded() -> Action {
+        self.unanswered = max(0, self.unanswered - 1)
+        return self.move(restart: false)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head:
-            self.requestOpen = true
-            self.unanswered += 1
-            self.update(context: context, requestStarted: true)
-        case .body:
-            break
-        case .end:
-            self.requestOpen = false
-            self.update(context: context, requestStarted: false)
-        }
-        context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = self.unwrapOutboundIn(data) {
-            self.unanswered = max(0, self.unanswered - 1)
-            self.update(context: context, requestStarted: false)
-        }
-        context.write(data, promise: promise)
-    }
-
-    /// Moves to the phase the counters call for, and re-arms the timer when the phase changes
-    /// (or a new request starts).
-    private func update(context: ChannelHandlerContext, requestStarted: Bool) {
+    private mutating func move(restart: Bool) -> Action {
         let next: Phase
         if self.requestOpen {
             next = .receivingRequest
@@ -101,31 +155,13 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
         } else {
             next = .idle
         }
-        guard next != self.phase || requestStarted else { return }
+        guard next != self.phase || restart else { return .none }
         self.phase = next
-        self.arm(context: context)
-    }
-
-    private func arm(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
-        let limit: TimeAmount
-        switch self.phase {
-        case .awaitingFirstHeaders: limit = self.timeouts.headersTimeout
-        case .receivingRequest: limit = self.timeouts.requestTimeout
-        case .idle: limit = self.timeouts.keepAliveTimeout
-        case .answering: return
-        }
-        let phase = self.phase
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) {
-            guard self.phase == phase else { return }
-            self.timer = nil
-            // Node answers 408 when it can; a connection that sends nothing (or half a
-            // request) is simply closed, as nginx and Node do for idle keep-alive ones.
-            context.close(promise: nil)
+        switch next {
+        case .awaitingFirstHeaders: return .arm(self.timeouts.headersTimeout)
+        case .receivingRequest: return .arm(self.timeouts.requestTimeout)
+        case .answering: return .cancel
+        case .idle: return .arm(self.timeouts.keepAliveTimeout)
         }
     }
 }
-
-@available(*, unavailable)
-extension HTTPConnectionTimeoutHandler: Sendable {}

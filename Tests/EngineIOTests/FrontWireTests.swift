@@ -161,6 +161,23 @@ struct FrontWireTests {
 
     // MARK: Timeouts and header limits (item 4, review F8)
 
+    @Test func timeoutPhasesFollowTheConnection() {
+        var machine = HTTPConnectionTimeouts(
+            timeouts: .init(headersTimeout: .seconds(60), requestTimeout: .seconds(300), keepAliveTimeout: .seconds(5))
+        )
+        #expect(machine.connectionStarted() == .arm(.seconds(60)))
+        #expect(machine.requestHeadReceived() == .arm(.seconds(300)))
+        // The request is complete; the server holds it (a long poll): no timer.
+        #expect(machine.requestEndReceived() == .cancel)
+        #expect(machine.phase == .answering)
+        #expect(machine.responseEnded() == .arm(.seconds(5)))
+        // An answer before the request's end (413) keeps the request's timer running.
+        #expect(machine.requestHeadReceived() == .arm(.seconds(300)))
+        #expect(machine.responseEnded() == .none)
+        #expect(machine.requestEndReceived() == .arm(.seconds(5)))
+        #expect(machine.phase == .idle)
+    }
+
     @Test func halfSentHeadersAreCutAfterHeadersTimeout() throws {
         let harness = self.harness(timeouts: .init(headersTimeout: .seconds(60)))
         let connection = try harness.connect()
