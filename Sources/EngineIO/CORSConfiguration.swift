@@ -22,6 +22,10 @@ public struct CORSConfiguration: Sendable, Hashable {
     /// Whether responses carry `Access-Control-Allow-Credentials: true` (default on, as in
     /// Flask-SocketIO `cors_credentials`).
     public var allowCredentials: Bool
+    /// Whether same-origin checks take the scheme and host from the proxy's
+    /// `X-Forwarded-Proto`/`X-Forwarded-Host` (default off; turn on only behind a proxy that
+    /// sets both, as `--trust-proxy` does).
+    public var trustsForwardedHeaders = false
 
     /// Only pages served from the same scheme, host and port (the default).
     public static let sameOrigin = CORSConfiguration(origins: .sameOrigin, allowCredentials: true)
@@ -41,6 +45,13 @@ public struct CORSConfiguration: Sendable, Hashable {
         return copy
     }
 
+    /// Returns a copy that trusts (or not) the proxy's `X-Forwarded-Proto`/`X-Forwarded-Host`.
+    public func trustingForwardedHeaders(_ trust: Bool) -> CORSConfiguration {
+        var copy = self
+        copy.trustsForwardedHeaders = trust
+        return copy
+    }
+
     private static func normalize(_ origin: String) -> String {
         var origin = origin.lowercased()
         while origin.hasSuffix("/") { origin.removeLast() }
@@ -48,6 +59,12 @@ public struct CORSConfiguration: Sendable, Hashable {
     }
 
     /// Whether a request with these headers may proceed.
+    ///
+    /// Same-origin compares the `Origin`'s scheme, host and port with the server's own: the
+    /// `Host` header and plain `http` (this server has no TLS). Only with
+    /// ``trustsForwardedHeaders`` (`--trust-proxy`) do a proxy's `X-Forwarded-Host` and
+    /// `X-Forwarded-Proto` name them instead (the right-most value: the one the nearest proxy
+    /// wrote); otherwise any client could claim them.
     func accepts(_ headers: HTTPHeaders) -> Bool {
         guard let origin = headers.first(name: "origin") else { return true }
         switch self.origins {
@@ -56,29 +73,41 @@ public struct CORSConfiguration: Sendable, Hashable {
         case .list(let allowed):
             return allowed.contains(Self.normalize(origin))
         case .sameOrigin:
-            // Compare the authority of the Origin with Host (or X-Forwarded-Host, set by a
-            // proxy); the scheme may differ behind a TLS-terminating proxy.
             let normalized = Self.normalize(origin)
             let parts = normalized.split(separator: "/", omittingEmptySubsequences: true)
             guard parts.count == 2, parts[0].hasSuffix(":") else { return false }
             let scheme = parts[0].dropLast()
             let authority = parts[1]
-            let hosts = [headers.first(name: "host"), headers.first(name: "x-forwarded-host")].compactMap { $0 }
-            return hosts.contains { host in
-                let host = host.lowercased()
-                if host == authority { return true }
-                // Default ports are elided in Origin but may appear in Host.
-                let defaultPort = scheme == "https" ? ":443" : ":80"
-                return host == authority + defaultPort || host + defaultPort == authority
+            var ownScheme = "http"
+            var host = headers.first(name: "host")
+            if self.trustsForwardedHeaders {
+                if let proto = Self.lastValue(headers, "x-forwarded-proto") { ownScheme = proto }
+                if let forwardedHost = Self.lastValue(headers, "x-forwarded-host") { host = forwardedHost }
             }
+            guard scheme == ownScheme, let host = host?.lowercased() else { return false }
+            if host == authority { return true }
+            // Default ports are elided in Origin but may appear in Host.
+            let defaultPort = scheme == "https" ? ":443" : ":80"
+            return host == authority + defaultPort || host + defaultPort == authority
         }
     }
 
+    /// The right-most value of a comma-separated header: what the nearest proxy wrote.
+    private static func lastValue(_ headers: HTTPHeaders, _ name: String) -> String? {
+        guard let value = headers[canonicalForm: name].last else { return nil }
+        let trimmed = String(value.filter { $0 != " " && $0 != "\t" }).lowercased()
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
     /// The CORS headers for a response to a request with these headers.
+    ///
+    /// A refused origin gets none: no `Access-Control-Allow-Origin` echo and no
+    /// credentials, so that a browser shows the refusal to no script.
     func responseHeaders(for requestHeaders: HTTPHeaders, into headers: inout HTTPHeaders) {
         guard self.origins != .disabled, let origin = requestHeaders.first(name: "origin") else { return }
-        headers.add(name: "Access-Control-Allow-Origin", value: origin)
         headers.add(name: "Vary", value: "Origin")
+        guard self.accepts(requestHeaders) else { return }
+        headers.add(name: "Access-Control-Allow-Origin", value: origin)
         if self.allowCredentials {
             headers.add(name: "Access-Control-Allow-Credentials", value: "true")
         }

@@ -117,6 +117,48 @@ public struct EngineIOConfiguration: Sendable {
     /// client has the proxy's address. No peer has this limit; 0 turns it off.
     public var maxHalfOpenSessionsPerAddress: Int = 1_000
 
+    // MARK: - HTTP timeouts
+
+    /// Limits on plain HTTP connections (polling, pages, probes), with Node's `http.Server`
+    /// names and defaults. A connection upgraded to WebSocket leaves them behind: the
+    /// Engine.IO heartbeat watches it from then on.
+    public struct HTTPTimeouts: Sendable, Hashable {
+        /// How long a connection may take to send a request's complete headers (Node
+        /// `headersTimeout`, 60 s): for a new connection, from the moment it opens. The
+        /// connection is closed when it passes.
+        public var headersTimeout: TimeAmount
+        /// How long a request may take from its headers to the end of its body (Node
+        /// `requestTimeout`, 300 s). A long-polling GET the server holds is complete and is
+        /// not affected. The connection is closed when it passes.
+        public var requestTimeout: TimeAmount
+        /// How long a kept-alive connection may sit idle between a response and the next
+        /// request's headers (Node `keepAliveTimeout`, 5 s). The connection is closed.
+        public var keepAliveTimeout: TimeAmount
+        /// Most header fields in one request (Node `maxHeadersCount` counts 2000 but only
+        /// truncates). More: `400 Bad Request` and the connection is closed.
+        public var maxHeaderCount: Int
+        /// Most bytes of one request's header names and values (Node `maxHeaderSize`,
+        /// 16 KiB). More: `400 Bad Request` and the connection is closed.
+        public var maxHeaderBytes: Int
+
+        public init(
+            headersTimeout: TimeAmount = .seconds(60),
+            requestTimeout: TimeAmount = .seconds(300),
+            keepAliveTimeout: TimeAmount = .seconds(5),
+            maxHeaderCount: Int = 100,
+            maxHeaderBytes: Int = 16 * 1024
+        ) {
+            self.headersTimeout = headersTimeout
+            self.requestTimeout = requestTimeout
+            self.keepAliveTimeout = keepAliveTimeout
+            self.maxHeaderCount = maxHeaderCount
+            self.maxHeaderBytes = maxHeaderBytes
+        }
+    }
+
+    /// Timeouts and header limits of HTTP connections.
+    public var httpTimeouts = HTTPTimeouts()
+
     /// The path without a trailing slash, for prefix matching.
     var normalizedPath: String {
         var path = self.path

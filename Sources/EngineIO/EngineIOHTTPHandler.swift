@@ -7,6 +7,7 @@ import EngineIOParser
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 
 /// Routes the HTTP requests of one connection: Engine.IO polling (handshake, GET, POST),
 /// CORS preflight, and everything else to the application's router.
@@ -33,14 +34,16 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private let server: EngineIOServer
     private let router: HTTPRequestRouter?
+    private let health: HTTPHealthEndpoints?
     private var state: State = .idle
     /// Set by the WebSocket upgrader when it refused an upgrade request, so that this
     /// handler answers it with the right error.
     var upgradeRefusal: EngineIORequestError?
 
-    init(server: EngineIOServer, router: HTTPRequestRouter?) {
+    init(server: EngineIOServer, router: HTTPRequestRouter?, health: HTTPHealthEndpoints? = nil) {
         self.server = server
         self.router = router
+        self.health = health
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -135,7 +138,10 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                 to: context.channel
             )
         case .rejecting(let head, let error, let session):
-            PollResponder(channel: context.channel, head: head, server: self.server).reject(error)
+            // After a request with `Upgrade`, NIO's decoder reads no more HTTP on this
+            // connection: answer, then close (as Node's `abortUpgrade` does).
+            let wasUpgrade = !head.headers[canonicalForm: "upgrade"].isEmpty
+            PollResponder(channel: context.channel, head: head, server: self.server).reject(error, close: wasUpgrade)
             session?.close(reason: .transportError)
         case .handshake(let head, let request):
             self.handshake(head: head, request: request, context: context)
@@ -177,6 +183,13 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func answerOther(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let health = self.health, head.method == .GET || head.method == .HEAD {
+            let path = EngineIORequest.split(head.uri).path
+            if HTTPHealthEndpoints.handles(path) {
+                health.answer(path: path, head: head, on: context.channel)
+                return
+            }
+        }
         let request = self.server.request(for: head, on: context.channel)
         var response = self.router?(request) ?? .notFound
         HTTPResponseWriter.prepare(&response.headers, bodyLength: response.body.readableBytes, keepAlive: head.isKeepAlive, version: head.version)
@@ -202,6 +215,12 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO's upgrade handler reports a declined upgrade (`shouldUpgrade` answered nil, or
+        // the request lacks a valid WebSocket key or version) as an error, then hands the
+        // request on to this handler, which answers it with an HTTP error (400/403 and the
+        // Engine.IO JSON body). Closing here would drop the connection without an answer,
+        // which a proxy counts as a failed upstream.
+        if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
     }
 }

@@ -39,6 +39,10 @@ public final class EngineIOHTTPServer: Service, Sendable {
         var serverChannel: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var shuttingDown = false
+        /// Set when graceful shutdown begins: readiness fails from then on.
+        var draining = false
+        /// The application's part of readiness (a cluster adapter's subscription).
+        var readinessCheck: (@Sendable () -> Bool)?
     }
 
     /// - Parameters:
@@ -66,6 +70,20 @@ public final class EngineIOHTTPServer: Service, Sendable {
         get async throws { try await self.listening.futureResult.get() }
     }
 
+    /// Adds the application's condition to readiness (`GET /readyz`): the server is ready while
+    /// it listens, is not shutting down, and `check` returns true. Called on every probe.
+    public func setReadinessCheck(_ check: @escaping @Sendable () -> Bool) {
+        self.state.withLockedValue { $0.readinessCheck = check }
+    }
+
+    /// Whether `GET /readyz` answers 200 now.
+    public var isReady: Bool {
+        let (listening, check) = self.state.withLockedValue { state in
+            (state.serverChannel?.isActive == true && !state.shuttingDown && !state.draining, state.readinessCheck)
+        }
+        return listening && (check?() ?? true)
+    }
+
     public func run() async throws {
         let serverChannel: any Channel
         do {
@@ -89,6 +107,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
                 serverChannel.close(promise: nil)
             }
         } onGracefulShutdown: {
+            self.state.withLockedValue { $0.draining = true }
             serverChannel.close(promise: nil)
         }
         await self.shutdownConnections()
@@ -132,29 +151,63 @@ public final class EngineIOHTTPServer: Service, Sendable {
                 channel.closeFuture.whenComplete { [self] _ in
                     _ = self.state.withLockedValue { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
                 }
+                let health = HTTPHealthEndpoints(eventLoops: self.group, isReady: { [self] in self.isReady })
                 return channel.eventLoop.makeCompletedFuture {
-                    try Self.configurePipeline(channel: channel, engine: engine, router: router)
+                    try Self.configurePipeline(channel: channel, engine: engine, router: router, health: health)
                 }
             }
     }
 
     /// Installs the HTTP/1.1 + WebSocket-upgrade pipeline that serves `engine` on a
     /// connection. Must run on the channel's loop. (Tests install it on embedded channels.)
-    static func configurePipeline(channel: any Channel, engine: EngineIOServer, router: HTTPRequestRouter?) throws {
+    ///
+    /// Until a WebSocket upgrade, the connection also has:
+    /// - NIO's `BackPressureHandler` first: no reads while the channel is not writable, so a
+    ///   client that sends requests but does not read the answers stops being read;
+    /// - NIO's decoder limits on header fields and bytes
+    ///   (``EngineIOConfiguration/HTTPTimeouts/maxHeaderCount``, `maxHeaderBytes`): beyond
+    ///   them NIO answers `400 Bad Request` and closes;
+    /// - ``HTTPConnectionTimeoutHandler``: header, request and keep-alive timeouts.
+    static func configurePipeline(
+        channel: any Channel,
+        engine: EngineIOServer,
+        router: HTTPRequestRouter?,
+        health: HTTPHealthEndpoints? = nil
+    ) throws {
         let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
-        let httpHandler = EngineIOHTTPHandler(server: engine, router: router)
-        let boundHandler = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
-        let upgrader = Self.makeUpgrader(engine: engine, maxFrameSize: maxFrameSize, httpHandler: boundHandler)
+        let timeouts = engine.configuration.httpTimeouts
+        let httpHandler = EngineIOHTTPHandler(server: engine, router: router, health: health)
+        let backPressure = BackPressureHandler()
+        let timeoutHandler = HTTPConnectionTimeoutHandler(timeouts: timeouts)
+        let boundHandlers = NIOLoopBound((httpHandler, backPressure, timeoutHandler), eventLoop: channel.eventLoop)
+        let upgrader = Self.makeUpgrader(
+            engine: engine,
+            maxFrameSize: maxFrameSize,
+            httpHandler: NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+        )
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldCount = timeouts.maxHeaderCount
+        limits.maxHeaderFieldSize = timeouts.maxHeaderBytes
+        limits.maxHeaderListSize = timeouts.maxHeaderBytes
+        try channel.pipeline.syncOperations.addHandler(backPressure)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
             withServerUpgrade: (
                 upgraders: [upgrader],
                 completionHandler: { context in
-                    context.pipeline.syncOperations.removeHandler(boundHandler.value, promise: nil)
+                    // A WebSocket: the Engine.IO heartbeat and slow-reader limit watch it.
+                    let (http, backPressure, timeouts) = boundHandlers.value
+                    context.pipeline.syncOperations.removeHandler(http, promise: nil)
+                    context.pipeline.syncOperations.removeHandler(timeouts, promise: nil)
+                    context.pipeline.syncOperations.removeHandler(backPressure, promise: nil)
                 }
             ),
-            withErrorHandling: true
+            withErrorHandling: true,
+            withOutboundHeaderValidation: true,
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: limits
         )
+        try channel.pipeline.syncOperations.addHandler(timeoutHandler)
         try channel.pipeline.syncOperations.addHandler(httpHandler)
     }
 

@@ -32,14 +32,24 @@ public struct EngineIORequest: Sendable {
         self.query = query
     }
 
-    /// The client's address: the first `X-Forwarded-For` entry when the proxy is trusted,
-    /// else the peer's IP.
+    /// The client's address: with a trusted proxy, the right-most `X-Forwarded-For` entry
+    /// (the address the proxy itself saw; entries to its left are whatever the client sent),
+    /// if it is an IP address; else the peer's IP.
     public var clientAddress: String? {
-        if self.trustsForwardedFor, let forwarded = self.headers.first(name: "x-forwarded-for") {
-            let first = forwarded.split(separator: ",").first.map { String($0.filter { $0 != " " }) }
-            if let first, !first.isEmpty { return first }
+        if self.trustsForwardedFor, let forwarded = Self.forwardedAddress(self.headers) {
+            return forwarded
         }
         return self.remoteAddress?.ipAddress
+    }
+
+    /// The right-most `X-Forwarded-For` entry, normalized, if it is an IPv4 or IPv6 address.
+    static func forwardedAddress(_ headers: HTTPHeaders) -> String? {
+        guard let last = headers[canonicalForm: "x-forwarded-for"].last else { return nil }
+        let candidate = String(last.filter { $0 != " " && $0 != "\t" })
+        guard !candidate.isEmpty, candidate.count <= 45,
+            let address = try? SocketAddress(ipAddress: candidate, port: 0)
+        else { return nil }
+        return address.ipAddress
     }
 
     /// Cookies sent with the request.

@@ -59,15 +59,16 @@ final class PollResponder: @unchecked Sendable {
         )
     }
 
-    /// Answers with an HTTP error and its JSON body.
-    func reject(_ error: EngineIORequestError) {
+    /// Answers with an HTTP error and its JSON body; with `close`, or for 413, the
+    /// connection closes after it.
+    func reject(_ error: EngineIORequestError, close: Bool = false) {
         self.server.metrics.requestRejected()
         self.write(
             status: error.status,
             headers: ["Content-Type": "application/json"],
             body: ByteBuffer(string: error.jsonBody),
             includeExtra: false,
-            close: error.status == .payloadTooLarge
+            close: close || error.status == .payloadTooLarge
         )
     }
 
@@ -127,7 +128,17 @@ enum HTTPResponseWriter {
 
     /// Writes head, body and end, flushes, and closes the connection unless kept alive.
     /// Must run on `channel.eventLoop`.
+    ///
+    /// A connection that is not writable here still holds an earlier response the client has
+    /// not read, yet it sent another request: it pipelines without reading. NIO's pipelining
+    /// handler resumes reading as soon as a response's end is *written* (not sent), so every
+    /// further request would queue one more response without bound. Such a connection is
+    /// closed instead (what was queued for it is dropped).
     static func write(head: HTTPResponseHead, body: ByteBuffer, keepAlive: Bool, to channel: any Channel) {
+        guard channel.isWritable else {
+            channel.close(promise: nil)
+            return
+        }
         channel.write(HTTPServerResponsePart.head(head), promise: nil)
         if body.readableBytes > 0 {
             channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)

@@ -18,12 +18,42 @@ public struct SocketIOHTTPService: Service {
         get async throws { try await self.http.localAddress }
     }
 
+    /// Runs the adapter (a cluster subscription) and the listener side by side.
+    ///
+    /// - Throws: the adapter's error as soon as its `run()` fails (a dead backplane thread),
+    ///   after closing the listener: a worker that can no longer hear its cluster stops, so
+    ///   that its supervisor restarts it, instead of serving clients who miss every broadcast.
+    ///   Also the listener's error (the address is taken).
     public func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // The client manager (a cluster subscription) runs as long as the listener.
-            group.addTask { try await self.server.adapter.run() }
-            try await self.http.run()
-            group.cancelAll()
+        let server = self.server
+        // Readiness (`/readyz`) includes the adapter's: a cluster adapter is ready once its
+        // subscription is confirmed.
+        self.http.setReadinessCheck { server.adapter.isReady }
+        enum Finished { case adapter, listener }
+        do {
+            try await withThrowingTaskGroup(of: Finished.self) { group in
+                // The client manager runs as long as the listener; an adapter with nothing
+                // to run returns at once.
+                group.addTask {
+                    try await server.adapter.run()
+                    return .adapter
+                }
+                group.addTask {
+                    try await self.http.run()
+                    return .listener
+                }
+                // The first error ends the group: the other task is cancelled (the listener
+                // closes its connections) and the error is thrown.
+                while let finished = try await group.next() {
+                    if finished == .listener {
+                        group.cancelAll()
+                        return
+                    }
+                }
+            }
+        } catch {
+            await self.server.stopTasks()
+            throw error
         }
         await self.server.stopTasks()
     }

@@ -60,11 +60,20 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Message queue channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
     var channel = "socketio"
 
-    @Option(help: "Set the cookie sio_node=VALUE on handshakes (the node's upstream address), for nginx routing.")
+    @Option(help: "Set the cookie sio_node=VALUE on handshakes, for nginx routing (an opaque id: scripts/nginx-config.sh --node-id ADDRESS).")
     var nodeCookie: String?
 
-    @Flag(help: "Trust X-Forwarded-For from the proxy in front (nginx) to name the client.")
+    @Flag(help: "Trust the proxy in front (nginx): X-Forwarded-For's right-most entry names the client; X-Forwarded-Host/-Proto name the origin for same-origin checks.")
     var trustProxy = false
+
+    @Option(name: .customLong("headers-timeout-ms"), help: "Time a connection has to send a request's headers (Node headersTimeout; default 60000).")
+    var headersTimeoutMilliseconds: Int64?
+
+    @Option(name: .customLong("request-timeout-ms"), help: "Time a request has from its headers to its end (Node requestTimeout; default 300000).")
+    var requestTimeoutMilliseconds: Int64?
+
+    @Option(name: .customLong("keep-alive-timeout-ms"), help: "Idle time allowed between requests on a kept-alive connection (Node keepAliveTimeout; default 5000).")
+    var keepAliveTimeoutMilliseconds: Int64?
 
     @Option(help: "Event loop threads (default: the cores this process may run on, affinity included).")
     var threads: Int?
@@ -118,17 +127,17 @@ struct DemoCommand: AsyncParsableCommand {
                     throw ValidationError("--message-queue: \(error)")
                 }
             }
+            var engine = EngineIOConfiguration(
+                pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
+                pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
+                maxPayload: self.maxPayload,
+                cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy),
+                trustForwardedFor: self.trustProxy,
+                nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
+            )
+            engine.httpTimeouts = self.httpTimeouts
             let io = SocketIOServer(
-                configuration: SocketIOConfiguration(
-                    engine: EngineIOConfiguration(
-                        pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
-                        pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
-                        maxPayload: self.maxPayload,
-                        cors: self.cors(default: .sameOrigin),
-                        trustForwardedFor: self.trustProxy,
-                        nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
-                    )
-                ),
+                configuration: SocketIOConfiguration(engine: engine),
                 adapter: adapter,
                 logger: logger
             )
@@ -137,10 +146,19 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
+    /// The HTTP timeouts, with the command line's overrides.
+    private var httpTimeouts: EngineIOConfiguration.HTTPTimeouts {
+        var timeouts = EngineIOConfiguration.HTTPTimeouts()
+        if let value = self.headersTimeoutMilliseconds { timeouts.headersTimeout = .milliseconds(value) }
+        if let value = self.requestTimeoutMilliseconds { timeouts.requestTimeout = .milliseconds(value) }
+        if let value = self.keepAliveTimeoutMilliseconds { timeouts.keepAliveTimeout = .milliseconds(value) }
+        return timeouts
+    }
+
     private func cors(default fallback: CORSConfiguration) -> CORSConfiguration {
         guard let origins = self.corsOrigins else { return fallback }
         if origins == "*" { return .any }
-        return .list(origins.split(separator: ",").map { String($0) })
+        return .list(origins.split(separator: ",").map { String($0.filter { $0 != " " }) })
     }
 
     /// Runs the server until SIGINT/SIGTERM, printing the bound address once listening.

@@ -27,7 +27,10 @@ struct DemoPage: Sendable {
     func route(_ request: EngineIORequest) -> HTTPResponse? {
         switch request.path {
         case "/", "/index.html":
-            return HTTPResponse(contentType: "text/html; charset=utf-8", body: Self.html)
+            // One buffer for every request: responses share its storage instead of copying
+            // the page (a pipelining client otherwise makes the server allocate a page per
+            // request it sends).
+            return Self.page
         case "/socket.io.js", "/socket.io/socket.io.js":
             guard let bundle = self.clientBundle else { return .redirect(to: Self.clientCDN) }
             return HTTPResponse(headers: ["Content-Type": "application/javascript; charset=utf-8"], body: bundle)
@@ -35,6 +38,9 @@ struct DemoPage: Sendable {
             return nil
         }
     }
+
+    /// The page's response, built once.
+    static let page = HTTPResponse(contentType: "text/html; charset=utf-8", body: Self.html)
 
     static let html = """
         <!DOCTYPE html>

@@ -122,19 +122,19 @@ struct TestServerCommand: AsyncParsableCommand {
         io.onWithAck("rooms") { socket, _ in [.array(socket.rooms.map { .string($0) })] }
         // Server-side operations on any sid (cluster tests: the sid may live on another node).
         io.onWithAck("server_join") { _, arguments in
-            await io.joinRoom(sid: arguments[0].stringValue ?? "", room: arguments[1].stringValue ?? "")
+            await io.joinRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_leave") { _, arguments in
-            await io.leaveRoom(sid: arguments[0].stringValue ?? "", room: arguments[1].stringValue ?? "")
+            await io.leaveRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_disconnect") { _, arguments in
-            await io.disconnect(sid: arguments[0].stringValue ?? "")
+            await io.disconnect(sid: arguments.argument(0).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_close_room") { _, arguments in
-            await io.closeRoom(arguments[0].stringValue ?? "")
+            await io.closeRoom(arguments.argument(0).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_emit") { _, arguments in
@@ -146,7 +146,7 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         io.onWithAck("server_ask") { _, arguments in
             do {
-                let answer = try await io.emitWithAck("question", arguments[1], to: arguments[0].stringValue ?? "", timeout: .seconds(5))
+                let answer = try await io.emitWithAck("question", arguments.argument(1), to: arguments.argument(0).stringValue ?? "", timeout: .seconds(5))
                 return ["answer", .array(answer)]
             } catch {
                 return ["error", .string("\(error)")]
@@ -164,5 +164,13 @@ struct TestServerCommand: AsyncParsableCommand {
         io.onDefaultError { error, context in
             context.socket.emit("default_error", ["event": .string(context.event), "namespace": .string(context.socket.namespace)])
         }
+    }
+}
+
+extension Array where Element == SocketIOValue {
+    /// The argument at `index`, or `null` when the client sent fewer (as the handlers
+    /// above default missing arguments): a short event must not trap the fixture.
+    fileprivate func argument(_ index: Int) -> SocketIOValue {
+        self.indices.contains(index) ? self[index] : .null
     }
 }

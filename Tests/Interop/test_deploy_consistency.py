@@ -34,6 +34,16 @@ NGINX_CONFIGS = {
 }
 
 WORKER_PORT = 5000
+# The worker's probe endpoints (Sources/EngineIO/HTTPHealthEndpoints.swift).
+READINESS_PATH = "/readyz"
+LIVENESS_PATH = "/healthz"
+NGINX_TEMPLATE = REPO_ROOT / "nginx" / "socketio.conf.template"
+NGINX_CONFIG_SCRIPT = REPO_ROOT / "scripts" / "nginx-config.sh"
+# How each committed config is generated from the template.
+NGINX_GENERATOR_ARGS = {
+    "compose": ["--listen", "8080", "--prefix", "/tmp/", "worker:5000"],
+    "socketio": ["--listen", "127.0.0.1:8080", "127.0.0.1:5001", "127.0.0.1:5002"],
+}
 COMPOSE_NGINX_PORT = 8080
 # Engine.IO defaults: a proxy read timeout at or below this cuts idle but live sessions.
 PING_INTERVAL_PLUS_TIMEOUT = 25 + 20
@@ -292,6 +302,18 @@ def test_compose_worker_command_queue_and_channel():
     assert compose_default(channel, "CHANNEL") if channel.startswith("${") else channel
 
 
+def test_compose_worker_trusts_nginx_and_checks_readiness():
+    services = load_compose()["services"]
+    assert "--trust-proxy" in compose_command(services["worker"])
+    test = services["worker"]["healthcheck"]["test"]
+    assert any(f"127.0.0.1:{WORKER_PORT}{READINESS_PATH}" in str(word) for word in test), test
+    assert test[1] == "curl", "the runtime image installs curl for the healthcheck"
+    runtime_packages = apt_installed(dockerfile_stages()[-1])
+    assert "curl" in runtime_packages
+    depends = services["nginx"]["depends_on"]
+    assert depends["worker"]["condition"] == "service_healthy"
+
+
 def test_compose_worker_exposes_dockerfile_port():
     worker = load_compose()["services"]["worker"]
     exposed = {int(str(p).split("/")[0]) for p in worker.get("expose", [])}
@@ -354,6 +376,42 @@ def test_nginx_sticky_websocket_proxy(name):
     assert re.search(r"\bproxy_set_header\s+Connection\s+\S+\s*;", text)
     assert re.search(r"\bproxy_buffering\s+off\s*;", text)
     assert re.search(r"\bproxy_set_header\s+X-Forwarded-For\s+\S+\s*;", text)
+
+
+@pytest.mark.parametrize("name", sorted(NGINX_CONFIGS))
+def test_nginx_config_is_generated_from_the_template(name):
+    """Local and compose configs come from one template: a hand edit of either is caught."""
+    import subprocess
+
+    generated = subprocess.run(
+        ["bash", str(NGINX_CONFIG_SCRIPT), *NGINX_GENERATOR_ARGS[name]],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout
+    assert generated == NGINX_CONFIGS[name].read_text(), (
+        f"nginx/{NGINX_CONFIGS[name].name} differs from scripts/nginx-config.sh {' '.join(NGINX_GENERATOR_ARGS[name])}"
+    )
+
+
+@pytest.mark.parametrize("path", [NGINX_TEMPLATE] + sorted(NGINX_CONFIGS.values()), ids=lambda p: p.name)
+def test_nginx_front_forwarding(path):
+    """Issue 13 item 10: the headers the worker's same-origin check and client address read."""
+    text = nginx_text(path)
+    # Host with the port the browser used, or `Origin: http://host:8080` never matches.
+    assert re.search(r"\bproxy_set_header\s+Host\s+\$http_host\s*;", text), "Host must be $http_host"
+    assert not re.search(r"\bproxy_set_header\s+Host\s+\$host\s*;", text)
+    # The client cannot choose the address handlers see: nginx replaces X-Forwarded-For.
+    assert re.search(r"\bproxy_set_header\s+X-Forwarded-For\s+\$remote_addr\s*;", text)
+    assert "$proxy_add_x_forwarded_for" not in text
+    assert re.search(r"\bproxy_set_header\s+X-Forwarded-Proto\s+\$scheme\s*;", text)
+    assert re.search(r"\bproxy_set_header\s+X-Forwarded-Host\s+\$http_host\s*;", text)
+    # One client error must not eject a worker: retry only unreachable workers, and count
+    # more than one failure.
+    next_upstream = re.findall(r"\bproxy_next_upstream\s+([^;]*);", text)
+    assert next_upstream, "proxy_next_upstream should be explicit"
+    for value in next_upstream:
+        assert not re.search(r"http_4\d\d|http_5\d\d|invalid_header|non_idempotent", value), value
+    for fails in re.findall(r"\bmax_fails=(\d+)", text):
+        assert int(fails) >= 2, f"max_fails={fails} ejects a worker after one failure"
 
 
 @pytest.mark.parametrize("name", sorted(NGINX_CONFIGS))
@@ -457,9 +515,12 @@ def test_k8s_worker_deployment():
     assert {"name": "http", "containerPort": WORKER_PORT} in [
         {"name": p.get("name"), "containerPort": p["containerPort"]} for p in container["ports"]
     ]
-    for probe in ("readinessProbe", "livenessProbe"):
-        port = container[probe]["tcpSocket"]["port"]
-        assert resolve_container_port(container, port) == WORKER_PORT, probe
+    # HTTP probes on the worker's own endpoints (a TCP check says nothing about the backplane).
+    for probe, path in (("readinessProbe", READINESS_PATH), ("livenessProbe", LIVENESS_PATH)):
+        get = container[probe].get("httpGet")
+        assert get, f"{probe} is not an httpGet probe"
+        assert get["path"] == path, probe
+        assert resolve_container_port(container, get["port"]) == WORKER_PORT, probe
     assert container["resources"].get("requests") and container["resources"].get("limits")
     # the selector picks the pod template
     labels = spec["template"]["metadata"]["labels"]

@@ -1,0 +1,142 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import EngineIOParser
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SocketIO
+import SocketIOParser
+import Testing
+
+/// The listener service with its adapter, on a real loopback socket: readiness follows the
+/// adapter, and a failing adapter stops the service (issue 13 item 9).
+struct SocketIOHTTPServiceTests {
+    /// An in-memory adapter whose `run()` fails on demand and whose readiness is switchable.
+    final class ControlledAdapter: SocketIOAdapter {
+        struct Failure: Error, Equatable {}
+        let inner = InMemoryAdapter()
+        let ready = NIOLockedValueBox(false)
+        /// Whether `run()` must fail, and the `run()` waiting to.
+        let failure = NIOLockedValueBox<(failed: Bool, waiter: CheckedContinuation<Void, any Error>?)>((false, nil))
+
+        var isReady: Bool { self.ready.withLockedValue { $0 } }
+
+        func run() async throws {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let failed = self.failure.withLockedValue { state in
+                    if !state.failed { state.waiter = continuation }
+                    return state.failed
+                }
+                if failed { continuation.resume(throwing: Failure()) }
+            }
+        }
+
+        /// Makes `run()` throw, as a backplane thread that died for good.
+        func fail() {
+            let waiter = self.failure.withLockedValue { state in
+                state.failed = true
+                return state.waiter.take()
+            }
+            waiter?.resume(throwing: Failure())
+        }
+
+        func socketConnected(_ socket: SocketIOSocket) { self.inner.socketConnected(socket) }
+        func socketDisconnected(_ socket: SocketIOSocket) { self.inner.socketDisconnected(socket) }
+        func joinLocal(sid: String, rooms: [String], namespace: String) { self.inner.joinLocal(sid: sid, rooms: rooms, namespace: namespace) }
+        func leaveLocal(sid: String, rooms: [String], namespace: String) { self.inner.leaveLocal(sid: sid, rooms: rooms, namespace: namespace) }
+        func join(sid: String, rooms: [String], namespace: String) async { await self.inner.join(sid: sid, rooms: rooms, namespace: namespace) }
+        func leave(sid: String, rooms: [String], namespace: String) async { await self.inner.leave(sid: sid, rooms: rooms, namespace: namespace) }
+        func closeRoom(_ room: String, namespace: String) async { await self.inner.closeRoom(room, namespace: namespace) }
+        func rooms(sid: String, namespace: String) -> [String] { self.inner.rooms(sid: sid, namespace: namespace) }
+        func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async { await self.inner.broadcast(packet, to: target) }
+        func disconnect(sid: String, namespace: String) async { await self.inner.disconnect(sid: sid, namespace: namespace) }
+        func emit(
+            _ packet: SocketIOPacket,
+            toSocket sid: String,
+            callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
+            timeout: Duration
+        ) async {
+            await self.inner.emit(packet, toSocket: sid, callback: callback, timeout: timeout)
+        }
+        func localSocket(sid: String, namespace: String) -> SocketIOSocket? { self.inner.localSocket(sid: sid, namespace: namespace) }
+    }
+
+    /// The status line of a plain `GET path` on a fresh connection.
+    private func status(_ path: String, port: Int) async throws -> Int? {
+        let answer = try await self.exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: port)
+        return answer.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+
+    /// Sends `request` on a fresh connection; returns everything the server sent until it closed.
+    private func exchange(_ request: String, port: Int) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: request))
+            var text = ""
+            for try await chunk in inbound {
+                text += String(buffer: chunk)
+            }
+            return text
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func readinessFollowsTheAdapterAndAFailingAdapterStopsTheService() async throws {
+        let adapter = ControlledAdapter()
+        let io = SocketIOServer(adapter: adapter)
+        let service = io.httpServer(host: "127.0.0.1", port: 0)
+        let outcome = NIOLockedValueBox<(any Error)??>(nil)
+        let running = Task {
+            do {
+                try await service.run()
+                outcome.withLockedValue { $0 = .some(nil) }
+            } catch {
+                outcome.withLockedValue { $0 = .some(error) }
+            }
+        }
+        defer { running.cancel() }
+        let port = try #require(try await service.localAddress.port)
+
+        #expect(try await self.status("/healthz", port: port) == 200)
+        #expect(try await self.status("/readyz", port: port) == 503)
+        adapter.ready.withLockedValue { $0 = true }
+        #expect(try await self.status("/readyz", port: port) == 200)
+
+        // The backplane dies: the service ends with the adapter's error, within seconds
+        // (not only when the listener would stop).
+        adapter.fail()
+        for _ in 0..<500 where outcome.withLockedValue({ $0 }) == nil {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let ended = try #require(outcome.withLockedValue { $0 }, "the service kept running after its adapter failed")
+        #expect(ended is ControlledAdapter.Failure)
+    }
+
+    /// A refused WebSocket upgrade is answered with the Engine.IO error, not a dropped
+    /// connection (a proxy counts a dropped one as a failed worker: issue 13 item 10).
+    @Test(.timeLimit(.minutes(1)))
+    func refusedUpgradeIsAnsweredOnARealSocket() async throws {
+        let io = SocketIOServer()
+        let service = io.httpServer(host: "127.0.0.1", port: 0)
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let port = try #require(try await service.localAddress.port)
+        let answer = try await self.exchange(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                + "Origin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            port: port
+        )
+        #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(answer.hasSuffix(#"{"code":3,"message":"Not an accepted origin"}"#))
+        #expect(!answer.contains("Access-Control-Allow-Origin"))
+    }
+}
