@@ -75,6 +75,24 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("keep-alive-timeout-ms"), help: "Idle time allowed between requests on a kept-alive connection (Node keepAliveTimeout; default 5000).")
     var keepAliveTimeoutMilliseconds: Int64?
 
+    @Option(help: "Outbound bytes buffered for one client that does not read before it is dropped as a slow reader (default 16 MiB).")
+    var maxBufferedBytes: Int?
+
+    @Option(help: "Most live Engine.IO sessions; further handshakes get 403 (default 100000, 0: off).")
+    var maxSessions: Int?
+
+    @Option(help: "Most sessions per client address that have not sent a message yet; further handshakes get 403 (default 1000, 0: off).")
+    var maxHalfOpenSessionsPerAddress: Int?
+
+    @Option(help: "Most server-to-client emits waiting for an ack per socket; further ones fail at once (default 1024, 0: off).")
+    var maxPendingAcks: Int?
+
+    @Option(help: "Most rooms a socket may be in, its own included; further joins are ignored (default 1000, 0: off).")
+    var maxRoomsPerSocket: Int?
+
+    @Option(help: "Events queued behind a socket's busy handler before the connection stops reading (default 64, 0: off).")
+    var maxQueuedEvents: Int?
+
     @Option(help: "Event loop threads (default: the cores this process may run on, affinity included).")
     var threads: Int?
 
@@ -136,8 +154,15 @@ struct DemoCommand: AsyncParsableCommand {
                 nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
             )
             engine.httpTimeouts = self.httpTimeouts
+            if let value = self.maxBufferedBytes { engine.maxBufferedBytes = value }
+            if let value = self.maxSessions { engine.maxSessions = value }
+            if let value = self.maxHalfOpenSessionsPerAddress { engine.maxHalfOpenSessionsPerAddress = value }
+            var configuration = SocketIOConfiguration(engine: engine)
+            if let value = self.maxPendingAcks { configuration.maxPendingAcks = value }
+            if let value = self.maxRoomsPerSocket { configuration.maxRoomsPerSocket = value }
+            if let value = self.maxQueuedEvents { configuration.maxQueuedEvents = value }
             let io = SocketIOServer(
-                configuration: SocketIOConfiguration(engine: engine),
+                configuration: configuration,
                 adapter: adapter,
                 logger: logger
             )
