@@ -38,7 +38,10 @@ public final class EngineIOSession: @unchecked Sendable {
     /// The client address while this polling session is half-open (no message from the
     /// client yet): it counts against ``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``.
     var halfOpenAddress: String?
-    /// How many ``pauseReading()`` calls are not yet matched by ``resumeReading()``.
+    /// ``pauseReading()`` calls minus ``resumeReading()`` calls, in the order they reached
+    /// the loop. Signed on purpose: callers on other threads hop here independently, so a
+    /// resume can arrive before the pause it matches (the count dips below zero and that
+    /// pause brings it back). Reading is paused while it is above zero.
     private var readPauses = 0
     /// The answer of a POST that arrived while reading was paused: given on resume, so that
     /// the polling client sends nothing more until then (one POST in flight at a time).
@@ -112,7 +115,9 @@ public final class EngineIOSession: @unchecked Sendable {
     // MARK: Backpressure
 
     /// Stops reading from the client until a matching ``resumeReading()``: the application
-    /// cannot keep up (a full mailbox). Calls nest. Over WebSocket the connection stops
+    /// cannot keep up (a full mailbox). Calls nest, and each call must be matched by exactly
+    /// one resume; the two may reach the loop in either order (a resume that overtakes its
+    /// pause cancels it, so reading is never left withheld). Over WebSocket the connection stops
     /// reading, so the client's bytes wait in the kernel and TCP flow control holds the
     /// client back; over polling the answer to the current POST waits, and a polling client
     /// sends its next POST only after that answer. Safe from any thread.
@@ -123,11 +128,13 @@ public final class EngineIOSession: @unchecked Sendable {
         }
     }
 
-    /// Resumes reading after ``pauseReading()``. Safe from any thread.
+    /// Resumes reading after ``pauseReading()`` (or cancels the matching pause that has not
+    /// reached the loop yet). Safe from any thread.
     public func resumeReading() {
         self.onLoop { session in
-            guard session.readPauses > 0 else { return }
             session.readPauses -= 1
+            // Only the step from paused (1) to reading (0) does anything; a resume that
+            // overtook its pause leaves the count below zero and reading on.
             guard session.readPauses == 0 else { return }
             session.applyReadPause()
             if let responder = session.deferredPostAnswer {

@@ -91,6 +91,33 @@ struct HostileClientWireTests {
         #expect(reads.count == 1)
     }
 
+    /// Review finding 1: a socket whose mailbox fills off the loop (`end()`, a barrier, a
+    /// handler on the global executor) asks for the pause after releasing its lock, so the
+    /// drain's resume can reach the loop first. That resume must cancel the late pause;
+    /// before the fix it was dropped (`readPauses` was 0) and the pause then withheld reads
+    /// from a live client for good.
+    @Test func aResumeThatOvertakesItsPauseLeavesReadingOn() throws {
+        let harness = WireHarness()
+        let connection = try harness.connect()
+        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try connection.readFrames()
+        let reads = ReadCounter()
+        try connection.channel.pipeline.syncOperations.addHandler(reads, position: .first)
+        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+
+        // The order in which the two hops reach the loop.
+        session.resumeReading()
+        session.pauseReading()
+        connection.channel.read()
+        #expect(reads.count == 1)
+        // Pausing still works afterwards.
+        session.pauseReading()
+        connection.channel.read()
+        #expect(reads.count == 1)
+        session.resumeReading()
+        #expect(reads.count == 2)
+    }
+
     /// Over polling, backpressure holds the answer to the POST: the client sends its next
     /// POST only after it. A second POST while one is held is an overlap (transport error).
     @Test func pollingHoldsThePostAnswerWhileTheApplicationPauses() throws {
