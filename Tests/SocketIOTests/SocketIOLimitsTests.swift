@@ -30,6 +30,9 @@ final class LimitedTransport: SocketIOTransport {
     }
     let state = NIOLockedValueBox(State())
     let handler = NIOLockedValueBox<NIOLoopBound<any EngineIOSessionHandler>?>(nil)
+    /// Runs once, at the start of the next send, before its frames count as sent: what
+    /// happens elsewhere while a send is still on its way.
+    let beforeSend = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
 
     init(limit: Int = .max) { self.limit = limit }
 
@@ -51,6 +54,7 @@ final class LimitedTransport: SocketIOTransport {
             self.eventLoop.execute { self.send(frames) }
             return
         }
+        self.beforeSend.withLockedValue { $0.take() }?()
         let overflow = self.state.withLockedValue { state -> Bool in
             guard !state.closedBySend else { return false }
             for frame in frames {
@@ -114,6 +118,32 @@ struct SocketIOLimitsTests {
         let frames = transport.state.withLockedValue { $0.frames }
         #expect(frames.first?.hasPrefix("40{") == true)
         #expect(Array(frames.dropFirst()) == (0..<50).map { "42[\"n\",\($0)]" })
+    }
+
+    /// Review finding 2: the socket ends (here `disconnect()`, as `end()` from another
+    /// thread would) while its CONNECT reply is still being sent. The DISCONNECT goes out
+    /// after the reply; before the fix it was sent at once and overtook it.
+    @Test func aDisconnectDuringTheConnectReplyFollowsIt() async throws {
+        let io = SocketIOServer()
+        let connected = NIOLockedValueBox<SocketIOSocket?>(nil)
+        io.onConnect { socket, _ in connected.withLockedValue { $0 = socket } }
+        let transport = LimitedTransport()
+        transport.beforeSend.withLockedValue {
+            $0 = { connected.withLockedValue { $0 }?.disconnect() }
+        }
+        try await transport.attach(to: io)
+        try await transport.receive("0")
+        try await self.eventually { transport.state.withLockedValue { $0.frames.count } >= 2 }
+        let frames = transport.state.withLockedValue { $0.frames }
+        #expect(frames.count == 2)
+        #expect(frames.first?.hasPrefix("40{") == true)
+        #expect(frames.last == "41")
+        let socket = try #require(connected.withLockedValue { $0 })
+        #expect(!socket.isConnected)
+        // Nothing is sent after the DISCONNECT.
+        socket.emit("late")
+        try await transport.eventLoop.submit {}.get()
+        #expect(transport.state.withLockedValue { $0.frames.count } == 2)
     }
 
     // MARK: Item 4
