@@ -329,9 +329,15 @@ public final class SocketIOSocket: Sendable {
         }
     }
 
-    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``).
-    func roomLimitReached() {
-        self.server.limits.maxRoomsPerSocket.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``
+    /// or ``SocketIOConfiguration/maxRoomNameBytes``).
+    func roomLimitReached(_ limit: InMemoryAdapter.RoomLimit) {
+        let reporter: LimitReporter
+        switch limit {
+        case .roomsPerSocket: reporter = self.server.limits.maxRoomsPerSocket
+        case .nameBytes: reporter = self.server.limits.maxRoomNameBytes
+        }
+        reporter.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
     }
 
     /// The connect handler refused: CONNECT_ERROR (or DISCONNECT after `alwaysConnect`).

@@ -198,6 +198,27 @@ struct SocketIOLimitsTests {
         #expect(io.limits.maxRoomsPerSocket.hitCount == 2)
     }
 
+    /// Review finding 3: a room name longer than `maxRoomNameBytes` (UTF-8) is not joined
+    /// and counted; shorter names and the other rooms are unaffected.
+    @Test func roomNamesAreCappedInBytes() async throws {
+        var configuration = SocketIOConfiguration()
+        configuration.maxRoomNameBytes = 8
+        let io = SocketIOServer(configuration: configuration)
+        io.on("join") { socket, arguments in
+            for room in arguments { socket.join(room.stringValue ?? "") }
+        }
+        let client = try await SocketIOTestClient(server: io)
+        // "éééé" is 4 characters but 8 bytes (allowed); "ééééé" is 10 bytes.
+        await client.emit("join", "a", "12345678", "123456789", "éééé", "ééééé")
+        let sid = try #require(client.sid())
+        #expect(io.rooms(sid: sid) == [sid, "a", "12345678", "éééé"].sorted())
+        #expect(io.limits.maxRoomNameBytes.hitCount == 2)
+        await client.emit("join", .string(String(repeating: "x", count: 1 << 20)))
+        #expect(io.rooms(sid: sid).count == 4)
+        #expect(io.limits.maxRoomNameBytes.hitCount == 3)
+        #expect(io.limits.maxRoomsPerSocket.hitCount == 0)
+    }
+
     /// Behind a suspended handler the mailbox fills to `maxQueuedEvents`: the connection
     /// stops reading, nothing is dropped, and reading resumes once the handlers caught up.
     @Test func aFullMailboxPausesReadingUntilItDrains() async throws {
