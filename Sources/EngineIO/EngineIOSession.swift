@@ -46,6 +46,9 @@ public final class EngineIOSession: @unchecked Sendable {
     /// The answer of a POST that arrived while reading was paused: given on resume, so that
     /// the polling client sends nothing more until then (one POST in flight at a time).
     private var deferredPostAnswer: PollResponder?
+    /// Answers ``deferredPostAnswer`` with `ok` after ``postAnswerHold`` even if reading is
+    /// still paused.
+    private var deferredPostTimer: Scheduled<Void>?
 
     init(
         id: String,
@@ -120,7 +123,13 @@ public final class EngineIOSession: @unchecked Sendable {
     /// pause cancels it, so reading is never left withheld). Over WebSocket the connection stops
     /// reading, so the client's bytes wait in the kernel and TCP flow control holds the
     /// client back; over polling the answer to the current POST waits, and a polling client
-    /// sends its next POST only after that answer. Safe from any thread.
+    /// sends its next POST only after that answer. That answer waits at most
+    /// ``postAnswerHold`` (`min(pingTimeout / 2, 5 s)`), then is `ok` anyway: a proxy's read
+    /// timeout (nginx `proxy_read_timeout`) and the client's POST timeout would otherwise
+    /// count the held request as a failure, and the client could not send its pong. So
+    /// over polling the pause bounds the rate, not the amount: while the application stays
+    /// behind, each hold lets one more POST (at most `maxHttpBufferSize`) through.
+    /// Safe from any thread.
     public func pauseReading() {
         self.onLoop { session in
             session.readPauses += 1
@@ -137,10 +146,40 @@ public final class EngineIOSession: @unchecked Sendable {
             // overtook its pause leaves the count below zero and reading on.
             guard session.readPauses == 0 else { return }
             session.applyReadPause()
-            if let responder = session.deferredPostAnswer {
-                session.deferredPostAnswer = nil
-                responder.respondOK()
-            }
+            session.answerDeferredPost()
+        }
+    }
+
+    /// The longest a POST answer is held for backpressure: half the ping timeout (so a
+    /// polling client's pong, sent in its next POST, is still on time), at most 5 s (well
+    /// under common proxy and client timeouts).
+    var postAnswerHold: TimeAmount {
+        min(.nanoseconds(self.server.configuration.pingTimeout.nanoseconds / 2), .seconds(5))
+    }
+
+    /// Holds the answer of a POST that arrived while reading is paused, for at most
+    /// ``postAnswerHold``.
+    private func deferPostAnswer(_ responder: PollResponder) {
+        self.answerDeferredPost()
+        self.deferredPostAnswer = responder
+        self.deferredPostTimer = self.eventLoop.scheduleTask(in: self.postAnswerHold) {
+            self.deferredPostTimer = nil
+            guard self.deferredPostAnswer === responder else { return }
+            self.server.logger.debug(
+                "POST answer held for backpressure past its limit: answered",
+                metadata: [EngineIOLoggingKeys.sid: "\(self.id)"]
+            )
+            self.answerDeferredPost()
+        }
+    }
+
+    /// Gives the held POST answer (if any) now.
+    private func answerDeferredPost() {
+        self.deferredPostTimer?.cancel()
+        self.deferredPostTimer = nil
+        if let responder = self.deferredPostAnswer {
+            self.deferredPostAnswer = nil
+            responder.respondOK()
         }
     }
 
@@ -216,8 +255,7 @@ public final class EngineIOSession: @unchecked Sendable {
             case .packets(let packets):
                 if session.readPauses > 0, let responder {
                     // Backpressure: the client waits for this answer before its next POST.
-                    session.deferredPostAnswer?.respondOK()
-                    session.deferredPostAnswer = responder
+                    session.deferPostAnswer(responder)
                 } else {
                     responder?.respondOK()
                 }
@@ -313,8 +351,7 @@ public final class EngineIOSession: @unchecked Sendable {
         self.timer = nil
         self.timerDeadline = nil
         if let address = self.halfOpenAddress { self.established(address) }
-        self.deferredPostAnswer?.respondOK()
-        self.deferredPostAnswer = nil
+        self.answerDeferredPost()
         self.server.sessionClosed(self, reason: reason)
         let handler = self.handler
         self.handler = nil

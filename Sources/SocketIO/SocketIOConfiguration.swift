@@ -51,7 +51,10 @@ public struct SocketIOConfiguration: Sendable {
     /// that suspends). At this count the connection stops reading (WebSocket: the server
     /// reads no more bytes, TCP holds the client back; polling: the answer to the client's
     /// POST waits) until the handlers have caught up to half of it. Nothing is dropped.
-    /// 0 turns it off.
+    /// A POST answer waits at most `min(pingTimeout / 2, 5 s)` (proxies and clients time
+    /// out held requests), then is `ok`: over polling the mailbox can pass this limit by one
+    /// POST's payload per such hold while the handlers stay behind (see
+    /// ``EngineIOSession/pauseReading()``). 0 turns it off.
     public var maxQueuedEvents: Int = 64
 
     public init(

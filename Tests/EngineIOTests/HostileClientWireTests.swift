@@ -139,6 +139,36 @@ struct HostileClientWireTests {
         #expect(harness.delegate.closed.map(\.1) == [.transportError])
     }
 
+    /// Review finding 4: a POST answer held for backpressure waits at most
+    /// `min(pingTimeout / 2, 5 s)`, then is `ok` although the application still pauses
+    /// (before the fix it waited until the mailbox drained, without bound). The session
+    /// lives on and the next POST is held again.
+    @Test func aHeldPostAnswerIsGivenAfterTheHoldLimit() throws {
+        let harness = WireHarness(configuration: self.configuration {
+            $0.pingInterval = .seconds(25)
+            $0.pingTimeout = .seconds(20)
+        })
+        let (sid, _) = try harness.handshake()
+        let session = try #require(harness.engine.session(id: sid))
+        #expect(session.postAnswerHold == .seconds(5))
+        session.pauseReading()
+        let poster = try harness.connect()
+        #expect(try poster.request("POST", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", body: "4one") == nil)
+        harness.advance(.milliseconds(4_999))
+        #expect(try poster.readResponse() == nil)
+        harness.advance(.milliseconds(1))
+        #expect(try poster.readResponse()?.body == "ok")
+        #expect(harness.delegate.closed.isEmpty)
+
+        #expect(try poster.request("POST", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", body: "4two") == nil)
+        #expect(harness.delegate.received.count == 2)
+        session.resumeReading()
+        #expect(try poster.readResponse()?.body == "ok")
+        // The resumed answer's timer is gone: nothing more is written later.
+        harness.advance(.seconds(5))
+        #expect(try poster.readResponse() == nil)
+    }
+
     // MARK: Item 4: session limits
 
     /// Past `maxHalfOpenSessionsPerAddress` the address gets 403 code 4; a session that sends
