@@ -79,8 +79,8 @@ package final class LimitReporter: Sendable {
         while power < count { power *= 10 }
         guard power == count else { return }
         var metadata = metadata
-        metadata["limit"] = "\(self.name)"
-        metadata["limit.hits"] = "\(count)"
+        metadata[EngineIOLoggingKeys.limit] = "\(self.name)"
+        metadata[EngineIOLoggingKeys.limitHits] = "\(count)"
         logger.log(level: self.level, self.message, metadata: metadata)
     }
 

@@ -174,7 +174,7 @@ final class EngineIOWebSocketConnection: Sendable {
             buffered > self.maxBufferedBytes
         else { return }
         self.state.value.dropping = true
-        self.server?.logger.debug("closing websocket: client does not read", metadata: ["engineio.buffered_bytes": "\(buffered)"])
+        self.server?.logger.debug("closing websocket: client does not read", metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
         let channel = self.channel
         channel.eventLoop.execute { channel.close(promise: nil) }
     }

@@ -200,11 +200,11 @@ public final class SocketIOSocket: Sendable {
         let id: Int
         switch reservation {
         case .disconnected:
-            ack(.failure(.disconnected))
+            self.onLoop { ack(.failure(.disconnected)) }
             return
         case .full:
-            self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
-            ack(.failure(.tooManyPendingAcks))
+            self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
+            self.onLoop { ack(.failure(.tooManyPendingAcks)) }
             return
         case .id(let reserved):
             id = reserved
@@ -337,7 +337,7 @@ public final class SocketIOSocket: Sendable {
         case .roomsPerSocket: reporter = self.server.limits.maxRoomsPerSocket
         case .nameBytes: reporter = self.server.limits.maxRoomNameBytes
         }
-        reporter.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+        reporter.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
     }
 
     /// The connect handler refused: CONNECT_ERROR (or DISCONNECT after `alwaysConnect`).
@@ -407,9 +407,22 @@ public final class SocketIOSocket: Sendable {
             state.acks = [:]
             return waiters
         }
-        for waiter in waiters {
-            waiter.timeout?.cancel()
-            waiter.callback(.failure(.disconnected))
+        guard !waiters.isEmpty else { return }
+        for waiter in waiters { waiter.timeout?.cancel() }
+        // Ack callbacks run on the connection's loop (the API promises it); `end()` may run
+        // elsewhere (a handler on the global executor, `disconnect()` from any task).
+        self.onLoop {
+            for waiter in waiters { waiter.callback(.failure(.disconnected)) }
+        }
+    }
+
+    /// Runs `body` on the connection's loop: at once when already there, else after a hop.
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        let loop = self.transport.eventLoop
+        if loop.inEventLoop {
+            body()
+        } else {
+            loop.execute(body)
         }
     }
 
@@ -478,7 +491,7 @@ public final class SocketIOSocket: Sendable {
             return true
         }
         if pause {
-            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
             self.transport.pauseReading()
         }
         switch start {

@@ -183,6 +183,37 @@ struct SocketIOLimitsTests {
         #expect(socket.pendingAckCount == 2)
     }
 
+    /// Review finding 7: the `tooManyPendingAcks` and `disconnected` ack callbacks run on
+    /// the connection's loop, as the API promises, even when the emit (or the disconnect)
+    /// comes from a handler off the loop. Before the fix they ran on the caller's thread.
+    @Test func ackCallbacksRunOnTheConnectionsLoop() async throws {
+        var configuration = SocketIOConfiguration(handlersOnEventLoop: false)
+        configuration.maxPendingAcks = 1
+        let io = SocketIOServer(configuration: configuration)
+        let results = NIOLockedValueBox<[String: Bool]>([:])
+        io.on("ask") { socket, _ in
+            for _ in 0..<2 {
+                socket.emit("question", timeout: .seconds(30)) { result in
+                    let onLoop = socket.eventLoop.inEventLoop
+                    let key: String
+                    switch result {
+                    case .success: key = "ok"
+                    case .failure(let error): key = "\(error)"
+                    }
+                    results.withLockedValue { $0[key] = onLoop }
+                }
+            }
+            socket.disconnect()
+        }
+        let client = try await SocketIOTestClient(server: io)
+        await client.emit("ask")
+        try await self.eventually { results.withLockedValue { $0.count } == 2 }
+        #expect(
+            results.withLockedValue { $0 }
+                == ["\(SocketIOAckError.tooManyPendingAcks)": true, "\(SocketIOAckError.disconnected)": true]
+        )
+    }
+
     /// Past `maxRoomsPerSocket` (its own room included) a join is ignored and counted.
     @Test func roomsPerSocketAreCapped() async throws {
         var configuration = SocketIOConfiguration()
