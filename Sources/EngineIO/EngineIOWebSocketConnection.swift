@@ -143,10 +143,20 @@ final class EngineIOWebSocketConnection: Sendable {
     /// and by the read side when the client's read is done (see
     /// ``EngineIOWebSocketHandler/channelReadComplete(context:)``). Once flushed, the
     /// batcher's later call does nothing.
+    ///
+    /// The flush starts at the frame encoder's context, as the ready messages' writes do:
+    /// the handlers behind it (``EngineIOWebSocketHandler``, a duplex handler since it
+    /// withholds reads) have nothing to flush, and the encoder writes each frame through at
+    /// once (it buffers nothing for a flush), so starting below them skips a pass through
+    /// each without changing what leaves.
     func flushNow() {
         guard self.state.value.flushPending else { return }
         self.state.value.flushPending = false
-        self.channel.flush()
+        if let encoder = self.encoderContext.value, self.channel.isActive {
+            encoder.flush()
+        } else {
+            self.channel.flush()
+        }
     }
 
     private func webSocketFrame(_ frame: EngineIOFrame) -> WebSocketFrame {

@@ -118,6 +118,23 @@ struct HostileClientWireTests {
         #expect(reads.count == 2)
     }
 
+    /// Review finding 5: a WebSocket's flush starts at the frame encoder, like its writes,
+    /// so it no longer passes `EngineIOWebSocketHandler` (and anything behind it). A
+    /// counter at the tail of the pipeline sees no flush; the client still gets the frame.
+    @Test func webSocketFlushesSkipTheHandlersBehindTheEncoder() throws {
+        let harness = WireHarness()
+        let connection = try harness.connect()
+        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try connection.readFrames()
+        let flushes = FlushCounter()
+        try connection.channel.pipeline.syncOperations.addHandler(flushes, position: .last)
+        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+        session.send(.text("hello"))
+        harness.loop.run()
+        #expect(try connection.readFrames() == [TestFrame(opcode: 1, payload: Array("4hello".utf8))])
+        #expect(flushes.count == 0)
+    }
+
     /// Over polling, backpressure holds the answer to the POST: the client sends its next
     /// POST only after it. A second POST while one is held is an overlap (transport error).
     @Test func pollingHoldsThePostAnswerWhileTheApplicationPauses() throws {
@@ -238,6 +255,15 @@ struct HostileClientWireTests {
 }
 
 /// Counts the `read()` calls that reach the head of the pipeline.
+private final class FlushCounter: ChannelOutboundHandler {
+    typealias OutboundIn = NIOAny
+    var count = 0
+    func flush(context: ChannelHandlerContext) {
+        self.count += 1
+        context.flush()
+    }
+}
+
 private final class ReadCounter: ChannelOutboundHandler {
     typealias OutboundIn = NIOAny
     var count = 0
