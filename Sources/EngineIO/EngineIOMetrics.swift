@@ -95,6 +95,11 @@ struct EngineIOLimitReporters: Sendable {
         name: "maxBufferedBytes",
         message: "closing session: outbound buffer full"
     )
+    let maxTotalBufferedBytes = LimitReporter(
+        prefix: "engineio",
+        name: "maxTotalBufferedBytes",
+        message: "closing session: the server's outbound buffers are full"
+    )
     let maxSessions = LimitReporter(prefix: "engineio", name: "maxSessions", message: "handshake refused: too many sessions")
     let maxHalfOpenSessionsPerAddress = LimitReporter(
         prefix: "engineio",

@@ -49,6 +49,8 @@ public final class EngineIOSession: @unchecked Sendable {
     /// Answers ``deferredPostAnswer`` with `ok` after ``postAnswerHold`` even if reading is
     /// still paused.
     private var deferredPostTimer: Scheduled<Void>?
+    /// What this session's buffer counts against ``EngineIOConfiguration/maxTotalBufferedBytes``.
+    private var budgetAccount = OutboundBudgetAccount()
 
     init(
         id: String,
@@ -111,8 +113,23 @@ public final class EngineIOSession: @unchecked Sendable {
             // already, so nothing is sent or delivered meanwhile.
             let actions = NIOLoopBound(actions, eventLoop: self.eventLoop)
             self.eventLoop.execute { self.perform(actions.value) }
-        case .buffered, .dropped: break
+        case .buffered:
+            self.accountBuffer()
+        case .dropped:
+            break
         }
+    }
+
+    /// Counts the buffer against the process-wide budget (only when it crosses a 64 KiB
+    /// step); the session whose growth takes the total over the budget closes as a slow
+    /// reader, after the current call returns (as at ``EngineIOConfiguration/maxBufferedBytes``).
+    private func accountBuffer() {
+        guard self.budgetAccount.update(buffered: self.machine.bufferedBytes, budget: self.server.outboundBudget) else {
+            return
+        }
+        self.server.limits.maxTotalBufferedBytes.hit(self.server.logger, metadata: [EngineIOLoggingKeys.sid: "\(self.id)"])
+        let actions = NIOLoopBound(self.machine.close(reason: .transportError, now: self.eventLoop.now), eventLoop: self.eventLoop)
+        self.eventLoop.execute { self.perform(actions.value) }
     }
 
     // MARK: Backpressure
@@ -343,6 +360,7 @@ public final class EngineIOSession: @unchecked Sendable {
                 return
             }
         }
+        self.accountBuffer()
         self.armTimer()
     }
 
@@ -351,6 +369,7 @@ public final class EngineIOSession: @unchecked Sendable {
         self.timer = nil
         self.timerDeadline = nil
         if let address = self.halfOpenAddress { self.established(address) }
+        self.budgetAccount.release(budget: self.server.outboundBudget)
         self.answerDeferredPost()
         self.server.sessionClosed(self, reason: reason)
         let handler = self.handler

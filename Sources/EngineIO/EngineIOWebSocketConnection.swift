@@ -46,6 +46,10 @@ final class EngineIOWebSocketConnection: Sendable {
         var withheld = false
         /// The connection is being dropped as a slow reader: nothing more is written.
         var dropping = false
+        /// What the unwritten bytes count against
+        /// ``EngineIOConfiguration/maxTotalBufferedBytes`` (updated only while the channel
+        /// is not writable).
+        var budgetAccount = OutboundBudgetAccount()
     }
 
     init(
@@ -178,15 +182,31 @@ final class EngineIOWebSocketConnection: Sendable {
     /// The close runs after the current call returns: closing fires `channelInactive`, which
     /// ends the session and calls into the application, and the writer may be in the middle
     /// of the application's own call (holding its lock).
+    ///
+    /// While not writable it also counts the backlog against the process-wide
+    /// ``EngineIOConfiguration/maxTotalBufferedBytes`` (released by ``releaseBudget()``):
+    /// the connection whose growth takes the total over it is dropped the same way.
     private func dropIfSlowReader() {
         guard let options = self.channel.syncOptions,
-            let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes),
-            buffered > self.maxBufferedBytes
+            let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes)
         else { return }
+        if buffered <= self.maxBufferedBytes {
+            guard let server = self.server,
+                self.state.value.budgetAccount.update(buffered: buffered, budget: server.outboundBudget)
+            else { return }
+            server.limits.maxTotalBufferedBytes.hit(server.logger, metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
+        }
         self.state.value.dropping = true
         self.server?.logger.debug("closing websocket: client does not read", metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
         let channel = self.channel
         channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+
+    /// Returns what the backlog counted against the process-wide budget: the channel is
+    /// writable again, or closed. On the loop.
+    func releaseBudget() {
+        guard let server = self.server else { return }
+        self.state.value.budgetAccount.release(budget: server.outboundBudget)
     }
 
     /// Sends a WebSocket close frame (1000) and closes the connection.

@@ -186,6 +186,41 @@ struct HostileClientWireTests {
         #expect(try poster.readResponse() == nil)
     }
 
+    /// Review finding 8: polling sessions whose clients do not GET each stay under
+    /// `maxBufferedBytes`, but together they pass `maxTotalBufferedBytes`: the session whose
+    /// growth takes the total over is closed (one hit), the others live on, and a closed
+    /// session returns what it counted.
+    @Test func slowReadersTogetherAreBoundedByTheProcessBudget() throws {
+        let harness = WireHarness(configuration: self.configuration {
+            $0.pingInterval = .seconds(25)
+            $0.pingTimeout = .seconds(20)
+            $0.maxBufferedBytes = 1_000_000
+            $0.maxTotalBufferedBytes = 300 * 1024
+        }, echo: false)
+        var sids: [String] = []
+        for _ in 0..<3 { sids.append(try harness.handshake().0) }
+        let chunk = String(repeating: "x", count: 16 * 1024)
+        // 128 KiB each for the first two: 256 KiB counted, under the budget.
+        for sid in sids.prefix(2) {
+            for _ in 0..<8 { harness.engine.session(id: sid)?.send(.text(chunk)) }
+        }
+        harness.loop.run()
+        #expect(harness.engine.outboundBudget.totalBytes == 256 * 1024)
+        #expect(harness.delegate.closed.isEmpty)
+        // The third passes 64 KiB: 320 KiB > 300 KiB, and it is the one closed.
+        for _ in 0..<4 { harness.engine.session(id: sids[2])?.send(.text(chunk)) }
+        harness.loop.run()
+        #expect(harness.delegate.closed.map(\.0) == [sids[2]])
+        #expect(harness.engine.limits.maxTotalBufferedBytes.hitCount == 1)
+        #expect(harness.engine.outboundBudget.totalBytes == 256 * 1024)
+        // A GET drains a session's buffer: its share is returned.
+        #expect(try harness.connect().request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sids[0])")?.status == 200)
+        harness.loop.run()
+        #expect(harness.engine.outboundBudget.totalBytes < 256 * 1024)
+        #expect(harness.engine.session(id: sids[0]) != nil)
+        #expect(harness.engine.session(id: sids[1]) != nil)
+    }
+
     // MARK: Item 4: session limits
 
     /// Past `maxHalfOpenSessionsPerAddress` the address gets 403 code 4; a session that sends
