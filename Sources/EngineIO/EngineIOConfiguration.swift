@@ -116,6 +116,16 @@ public struct EngineIOConfiguration: Sendable {
     /// `pingInterval + pingTimeout`). Behind a proxy without ``trustForwardedFor`` every
     /// client has the proxy's address. No peer has this limit; 0 turns it off.
     public var maxHalfOpenSessionsPerAddress: Int = 1_000
+    /// Most outbound bytes all sessions of this server together may hold for clients that
+    /// do not read (unsent polling frames, unwritten WebSocket bytes): ``maxBufferedBytes``
+    /// bounds one session, this bounds the process when many slow readers add up. Buffers
+    /// are counted in 64 KiB steps (a session that keeps up, with less than that waiting or
+    /// a writable WebSocket, counts nothing and costs nothing). The session whose growth
+    /// takes the total over it is closed as a slow reader, as at ``maxBufferedBytes``
+    /// (polling: the session ends and its next request gets `400 Session ID unknown`;
+    /// WebSocket: the connection closes); other sessions are not affected. No peer has this
+    /// limit; 0 turns it off.
+    public var maxTotalBufferedBytes: Int = 256 * 1024 * 1024
 
     // MARK: - HTTP timeouts
 

@@ -98,7 +98,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
         }
         self.logger.info(
             "listening",
-            metadata: ["http.address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"]
+            metadata: [EngineIOLoggingKeys.httpAddress: "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"]
         )
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {

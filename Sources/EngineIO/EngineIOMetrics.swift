@@ -79,8 +79,8 @@ package final class LimitReporter: Sendable {
         while power < count { power *= 10 }
         guard power == count else { return }
         var metadata = metadata
-        metadata["limit"] = "\(self.name)"
-        metadata["limit.hits"] = "\(count)"
+        metadata[EngineIOLoggingKeys.limit] = "\(self.name)"
+        metadata[EngineIOLoggingKeys.limitHits] = "\(count)"
         logger.log(level: self.level, self.message, metadata: metadata)
     }
 
@@ -94,6 +94,11 @@ struct EngineIOLimitReporters: Sendable {
         prefix: "engineio",
         name: "maxBufferedBytes",
         message: "closing session: outbound buffer full"
+    )
+    let maxTotalBufferedBytes = LimitReporter(
+        prefix: "engineio",
+        name: "maxTotalBufferedBytes",
+        message: "closing session: the server's outbound buffers are full"
     )
     let maxSessions = LimitReporter(prefix: "engineio", name: "maxSessions", message: "handshake refused: too many sessions")
     let maxHalfOpenSessionsPerAddress = LimitReporter(

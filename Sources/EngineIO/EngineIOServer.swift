@@ -29,6 +29,8 @@ public final class EngineIOServer: Sendable {
     let logger: Logger
     let metrics = EngineIOMetrics()
     let limits = EngineIOLimitReporters()
+    /// ``EngineIOConfiguration/maxTotalBufferedBytes``, shared by every session.
+    let outboundBudget: OutboundBudget
     /// One lock around the one table of live sessions.
     private let sessions = NIOLockedValueBox(SessionTable())
 
@@ -57,6 +59,7 @@ public final class EngineIOServer: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
+        self.outboundBudget = OutboundBudget(limit: configuration.maxTotalBufferedBytes)
         self.delegate = delegate
         self.allowRequest = allowRequest
         self.logger = logger

@@ -59,7 +59,8 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// Frames waiting for a GET. A ring buffer: a poll takes its batch from the front in
     /// O(batch), however many small frames wait behind it.
     private(set) var buffer = CircularBuffer<EngineIOFrame>()
-    private var bufferedBytes = 0
+    /// Bytes of the frames waiting in the buffer.
+    private(set) var bufferedBytes = 0
     private(set) var heartbeat: Heartbeat
     let upgradeTimeout: TimeAmount
     let closeTimeout: TimeAmount

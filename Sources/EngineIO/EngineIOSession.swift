@@ -38,11 +38,19 @@ public final class EngineIOSession: @unchecked Sendable {
     /// The client address while this polling session is half-open (no message from the
     /// client yet): it counts against ``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``.
     var halfOpenAddress: String?
-    /// How many ``pauseReading()`` calls are not yet matched by ``resumeReading()``.
+    /// ``pauseReading()`` calls minus ``resumeReading()`` calls, in the order they reached
+    /// the loop. Signed on purpose: callers on other threads hop here independently, so a
+    /// resume can arrive before the pause it matches (the count dips below zero and that
+    /// pause brings it back). Reading is paused while it is above zero.
     private var readPauses = 0
     /// The answer of a POST that arrived while reading was paused: given on resume, so that
     /// the polling client sends nothing more until then (one POST in flight at a time).
     private var deferredPostAnswer: PollResponder?
+    /// Answers ``deferredPostAnswer`` with `ok` after ``postAnswerHold`` even if reading is
+    /// still paused.
+    private var deferredPostTimer: Scheduled<Void>?
+    /// What this session's buffer counts against ``EngineIOConfiguration/maxTotalBufferedBytes``.
+    private var budgetAccount = OutboundBudgetAccount()
 
     init(
         id: String,
@@ -105,17 +113,40 @@ public final class EngineIOSession: @unchecked Sendable {
             // already, so nothing is sent or delivered meanwhile.
             let actions = NIOLoopBound(actions, eventLoop: self.eventLoop)
             self.eventLoop.execute { self.perform(actions.value) }
-        case .buffered, .dropped: break
+        case .buffered:
+            self.accountBuffer()
+        case .dropped:
+            break
         }
+    }
+
+    /// Counts the buffer against the process-wide budget (only when it crosses a 64 KiB
+    /// step); the session whose growth takes the total over the budget closes as a slow
+    /// reader, after the current call returns (as at ``EngineIOConfiguration/maxBufferedBytes``).
+    private func accountBuffer() {
+        guard self.budgetAccount.update(buffered: self.machine.bufferedBytes, budget: self.server.outboundBudget) else {
+            return
+        }
+        self.server.limits.maxTotalBufferedBytes.hit(self.server.logger, metadata: [EngineIOLoggingKeys.sid: "\(self.id)"])
+        let actions = NIOLoopBound(self.machine.close(reason: .transportError, now: self.eventLoop.now), eventLoop: self.eventLoop)
+        self.eventLoop.execute { self.perform(actions.value) }
     }
 
     // MARK: Backpressure
 
     /// Stops reading from the client until a matching ``resumeReading()``: the application
-    /// cannot keep up (a full mailbox). Calls nest. Over WebSocket the connection stops
+    /// cannot keep up (a full mailbox). Calls nest, and each call must be matched by exactly
+    /// one resume; the two may reach the loop in either order (a resume that overtakes its
+    /// pause cancels it, so reading is never left withheld). Over WebSocket the connection stops
     /// reading, so the client's bytes wait in the kernel and TCP flow control holds the
     /// client back; over polling the answer to the current POST waits, and a polling client
-    /// sends its next POST only after that answer. Safe from any thread.
+    /// sends its next POST only after that answer. That answer waits at most
+    /// ``postAnswerHold`` (`min(pingTimeout / 2, 5 s)`), then is `ok` anyway: a proxy's read
+    /// timeout (nginx `proxy_read_timeout`) and the client's POST timeout would otherwise
+    /// count the held request as a failure, and the client could not send its pong. So
+    /// over polling the pause bounds the rate, not the amount: while the application stays
+    /// behind, each hold lets one more POST (at most `maxHttpBufferSize`) through.
+    /// Safe from any thread.
     public func pauseReading() {
         self.onLoop { session in
             session.readPauses += 1
@@ -123,17 +154,49 @@ public final class EngineIOSession: @unchecked Sendable {
         }
     }
 
-    /// Resumes reading after ``pauseReading()``. Safe from any thread.
+    /// Resumes reading after ``pauseReading()`` (or cancels the matching pause that has not
+    /// reached the loop yet). Safe from any thread.
     public func resumeReading() {
         self.onLoop { session in
-            guard session.readPauses > 0 else { return }
             session.readPauses -= 1
+            // Only the step from paused (1) to reading (0) does anything; a resume that
+            // overtook its pause leaves the count below zero and reading on.
             guard session.readPauses == 0 else { return }
             session.applyReadPause()
-            if let responder = session.deferredPostAnswer {
-                session.deferredPostAnswer = nil
-                responder.respondOK()
-            }
+            session.answerDeferredPost()
+        }
+    }
+
+    /// The longest a POST answer is held for backpressure: half the ping timeout (so a
+    /// polling client's pong, sent in its next POST, is still on time), at most 5 s (well
+    /// under common proxy and client timeouts).
+    var postAnswerHold: TimeAmount {
+        min(.nanoseconds(self.server.configuration.pingTimeout.nanoseconds / 2), .seconds(5))
+    }
+
+    /// Holds the answer of a POST that arrived while reading is paused, for at most
+    /// ``postAnswerHold``.
+    private func deferPostAnswer(_ responder: PollResponder) {
+        self.answerDeferredPost()
+        self.deferredPostAnswer = responder
+        self.deferredPostTimer = self.eventLoop.scheduleTask(in: self.postAnswerHold) {
+            self.deferredPostTimer = nil
+            guard self.deferredPostAnswer === responder else { return }
+            self.server.logger.debug(
+                "POST answer held for backpressure past its limit: answered",
+                metadata: [EngineIOLoggingKeys.sid: "\(self.id)"]
+            )
+            self.answerDeferredPost()
+        }
+    }
+
+    /// Gives the held POST answer (if any) now.
+    private func answerDeferredPost() {
+        self.deferredPostTimer?.cancel()
+        self.deferredPostTimer = nil
+        if let responder = self.deferredPostAnswer {
+            self.deferredPostAnswer = nil
+            responder.respondOK()
         }
     }
 
@@ -209,8 +272,7 @@ public final class EngineIOSession: @unchecked Sendable {
             case .packets(let packets):
                 if session.readPauses > 0, let responder {
                     // Backpressure: the client waits for this answer before its next POST.
-                    session.deferredPostAnswer?.respondOK()
-                    session.deferredPostAnswer = responder
+                    session.deferPostAnswer(responder)
                 } else {
                     responder?.respondOK()
                 }
@@ -298,6 +360,7 @@ public final class EngineIOSession: @unchecked Sendable {
                 return
             }
         }
+        self.accountBuffer()
         self.armTimer()
     }
 
@@ -306,8 +369,8 @@ public final class EngineIOSession: @unchecked Sendable {
         self.timer = nil
         self.timerDeadline = nil
         if let address = self.halfOpenAddress { self.established(address) }
-        self.deferredPostAnswer?.respondOK()
-        self.deferredPostAnswer = nil
+        self.budgetAccount.release(budget: self.server.outboundBudget)
+        self.answerDeferredPost()
         self.server.sessionClosed(self, reason: reason)
         let handler = self.handler
         self.handler = nil

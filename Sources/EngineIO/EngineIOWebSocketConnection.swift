@@ -46,6 +46,10 @@ final class EngineIOWebSocketConnection: Sendable {
         var withheld = false
         /// The connection is being dropped as a slow reader: nothing more is written.
         var dropping = false
+        /// What the unwritten bytes count against
+        /// ``EngineIOConfiguration/maxTotalBufferedBytes`` (updated only while the channel
+        /// is not writable).
+        var budgetAccount = OutboundBudgetAccount()
     }
 
     init(
@@ -143,10 +147,20 @@ final class EngineIOWebSocketConnection: Sendable {
     /// and by the read side when the client's read is done (see
     /// ``EngineIOWebSocketHandler/channelReadComplete(context:)``). Once flushed, the
     /// batcher's later call does nothing.
+    ///
+    /// The flush starts at the frame encoder's context, as the ready messages' writes do:
+    /// the handlers behind it (``EngineIOWebSocketHandler``, a duplex handler since it
+    /// withholds reads) have nothing to flush, and the encoder writes each frame through at
+    /// once (it buffers nothing for a flush), so starting below them skips a pass through
+    /// each without changing what leaves.
     func flushNow() {
         guard self.state.value.flushPending else { return }
         self.state.value.flushPending = false
-        self.channel.flush()
+        if let encoder = self.encoderContext.value, self.channel.isActive {
+            encoder.flush()
+        } else {
+            self.channel.flush()
+        }
     }
 
     private func webSocketFrame(_ frame: EngineIOFrame) -> WebSocketFrame {
@@ -168,15 +182,31 @@ final class EngineIOWebSocketConnection: Sendable {
     /// The close runs after the current call returns: closing fires `channelInactive`, which
     /// ends the session and calls into the application, and the writer may be in the middle
     /// of the application's own call (holding its lock).
+    ///
+    /// While not writable it also counts the backlog against the process-wide
+    /// ``EngineIOConfiguration/maxTotalBufferedBytes`` (released by ``releaseBudget()``):
+    /// the connection whose growth takes the total over it is dropped the same way.
     private func dropIfSlowReader() {
         guard let options = self.channel.syncOptions,
-            let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes),
-            buffered > self.maxBufferedBytes
+            let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes)
         else { return }
+        if buffered <= self.maxBufferedBytes {
+            guard let server = self.server,
+                self.state.value.budgetAccount.update(buffered: buffered, budget: server.outboundBudget)
+            else { return }
+            server.limits.maxTotalBufferedBytes.hit(server.logger, metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
+        }
         self.state.value.dropping = true
-        self.server?.logger.debug("closing websocket: client does not read", metadata: ["engineio.buffered_bytes": "\(buffered)"])
+        self.server?.logger.debug("closing websocket: client does not read", metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
         let channel = self.channel
         channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+
+    /// Returns what the backlog counted against the process-wide budget: the channel is
+    /// writable again, or closed. On the loop.
+    func releaseBudget() {
+        guard let server = self.server else { return }
+        self.state.value.budgetAccount.release(budget: server.outboundBudget)
     }
 
     /// Sends a WebSocket close frame (1000) and closes the connection.

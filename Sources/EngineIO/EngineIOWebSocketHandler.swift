@@ -129,7 +129,10 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { self.connection?.resumeReadingIfPossible() }
+        if context.channel.isWritable {
+            self.connection?.releaseBudget()
+            self.connection?.resumeReadingIfPossible()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -146,6 +149,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.connection?.releaseBudget()
         if let session = self.session, let connection = self.connection {
             session.webSocketClosed(connection, reason: .transportClose)
         }

@@ -25,9 +25,20 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
     typealias OutboundOut = HTTPServerResponsePart
 
     private var machine: HTTPConnectionTimeouts
+    /// When the connection closes unless the machine says otherwise (`nil`: no timeout,
+    /// the server owes an answer).
+    private var deadline: NIODeadline?
+    /// The one scheduled timer and when it fires. It is re-armed lazily, like
+    /// `EngineIOSession`'s: a later deadline keeps it (it fires early, finds the deadline
+    /// not reached and re-arms then), and a cleared deadline leaves it to fire for nothing.
+    /// A polling request moves the deadline two or three times; this schedules no timer for
+    /// most of them instead of cancelling and scheduling one each time.
     private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     /// Which arming the running timer belongs to (a cancelled timer may still fire).
     private var generation = 0
+    /// How many timers were scheduled (tests).
+    private(set) var timersScheduled = 0
 
     init(timeouts: EngineIOConfiguration.HTTPTimeouts) {
         self.machine = HTTPConnectionTimeouts(timeouts: timeouts)
@@ -43,11 +54,11 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.run(.cancel, context: context)
+        self.stopTimer()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.run(.cancel, context: context)
+        self.stopTimer()
         context.fireChannelInactive()
     }
 
@@ -72,21 +83,46 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
         case .none:
             return
         case .cancel:
-            self.timer?.cancel()
-            self.timer = nil
-            self.generation &+= 1
+            self.deadline = nil
         case .arm(let limit):
-            self.timer?.cancel()
-            self.generation &+= 1
-            let generation = self.generation
-            self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: limit) {
-                guard self.generation == generation else { return }
-                self.timer = nil
-                // Node answers 408 when it can; a connection that sends nothing (or half a
-                // request) is simply closed, as nginx and Node do for idle keep-alive ones.
-                context.close(promise: nil)
-            }
+            let deadline = context.eventLoop.now + limit
+            self.deadline = deadline
+            self.armTimer(at: deadline, context: context)
         }
+    }
+
+    /// Makes sure a timer fires at `deadline` or earlier.
+    private func armTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        if self.timer != nil, let current = self.timerDeadline, current <= deadline { return }
+        self.timer?.cancel()
+        self.generation &+= 1
+        let generation = self.generation
+        self.timerDeadline = deadline
+        self.timersScheduled += 1
+        // `assumeIsolated()` is safe: this runs in a handler callback, hence on the channel's
+        // loop, which is `context.eventLoop`; the task runs on that loop too, so it may touch
+        // the handler and its context (neither is Sendable) as the callbacks do.
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            guard self.generation == generation else { return }
+            self.timer = nil
+            self.timerDeadline = nil
+            guard let due = self.deadline else { return }  // the server owes an answer
+            if due > context.eventLoop.now {
+                self.armTimer(at: due, context: context)  // moved later meanwhile
+                return
+            }
+            // Node answers 408 when it can; a connection that sends nothing (or half a
+            // request) is simply closed, as nginx and Node do for idle keep-alive ones.
+            context.close(promise: nil)
+        }
+    }
+
+    private func stopTimer() {
+        self.timer?.cancel()
+        self.timer = nil
+        self.timerDeadline = nil
+        self.deadline = nil
+        self.generation &+= 1
     }
 }
 

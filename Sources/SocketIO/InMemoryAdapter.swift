@@ -20,13 +20,20 @@ public final class InMemoryAdapter: SocketIOAdapter {
         var socketRooms: [String: Set<String>] = [:]
 
         /// Puts a socket in a room, unless it is in
-        /// ``SocketIOConfiguration/maxRoomsPerSocket`` rooms already.
-        /// - Returns: the socket when the limit refused the join (to be told outside the lock).
-        mutating func add(_ sid: String, to room: String) -> SocketIOSocket? {
+        /// ``SocketIOConfiguration/maxRoomsPerSocket`` rooms already or the name is longer
+        /// than ``SocketIOConfiguration/maxRoomNameBytes``.
+        /// - Returns: the socket and the limit when a limit refused the join (to be told
+        ///   outside the lock).
+        mutating func add(_ sid: String, to room: String) -> (SocketIOSocket, RoomLimit)? {
             guard let socket = self.sockets[sid] else { return nil }
-            let limit = socket.server.configuration.maxRoomsPerSocket
+            let configuration = socket.server.configuration
+            let maxNameBytes = configuration.maxRoomNameBytes
+            if maxNameBytes > 0, room.utf8.count > maxNameBytes, room != sid {
+                return (socket, .nameBytes)
+            }
+            let limit = configuration.maxRoomsPerSocket
             if limit > 0, let current = self.socketRooms[sid], current.count >= limit, !current.contains(room) {
-                return socket
+                return (socket, .roomsPerSocket)
             }
             self.rooms[room, default: []].insert(sid)
             self.socketRooms[sid, default: []].insert(room)
@@ -88,17 +95,32 @@ public final class InMemoryAdapter: SocketIOAdapter {
         }
     }
 
+    /// The limit that refused a join.
+    enum RoomLimit: Hashable {
+        /// ``SocketIOConfiguration/maxRoomsPerSocket``.
+        case roomsPerSocket
+        /// ``SocketIOConfiguration/maxRoomNameBytes``.
+        case nameBytes
+    }
+
     /// Joins local sockets to rooms (no-op for unknown sids). A join beyond
-    /// ``SocketIOConfiguration/maxRoomsPerSocket`` is ignored and reported once per call.
+    /// ``SocketIOConfiguration/maxRoomsPerSocket`` or of a name longer than
+    /// ``SocketIOConfiguration/maxRoomNameBytes`` is ignored and reported once per call
+    /// and limit.
     public func joinLocal(sid: String, rooms: [String], namespace: String) {
-        let refused = self.state.withLockedValue { namespaces -> SocketIOSocket? in
+        let (refused, limits) = self.state.withLockedValue { namespaces -> (SocketIOSocket?, Set<RoomLimit>) in
             var refused: SocketIOSocket?
+            var limits = Set<RoomLimit>()
             for room in rooms {
-                if let socket = namespaces[namespace]?.add(sid, to: room) { refused = socket }
+                if let (socket, limit) = namespaces[namespace]?.add(sid, to: room) {
+                    refused = socket
+                    limits.insert(limit)
+                }
             }
-            return refused
+            return (refused, limits)
         }
-        refused?.roomLimitReached()
+        guard let refused else { return }
+        for limit in limits { refused.roomLimitReached(limit) }
     }
 
     /// Removes local sockets from rooms.

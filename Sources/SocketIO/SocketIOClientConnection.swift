@@ -50,7 +50,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
             packet = decoded
         } catch {
             // Any decode error closes the whole connection (Node `client.ts ondata`).
-            self.server.logger.debug("invalid Socket.IO packet: closing", metadata: ["socketio.error": "\(error)"])
+            self.server.logger.debug("invalid Socket.IO packet: closing", metadata: [SocketIOLoggingKeys.error: "\(error)"])
             self.closeConnection(reason: .parseError)
             return
         }

@@ -40,11 +40,21 @@ public struct SocketIOConfiguration: Sendable {
     /// it is ignored (the socket stays in its other rooms) and counted; the client sees
     /// nothing. Node and python-socketio have no such limit; 0 turns it off.
     public var maxRoomsPerSocket: Int = 1_000
+    /// Longest room name, in UTF-8 bytes, that a socket may join (the room named after its
+    /// id is always joined). With ``maxRoomsPerSocket`` it bounds what one socket's rooms
+    /// hold: at most about `maxRoomsPerSocket × maxRoomNameBytes` bytes of names (1 MB by
+    /// default). A join of a longer name is ignored (the socket stays in its other rooms)
+    /// and counted; the client sees nothing, and an emit to that room reaches nobody.
+    /// Node and python-socketio have no such limit; 0 turns it off.
+    public var maxRoomNameBytes: Int = 1_024
     /// Most events one socket may have waiting for its handlers (behind an `async` handler
     /// that suspends). At this count the connection stops reading (WebSocket: the server
     /// reads no more bytes, TCP holds the client back; polling: the answer to the client's
     /// POST waits) until the handlers have caught up to half of it. Nothing is dropped.
-    /// 0 turns it off.
+    /// A POST answer waits at most `min(pingTimeout / 2, 5 s)` (proxies and clients time
+    /// out held requests), then is `ok`: over polling the mailbox can pass this limit by one
+    /// POST's payload per such hold while the handlers stay behind (see
+    /// ``EngineIOSession/pauseReading()``). 0 turns it off.
     public var maxQueuedEvents: Int = 64
 
     public init(

@@ -19,6 +19,11 @@ struct SocketIOLimitReporters: Sendable {
         name: "maxRoomsPerSocket",
         message: "join refused: the socket is in too many rooms"
     )
+    let maxRoomNameBytes = LimitReporter(
+        prefix: "socketio",
+        name: "maxRoomNameBytes",
+        message: "join refused: the room name is too long"
+    )
     /// Backpressure that an ordinary slow handler causes: logged at debug.
     let maxQueuedEvents = LimitReporter(
         prefix: "socketio",

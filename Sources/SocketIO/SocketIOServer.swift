@@ -478,7 +478,7 @@ public final class SocketIOServer: Sendable {
         handler: SocketIOStoredEventHandler?
     ) async {
         guard let handler else {
-            self.logger.debug("no handler for event", metadata: ["socketio.event": "\(name)", "socketio.namespace": "\(socket.namespace)"])
+            self.logger.debug("no handler for event", metadata: [SocketIOLoggingKeys.event: "\(name)", SocketIOLoggingKeys.namespace: "\(socket.namespace)"])
             return
         }
         let ack: SocketIOAck?
@@ -540,8 +540,8 @@ public final class SocketIOServer: Sendable {
         self.logger.info(
             "handler failed",
             metadata: [
-                "socketio.event": "\(context.event)", "socketio.namespace": "\(context.socket.namespace)",
-                "socketio.error": "\(error)",
+                SocketIOLoggingKeys.event: "\(context.event)", SocketIOLoggingKeys.namespace: "\(context.socket.namespace)",
+                SocketIOLoggingKeys.error: "\(error)",
             ]
         )
         return nil

@@ -43,6 +43,10 @@ public final class SocketIOSocket: Sendable {
         /// The connect handler accepted and the CONNECT reply is being sent (outside the
         /// lock); packets emitted meanwhile still wait behind it.
         case sendingConnectReply(pending: [[EngineIOFrame]])
+        /// The socket ended while its CONNECT reply was being sent: `pending` (ending with
+        /// the DISCONNECT, if the client is told) goes out after the reply, then the phase
+        /// is `.disconnected`. Nothing new is queued.
+        case endingAfterConnectReply(pending: [[EngineIOFrame]])
         case connected
         case disconnected
     }
@@ -104,7 +108,7 @@ public final class SocketIOSocket: Sendable {
         self.state.withLockedValue { state in
             switch state.phase {
             case .connected, .sendingConnectReply: return true
-            case .connecting, .disconnected: return false
+            case .connecting, .endingAfterConnectReply, .disconnected: return false
             }
         }
     }
@@ -183,7 +187,10 @@ public final class SocketIOSocket: Sendable {
         var packet = packet
         let limit = self.server.configuration.maxPendingAcks
         let reservation = self.state.withLockedValue { state -> Reservation in
-            if case .disconnected = state.phase { return .disconnected }
+            switch state.phase {
+            case .disconnected, .endingAfterConnectReply: return .disconnected
+            case .connecting, .sendingConnectReply, .connected: break
+            }
             if limit > 0, state.acks.count >= limit { return .full }
             let id = state.nextAckID
             state.nextAckID += 1
@@ -193,11 +200,11 @@ public final class SocketIOSocket: Sendable {
         let id: Int
         switch reservation {
         case .disconnected:
-            ack(.failure(.disconnected))
+            self.onLoop { ack(.failure(.disconnected)) }
             return
         case .full:
-            self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
-            ack(.failure(.tooManyPendingAcks))
+            self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
+            self.onLoop { ack(.failure(.tooManyPendingAcks)) }
             return
         case .id(let reserved):
             id = reserved
@@ -245,7 +252,7 @@ public final class SocketIOSocket: Sendable {
                 pending.append(frames)
                 state.phase = .sendingConnectReply(pending: pending)
                 return false
-            case .disconnected:
+            case .endingAfterConnectReply, .disconnected:
                 return false
             }
         }
@@ -303,20 +310,34 @@ public final class SocketIOSocket: Sendable {
         while let frames = batch {
             self.transport.send(frames)
             batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
-                guard case .sendingConnectReply(let pending) = state.phase else { return nil }
-                if pending.isEmpty {
-                    state.phase = .connected
+                switch state.phase {
+                case .sendingConnectReply(let pending):
+                    if pending.isEmpty {
+                        state.phase = .connected
+                        return nil
+                    }
+                    state.phase = .sendingConnectReply(pending: [])
+                    return pending.flatMap { $0 }
+                case .endingAfterConnectReply(let pending):
+                    // `end()` ran meanwhile: what was queued, then its DISCONNECT, go last.
+                    state.phase = .disconnected
+                    return pending.isEmpty ? nil : pending.flatMap { $0 }
+                case .connecting, .connected, .disconnected:
                     return nil
                 }
-                state.phase = .sendingConnectReply(pending: [])
-                return pending.flatMap { $0 }
             }
         }
     }
 
-    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``).
-    func roomLimitReached() {
-        self.server.limits.maxRoomsPerSocket.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``
+    /// or ``SocketIOConfiguration/maxRoomNameBytes``).
+    func roomLimitReached(_ limit: InMemoryAdapter.RoomLimit) {
+        let reporter: LimitReporter
+        switch limit {
+        case .roomsPerSocket: reporter = self.server.limits.maxRoomsPerSocket
+        case .nameBytes: reporter = self.server.limits.maxRoomNameBytes
+        }
+        reporter.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
     }
 
     /// The connect handler refused: CONNECT_ERROR (or DISCONNECT after `alwaysConnect`).
@@ -344,20 +365,29 @@ public final class SocketIOSocket: Sendable {
     /// - Returns: `false` if it had already ended.
     @discardableResult
     func end(reason: SocketIODisconnectReason, notifyClient: Bool) -> Bool {
-        let wasConnected = self.state.withLockedValue { state -> Bool? in
+        let disconnect = notifyClient
+            ? SocketIOPacketEncoder.encode(SocketIOPacket(type: .disconnect, namespace: self.namespace)) : nil
+        // `nil`: ended already. `sendDisconnect`: false when `markConnected` sends it after
+        // the CONNECT reply it is still sending (so the DISCONNECT cannot overtake it).
+        let ended = self.state.withLockedValue { state -> (wasConnected: Bool, sendDisconnect: Bool)? in
             switch state.phase {
-            case .disconnected: return nil
-            case .connected, .sendingConnectReply:
+            case .disconnected, .endingAfterConnectReply: return nil
+            case .connected:
                 state.phase = .disconnected
-                return true
+                return (true, true)
+            case .sendingConnectReply(var pending):
+                state.phase = .disconnected  // drop the reference so the append does not copy
+                if let disconnect { pending.append(disconnect) }
+                state.phase = .endingAfterConnectReply(pending: pending)
+                return (true, false)
             case .connecting:
                 state.phase = .disconnected
-                return false
+                return (false, true)
             }
         }
-        guard let wasConnected else { return false }
-        if notifyClient {
-            self.transport.send(SocketIOPacketEncoder.encode(SocketIOPacket(type: .disconnect, namespace: self.namespace)))
+        guard let (wasConnected, sendDisconnect) = ended else { return false }
+        if sendDisconnect, let disconnect {
+            self.transport.send(disconnect)
         }
         self.server.adapter.socketDisconnected(self)
         self.failPendingAcks()
@@ -377,9 +407,22 @@ public final class SocketIOSocket: Sendable {
             state.acks = [:]
             return waiters
         }
-        for waiter in waiters {
-            waiter.timeout?.cancel()
-            waiter.callback(.failure(.disconnected))
+        guard !waiters.isEmpty else { return }
+        for waiter in waiters { waiter.timeout?.cancel() }
+        // Ack callbacks run on the connection's loop (the API promises it); `end()` may run
+        // elsewhere (a handler on the global executor, `disconnect()` from any task).
+        self.onLoop {
+            for waiter in waiters { waiter.callback(.failure(.disconnected)) }
+        }
+    }
+
+    /// Runs `body` on the connection's loop: at once when already there, else after a hop.
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        let loop = self.transport.eventLoop
+        if loop.inEventLoop {
+            body()
+        } else {
+            loop.execute(body)
         }
     }
 
@@ -448,7 +491,7 @@ public final class SocketIOSocket: Sendable {
             return true
         }
         if pause {
-            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: ["socketio.namespace": "\(self.namespace)"])
+            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
             self.transport.pauseReading()
         }
         switch start {

@@ -25,7 +25,10 @@ public protocol SocketIOTransport: AnyObject, Sendable {
     var sendsOnEventLoop: Bool { get }
     /// Stops reading from the client until a matching ``resumeReading()`` (calls nest): the
     /// backpressure of a socket whose mailbox is full
-    /// (``SocketIOConfiguration/maxQueuedEvents``). Safe from any thread.
+    /// (``SocketIOConfiguration/maxQueuedEvents``). Safe from any thread. Each pause is
+    /// matched by exactly one resume, and the two may reach the transport in either order
+    /// (the socket calls them after releasing its lock, from whichever thread changed its
+    /// mailbox): a resume that arrives first cancels its pause.
     func pauseReading()
     /// Resumes reading after ``pauseReading()``. Safe from any thread.
     func resumeReading()

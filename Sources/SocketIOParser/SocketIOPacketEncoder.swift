@@ -42,6 +42,11 @@ public enum SocketIOPacketEncoder {
             JSONWriter.write(data, into: &text)
         }
         var frames = [EngineIOFrame(kind: .text, framingForWebSocket: &text)]
+        if attachments.count == 1 {
+            // The common case: nothing to share, no table.
+            frames.append(EngineIOFrame.framedBinary(attachments[0]))
+            return frames
+        }
         frames.reserveCapacity(1 + attachments.count)
         // An application may put one buffer in several places of a packet: its WebSocket
         // form is built (one copy) once and shared by every place, as Node's `ws` writes one
@@ -90,7 +95,7 @@ public enum SocketIOPacketEncoder {
     /// - Throws: ``SocketIOParserError/illegalAttachments`` for a `num` out of range, used
     ///   twice, or an attachment no placeholder names.
     public static func reconstruct(_ value: SocketIOValue, attachments: [ByteBuffer]) throws(SocketIOParserError) -> SocketIOValue {
-        var used = [Bool](repeating: false, count: attachments.count)
+        var used = UsedAttachments(count: attachments.count)
         var remaining = attachments.count
         let result = try reconstruct(value, attachments: attachments, used: &used, remaining: &remaining)
         guard remaining == 0 else { throw .illegalAttachments }
@@ -100,16 +105,17 @@ public enum SocketIOPacketEncoder {
     private static func reconstruct(
         _ value: SocketIOValue,
         attachments: [ByteBuffer],
-        used: inout [Bool],
+        used: inout UsedAttachments,
         remaining: inout Int
     ) throws(SocketIOParserError) -> SocketIOValue {
         switch value {
         case .object(let object):
             if object["_placeholder"] == .bool(true) {
-                guard let number = object["num"]?.intValue, attachments.indices.contains(number), !used[number] else {
+                guard let number = object["num"]?.intValue, attachments.indices.contains(number),
+                    used.insert(number)
+                else {
                     throw .illegalAttachments
                 }
-                used[number] = true
                 remaining -= 1
                 return .binary(attachments[number])
             }
@@ -129,6 +135,30 @@ public enum SocketIOPacketEncoder {
         default:
             return value
         }
+    }
+}
+
+/// Which attachments a placeholder named already: a bit mask for up to 64 (no allocation
+/// per decode; `maxAttachments` is 10 by default), an array beyond.
+private struct UsedAttachments {
+    private var mask: UInt64 = 0
+    private var large: [Bool]
+
+    init(count: Int) {
+        self.large = count > 64 ? [Bool](repeating: false, count: count) : []
+    }
+
+    /// Marks `number` (in range) used. - Returns: `false` if it was used already.
+    mutating func insert(_ number: Int) -> Bool {
+        if self.large.isEmpty {
+            let bit: UInt64 = 1 << UInt64(number)
+            guard self.mask & bit == 0 else { return false }
+            self.mask |= bit
+            return true
+        }
+        guard !self.large[number] else { return false }
+        self.large[number] = true
+        return true
     }
 }
 

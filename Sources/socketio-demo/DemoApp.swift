@@ -77,8 +77,8 @@ enum DemoApp {
 
     /// Flask's answer to `join`/`leave`, "In rooms: a, b", bounded: the room list stops
     /// after about 4 KB ("… and N more"). The rooms of a socket are bounded by
-    /// `maxRoomsPerSocket`, but their names are not, and the answer used to list them all
-    /// on every join.
+    /// `maxRoomsPerSocket` and `maxRoomNameBytes` (about 1 MB of names), and the answer
+    /// used to list them all on every join.
     static func roomsAnswer(_ rooms: [String], limit: Int = 4096) -> String {
         var answer = "In rooms: "
         for (index, room) in rooms.enumerated() {

@@ -178,6 +178,36 @@ struct FrontWireTests {
         #expect(machine.phase == .idle)
     }
 
+    /// Review finding 6: a polling request moves the timeout two or three times; the handler
+    /// keeps one timer and re-arms it lazily, so back-to-back requests schedule no new timer
+    /// (before the fix: a cancel and a schedule per move, 21 timers for 10 requests). Gaps
+    /// below `keepAliveTimeout` still keep the connection, and idling past it still closes it.
+    @Test func timeoutHandlerKeepsOneTimerAcrossRequests() throws {
+        let loop = EmbeddedEventLoop()
+        let handler = HTTPConnectionTimeoutHandler(
+            timeouts: .init(headersTimeout: .seconds(60), requestTimeout: .seconds(300), keepAliveTimeout: .seconds(5))
+        )
+        let channel = EmbeddedChannel(handler: handler, loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        func request() throws {
+            try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+            try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+            try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        }
+        for _ in 0..<10 { try request() }
+        #expect(handler.timersScheduled <= 2)
+        for _ in 0..<10 {
+            loop.advanceTime(by: .seconds(3))
+            try request()
+        }
+        #expect(channel.isActive)
+        loop.advanceTime(by: .seconds(4))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+    }
+
     @Test func halfSentHeadersAreCutAfterHeadersTimeout() throws {
         let harness = self.harness(timeouts: .init(headersTimeout: .seconds(60)))
         let connection = try harness.connect()

@@ -91,6 +91,50 @@ struct HostileClientWireTests {
         #expect(reads.count == 1)
     }
 
+    /// Review finding 1: a socket whose mailbox fills off the loop (`end()`, a barrier, a
+    /// handler on the global executor) asks for the pause after releasing its lock, so the
+    /// drain's resume can reach the loop first. That resume must cancel the late pause;
+    /// before the fix it was dropped (`readPauses` was 0) and the pause then withheld reads
+    /// from a live client for good.
+    @Test func aResumeThatOvertakesItsPauseLeavesReadingOn() throws {
+        let harness = WireHarness()
+        let connection = try harness.connect()
+        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try connection.readFrames()
+        let reads = ReadCounter()
+        try connection.channel.pipeline.syncOperations.addHandler(reads, position: .first)
+        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+
+        // The order in which the two hops reach the loop.
+        session.resumeReading()
+        session.pauseReading()
+        connection.channel.read()
+        #expect(reads.count == 1)
+        // Pausing still works afterwards.
+        session.pauseReading()
+        connection.channel.read()
+        #expect(reads.count == 1)
+        session.resumeReading()
+        #expect(reads.count == 2)
+    }
+
+    /// Review finding 5: a WebSocket's flush starts at the frame encoder, like its writes,
+    /// so it no longer passes `EngineIOWebSocketHandler` (and anything behind it). A
+    /// counter at the tail of the pipeline sees no flush; the client still gets the frame.
+    @Test func webSocketFlushesSkipTheHandlersBehindTheEncoder() throws {
+        let harness = WireHarness()
+        let connection = try harness.connect()
+        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try connection.readFrames()
+        let flushes = FlushCounter()
+        try connection.channel.pipeline.syncOperations.addHandler(flushes, position: .last)
+        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+        session.send(.text("hello"))
+        harness.loop.run()
+        #expect(try connection.readFrames() == [TestFrame(opcode: 1, payload: Array("4hello".utf8))])
+        #expect(flushes.count == 0)
+    }
+
     /// Over polling, backpressure holds the answer to the POST: the client sends its next
     /// POST only after it. A second POST while one is held is an overlap (transport error).
     @Test func pollingHoldsThePostAnswerWhileTheApplicationPauses() throws {
@@ -110,6 +154,71 @@ struct HostileClientWireTests {
         _ = try overlapping.request("POST", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", body: "4three")
         harness.loop.run()
         #expect(harness.delegate.closed.map(\.1) == [.transportError])
+    }
+
+    /// Review finding 4: a POST answer held for backpressure waits at most
+    /// `min(pingTimeout / 2, 5 s)`, then is `ok` although the application still pauses
+    /// (before the fix it waited until the mailbox drained, without bound). The session
+    /// lives on and the next POST is held again.
+    @Test func aHeldPostAnswerIsGivenAfterTheHoldLimit() throws {
+        let harness = WireHarness(configuration: self.configuration {
+            $0.pingInterval = .seconds(25)
+            $0.pingTimeout = .seconds(20)
+        })
+        let (sid, _) = try harness.handshake()
+        let session = try #require(harness.engine.session(id: sid))
+        #expect(session.postAnswerHold == .seconds(5))
+        session.pauseReading()
+        let poster = try harness.connect()
+        #expect(try poster.request("POST", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", body: "4one") == nil)
+        harness.advance(.milliseconds(4_999))
+        #expect(try poster.readResponse() == nil)
+        harness.advance(.milliseconds(1))
+        #expect(try poster.readResponse()?.body == "ok")
+        #expect(harness.delegate.closed.isEmpty)
+
+        #expect(try poster.request("POST", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", body: "4two") == nil)
+        #expect(harness.delegate.received.count == 2)
+        session.resumeReading()
+        #expect(try poster.readResponse()?.body == "ok")
+        // The resumed answer's timer is gone: nothing more is written later.
+        harness.advance(.seconds(5))
+        #expect(try poster.readResponse() == nil)
+    }
+
+    /// Review finding 8: polling sessions whose clients do not GET each stay under
+    /// `maxBufferedBytes`, but together they pass `maxTotalBufferedBytes`: the session whose
+    /// growth takes the total over is closed (one hit), the others live on, and a closed
+    /// session returns what it counted.
+    @Test func slowReadersTogetherAreBoundedByTheProcessBudget() throws {
+        let harness = WireHarness(configuration: self.configuration {
+            $0.pingInterval = .seconds(25)
+            $0.pingTimeout = .seconds(20)
+            $0.maxBufferedBytes = 1_000_000
+            $0.maxTotalBufferedBytes = 300 * 1024
+        }, echo: false)
+        var sids: [String] = []
+        for _ in 0..<3 { sids.append(try harness.handshake().0) }
+        let chunk = String(repeating: "x", count: 16 * 1024)
+        // 128 KiB each for the first two: 256 KiB counted, under the budget.
+        for sid in sids.prefix(2) {
+            for _ in 0..<8 { harness.engine.session(id: sid)?.send(.text(chunk)) }
+        }
+        harness.loop.run()
+        #expect(harness.engine.outboundBudget.totalBytes == 256 * 1024)
+        #expect(harness.delegate.closed.isEmpty)
+        // The third passes 64 KiB: 320 KiB > 300 KiB, and it is the one closed.
+        for _ in 0..<4 { harness.engine.session(id: sids[2])?.send(.text(chunk)) }
+        harness.loop.run()
+        #expect(harness.delegate.closed.map(\.0) == [sids[2]])
+        #expect(harness.engine.limits.maxTotalBufferedBytes.hitCount == 1)
+        #expect(harness.engine.outboundBudget.totalBytes == 256 * 1024)
+        // A GET drains a session's buffer: its share is returned.
+        #expect(try harness.connect().request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sids[0])")?.status == 200)
+        harness.loop.run()
+        #expect(harness.engine.outboundBudget.totalBytes < 256 * 1024)
+        #expect(harness.engine.session(id: sids[0]) != nil)
+        #expect(harness.engine.session(id: sids[1]) != nil)
     }
 
     // MARK: Item 4: session limits
@@ -181,6 +290,15 @@ struct HostileClientWireTests {
 }
 
 /// Counts the `read()` calls that reach the head of the pipeline.
+private final class FlushCounter: ChannelOutboundHandler {
+    typealias OutboundIn = NIOAny
+    var count = 0
+    func flush(context: ChannelHandlerContext) {
+        self.count += 1
+        context.flush()
+    }
+}
+
 private final class ReadCounter: ChannelOutboundHandler {
     typealias OutboundIn = NIOAny
     var count = 0

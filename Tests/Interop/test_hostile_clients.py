@@ -455,6 +455,31 @@ def test_rooms_per_socket_are_capped_and_the_join_answer_is_bounded(demo):
     assert_stops_on_sigterm(server)
 
 
+def test_a_room_name_beyond_max_room_name_bytes_is_not_joined(demo):
+    """A 100 KB room name is ignored (`maxRoomNameBytes`, 1 KiB by default):
+    the socket stays in its own room and the short one, and the connection
+    lives on."""
+    server = demo
+    with Bystander(server) as bystander:
+        ws = sio_over_websocket(server)
+        ws.recv_text()  # the demo's "Connected" my_response
+        ws.send_text('42["join",{"room":"short"}]')
+        ws.send_text('42["join",{"room":"%s"}]' % ("x" * 100_000))
+        answers = []
+        while len(answers) < 2:
+            text = ws.recv_text(timeout=30)
+            assert text is not None, "connection closed during the joins"
+            if text.startswith('42["my_response"'):
+                answers.append(json.loads(text[2:])[1]["data"])
+        last = answers[-1]
+        assert "xxxx" not in last and "more" not in last, last[:200]
+        rooms = last[len("In rooms: "):].split(", ")
+        assert len(rooms) == 2 and "short" in rooms, last[:200]
+        ws.close()
+        bystander.assert_served("after the long room name")
+    assert_stops_on_sigterm(server)
+
+
 def test_half_open_polling_sessions_per_address_are_capped(demo):
     """Handshakes that never send a message cost a session each for 45 s.
     Past `maxHalfOpenSessionsPerAddress` (1000) the address gets the Engine.IO

@@ -173,6 +173,30 @@ struct SocketIOPacketTests {
         }
     }
 
+    /// The used-attachment set is a bit mask up to 64 attachments and an array beyond
+    /// (review finding 5): both accept each number once, in any order, and refuse repeats.
+    @Test(arguments: [1, 2, 64, 65, 70])
+    func reconstructTracksEveryAttachmentCount(count: Int) throws {
+        let attachments = (0..<count).map { ByteBuffer(bytes: [UInt8($0)]) }
+        let placeholders: [SocketIOValue] = (0..<count).reversed().map { ["_placeholder": true, "num": .int($0)] }
+        let value = try SocketIOPacketEncoder.reconstruct(.array(placeholders), attachments: attachments)
+        #expect(value == .array(attachments.reversed().map { .binary($0) }))
+        let last: SocketIOValue = ["_placeholder": true, "num": .int(count - 1)]
+        #expect(throws: SocketIOParserError.illegalAttachments) {
+            try SocketIOPacketEncoder.reconstruct(.array(placeholders.dropFirst() + [last, last]), attachments: attachments)
+        }
+    }
+
+    /// One attachment (the common case) is framed without the sharing table, the same as
+    /// before: one text frame, one binary frame.
+    @Test func oneAttachmentIsFramedAlone() {
+        let frames = SocketIOPacketEncoder.encode(.event("e", [.binary(ByteBuffer(bytes: [1, 2]))]))
+        #expect(frames.count == 2)
+        #expect(String(buffer: frames[0].bytes) == #"451-["e",{"_placeholder":true,"num":0}]"#)
+        #expect(frames[1].kind == .binary)
+        #expect(Array(buffer: frames[1].bytes) == [1, 2])
+    }
+
     /// A buffer an application puts in several places of one packet is framed once: every
     /// place shares the one WebSocket form.
     @Test func aBufferInSeveralPlacesIsFramedOnce() throws {

@@ -30,6 +30,9 @@ final class LimitedTransport: SocketIOTransport {
     }
     let state = NIOLockedValueBox(State())
     let handler = NIOLockedValueBox<NIOLoopBound<any EngineIOSessionHandler>?>(nil)
+    /// Runs once, at the start of the next send, before its frames count as sent: what
+    /// happens elsewhere while a send is still on its way.
+    let beforeSend = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
 
     init(limit: Int = .max) { self.limit = limit }
 
@@ -51,6 +54,7 @@ final class LimitedTransport: SocketIOTransport {
             self.eventLoop.execute { self.send(frames) }
             return
         }
+        self.beforeSend.withLockedValue { $0.take() }?()
         let overflow = self.state.withLockedValue { state -> Bool in
             guard !state.closedBySend else { return false }
             for frame in frames {
@@ -116,6 +120,32 @@ struct SocketIOLimitsTests {
         #expect(Array(frames.dropFirst()) == (0..<50).map { "42[\"n\",\($0)]" })
     }
 
+    /// Review finding 2: the socket ends (here `disconnect()`, as `end()` from another
+    /// thread would) while its CONNECT reply is still being sent. The DISCONNECT goes out
+    /// after the reply; before the fix it was sent at once and overtook it.
+    @Test func aDisconnectDuringTheConnectReplyFollowsIt() async throws {
+        let io = SocketIOServer()
+        let connected = NIOLockedValueBox<SocketIOSocket?>(nil)
+        io.onConnect { socket, _ in connected.withLockedValue { $0 = socket } }
+        let transport = LimitedTransport()
+        transport.beforeSend.withLockedValue {
+            $0 = { connected.withLockedValue { $0 }?.disconnect() }
+        }
+        try await transport.attach(to: io)
+        try await transport.receive("0")
+        try await self.eventually { transport.state.withLockedValue { $0.frames.count } >= 2 }
+        let frames = transport.state.withLockedValue { $0.frames }
+        #expect(frames.count == 2)
+        #expect(frames.first?.hasPrefix("40{") == true)
+        #expect(frames.last == "41")
+        let socket = try #require(connected.withLockedValue { $0 })
+        #expect(!socket.isConnected)
+        // Nothing is sent after the DISCONNECT.
+        socket.emit("late")
+        try await transport.eventLoop.submit {}.get()
+        #expect(transport.state.withLockedValue { $0.frames.count } == 2)
+    }
+
     // MARK: Item 4
 
     /// Past `maxPendingAcks` an emit with an ack is not sent and fails at once.
@@ -153,6 +183,37 @@ struct SocketIOLimitsTests {
         #expect(socket.pendingAckCount == 2)
     }
 
+    /// Review finding 7: the `tooManyPendingAcks` and `disconnected` ack callbacks run on
+    /// the connection's loop, as the API promises, even when the emit (or the disconnect)
+    /// comes from a handler off the loop. Before the fix they ran on the caller's thread.
+    @Test func ackCallbacksRunOnTheConnectionsLoop() async throws {
+        var configuration = SocketIOConfiguration(handlersOnEventLoop: false)
+        configuration.maxPendingAcks = 1
+        let io = SocketIOServer(configuration: configuration)
+        let results = NIOLockedValueBox<[String: Bool]>([:])
+        io.on("ask") { socket, _ in
+            for _ in 0..<2 {
+                socket.emit("question", timeout: .seconds(30)) { result in
+                    let onLoop = socket.eventLoop.inEventLoop
+                    let key: String
+                    switch result {
+                    case .success: key = "ok"
+                    case .failure(let error): key = "\(error)"
+                    }
+                    results.withLockedValue { $0[key] = onLoop }
+                }
+            }
+            socket.disconnect()
+        }
+        let client = try await SocketIOTestClient(server: io)
+        await client.emit("ask")
+        try await self.eventually { results.withLockedValue { $0.count } == 2 }
+        #expect(
+            results.withLockedValue { $0 }
+                == ["\(SocketIOAckError.tooManyPendingAcks)": true, "\(SocketIOAckError.disconnected)": true]
+        )
+    }
+
     /// Past `maxRoomsPerSocket` (its own room included) a join is ignored and counted.
     @Test func roomsPerSocketAreCapped() async throws {
         var configuration = SocketIOConfiguration()
@@ -166,6 +227,27 @@ struct SocketIOLimitsTests {
         let sid = try #require(client.sid())
         #expect(io.rooms(sid: sid) == [sid, "a", "b"].sorted())
         #expect(io.limits.maxRoomsPerSocket.hitCount == 2)
+    }
+
+    /// Review finding 3: a room name longer than `maxRoomNameBytes` (UTF-8) is not joined
+    /// and counted; shorter names and the other rooms are unaffected.
+    @Test func roomNamesAreCappedInBytes() async throws {
+        var configuration = SocketIOConfiguration()
+        configuration.maxRoomNameBytes = 8
+        let io = SocketIOServer(configuration: configuration)
+        io.on("join") { socket, arguments in
+            for room in arguments { socket.join(room.stringValue ?? "") }
+        }
+        let client = try await SocketIOTestClient(server: io)
+        // "éééé" is 4 characters but 8 bytes (allowed); "ééééé" is 10 bytes.
+        await client.emit("join", "a", "12345678", "123456789", "éééé", "ééééé")
+        let sid = try #require(client.sid())
+        #expect(io.rooms(sid: sid) == [sid, "a", "12345678", "éééé"].sorted())
+        #expect(io.limits.maxRoomNameBytes.hitCount == 2)
+        await client.emit("join", .string(String(repeating: "x", count: 1 << 20)))
+        #expect(io.rooms(sid: sid).count == 4)
+        #expect(io.limits.maxRoomNameBytes.hitCount == 3)
+        #expect(io.limits.maxRoomsPerSocket.hitCount == 0)
     }
 
     /// Behind a suspended handler the mailbox fills to `maxQueuedEvents`: the connection
