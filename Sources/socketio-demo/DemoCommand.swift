@@ -78,6 +78,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Outbound bytes buffered for one client that does not read before it is dropped as a slow reader (default 16 MiB).")
     var maxBufferedBytes: Int?
 
+    @Option(help: "Outbound bytes buffered for all slow readers together; the session that passes it is dropped (default 256 MiB, 0: off).")
+    var maxTotalBufferedBytes: Int?
+
     @Option(help: "Most live Engine.IO sessions; further handshakes get 403 (default 100000, 0: off).")
     var maxSessions: Int?
 
@@ -89,6 +92,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Most rooms a socket may be in, its own included; further joins are ignored (default 1000, 0: off).")
     var maxRoomsPerSocket: Int?
+
+    @Option(help: "Longest room name in UTF-8 bytes; joins of longer names are ignored (default 1024, 0: off).")
+    var maxRoomNameBytes: Int?
 
     @Option(help: "Events queued behind a socket's busy handler before the connection stops reading (default 64, 0: off).")
     var maxQueuedEvents: Int?
@@ -155,11 +161,13 @@ struct DemoCommand: AsyncParsableCommand {
             )
             engine.httpTimeouts = self.httpTimeouts
             if let value = self.maxBufferedBytes { engine.maxBufferedBytes = value }
+            if let value = self.maxTotalBufferedBytes { engine.maxTotalBufferedBytes = value }
             if let value = self.maxSessions { engine.maxSessions = value }
             if let value = self.maxHalfOpenSessionsPerAddress { engine.maxHalfOpenSessionsPerAddress = value }
             var configuration = SocketIOConfiguration(engine: engine)
             if let value = self.maxPendingAcks { configuration.maxPendingAcks = value }
             if let value = self.maxRoomsPerSocket { configuration.maxRoomsPerSocket = value }
+            if let value = self.maxRoomNameBytes { configuration.maxRoomNameBytes = value }
             if let value = self.maxQueuedEvents { configuration.maxQueuedEvents = value }
             let io = SocketIOServer(
                 configuration: configuration,
