@@ -26,6 +26,34 @@ private func received(_ inbox: Inbox, event: String) -> [[Int]] {
     return perSender.keys.sorted().map { perSender[$0]! }
 }
 
+/// Listens on the bus like another node and reports each publisher's sequence numbers in
+/// the order they arrived.
+private final class Tap: Sendable {
+    let transport: InMemoryBackplaneTransport
+    private let seen = NIOLockedValueBox<[String: [Int]]>([:])
+    private let task: Task<Void, Never>
+
+    init(bus: InMemoryBackplaneBus) {
+        let transport = bus.makeTransport()
+        let seen = self.seen
+        self.transport = transport
+        self.task = Task {
+            for await bytes in transport.messages {
+                guard case .emit(let emit)? = try? MessageQueueMessage.decode(bytes), let sequence = emit.sequence else { continue }
+                seen.withLockedValue { $0[emit.hostID, default: []].append(sequence) }
+            }
+        }
+        Task { try? await transport.run() }
+    }
+
+    func sequences(of host: String) -> [Int] { self.seen.withLockedValue { $0[host] ?? [] } }
+}
+
+/// How many numbers arrived after a larger one (0: in order).
+private func outOfOrder(_ numbers: [Int]) -> Int {
+    zip(numbers, numbers.dropFirst()).filter { $0.0 > $0.1 }.count
+}
+
 /// Waits until `inbox` holds `count` events named `event` (bounded), then a little more.
 private func settle(_ inbox: Inbox, event: String, count: Int) async throws {
     for _ in 0..<2000 where inbox.events.filter({ $0.name == event }).count < count {
@@ -41,6 +69,7 @@ struct ClusterReliabilityTests {
         let nodes = ThreeNodes()
         defer { nodes.stop() }
         let remote = Inbox(try await SocketIOTestClient(server: nodes.servers[1]))
+        let tap = Tap(bus: nodes.bus)
         let senders = 8
         let perSender = 250
         await withTaskGroup(of: Void.self) { group in
@@ -56,6 +85,10 @@ struct ClusterReliabilityTests {
         let got = received(remote, event: "burst")
         #expect(got.count == senders)
         for numbers in got { #expect(numbers == Array(0..<perSender)) }
+        // On the channel, numbers leave in the order they were given.
+        let numbers = tap.sequences(of: nodes.adapters[0].hostID)
+        #expect(numbers.count == senders * perSender)
+        #expect(outOfOrder(numbers) == 0)
     }
 
     /// Item 5, the emitter: concurrent library callers' emits all arrive, in order each.
@@ -63,6 +96,7 @@ struct ClusterReliabilityTests {
         let nodes = ThreeNodes()
         defer { nodes.stop() }
         let remote = Inbox(try await SocketIOTestClient(server: nodes.servers[2]))
+        let tap = Tap(bus: nodes.bus)
         let emitter = SocketIOEmitter(transport: nodes.bus.makeTransport(role: .publishOnly))
         await withTaskGroup(of: Void.self) { group in
             for sender in 0..<8 {
@@ -75,6 +109,8 @@ struct ClusterReliabilityTests {
         let got = received(remote, event: "burst")
         #expect(got.count == 8)
         for numbers in got { #expect(numbers == Array(0..<250)) }
+        #expect(tap.sequences(of: emitter.hostID).count == 2000)
+        #expect(outOfOrder(tap.sequences(of: emitter.hostID)) == 0)
     }
 
     /// Item 7: a forged emit with a node's host id and a huge number does not silence it.

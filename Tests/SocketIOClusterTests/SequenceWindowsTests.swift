@@ -40,7 +40,8 @@ struct SequenceWindowsTests {
         // Someone publishes with w's host id and epoch and a huge number.
         #expect(windows.check(host: "w", epoch: "real", sequence: 1_000_000_000_000) == .outsideWindow)
         // w goes on as before: every next number is new, repeats still dropped.
-        for n in 11...5000 { #expect(windows.check(host: "w", epoch: "real", sequence: n) == .new) }
+        let verdicts = (11...5000).map { windows.check(host: "w", epoch: "real", sequence: $0) }
+        #expect(verdicts.filter { $0 != .new }.count == 0)
         #expect(windows.check(host: "w", epoch: "real", sequence: 4999) == .repeated)
         // A flood of forged tracks evicts at most the least recently used ones: w's next
         // number is still delivered.
