@@ -6,12 +6,26 @@
 #include <hiredis/hiredis.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 static inline int CHiredis_contextError(const redisContext *c) { return c == NULL ? -1 : c->err; }
 static inline const char *CHiredis_contextErrorString(const redisContext *c) { return c == NULL ? "no context" : c->errstr; }
 static inline int CHiredis_contextFD(const redisContext *c) { return c == NULL ? -1 : c->fd; }
+
+/// Blocks SIGPIPE on the calling thread. hiredis writes with write(2), so a write to a
+/// connection Redis has closed (it closes on an oversized argument) would raise SIGPIPE and
+/// kill the process; blocked on the thread that owns the connection, the write just fails
+/// with EPIPE and the connection is dropped like any other failed one. NIO's own sockets
+/// are unaffected (they never raise it).
+static inline void CHiredis_blockSIGPIPEOnThisThread(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
 
 /// Wakes a thread blocked reading this context's socket (used for shutdown).
 static inline void CHiredis_shutdownFD(int fd) { if (fd >= 0) { shutdown(fd, SHUT_RDWR); } }

@@ -134,6 +134,7 @@ public final class RedisBackplane: BackplaneTransport {
 
     /// The publisher thread: owns the publishing connection.
     private func publisherLoop() {
+        CHiredis_blockSIGPIPEOnThisThread()
         var connection: RedisConnection?
         var policy = PublishRetryPolicy(configuration: self.configuration.retry)
         var outage = false
@@ -213,6 +214,7 @@ public final class RedisBackplane: BackplaneTransport {
 
     /// The subscriber thread: owns the subscribing connection.
     private func subscriberLoop() {
+        CHiredis_blockSIGPIPEOnThisThread()
         var backoff = self.configuration.retry.initialBackoff
         var outage = false
         while !self.outbox.isStopped {
