@@ -24,7 +24,6 @@ public final class BackplaneReporter: Sendable {
     public let kind: String
     public let logger: Logger
     private let budget = NIOLockedValueBox(LogBudget())
-    private let dropped = Counter(label: "backplane.publish.dropped", dimensions: [])
     private let droppedByKind: Counter
     private let refusedByKind: Counter
     private let poisonByKind: Counter

@@ -156,11 +156,40 @@ static inline int CRdKafka_assign(rd_kafka_t *handle, const char *topic, int cou
     return 0;
 }
 
-/// A mock cluster hosted by `handle` (tests): its bootstrap address, and a topic error for
-/// metadata requests.
-static inline rd_kafka_mock_cluster_t *CRdKafka_mockCluster(rd_kafka_t *handle) { return rd_kafka_mock_cluster_new(handle, 1); }
-static inline void CRdKafka_mockTopicError(rd_kafka_mock_cluster_t *cluster, const char *topic, int code) {
-    rd_kafka_mock_topic_set_error(cluster, topic, (rd_kafka_resp_err_t)code);
+/// librdkafka's mock cluster, in this process (tests): one broker on an ephemeral loopback
+/// port, hosted by a handle of its own. The caller owns the returned handle and frees it
+/// with CRdKafka_destroyMock (which destroys the cluster first).
+typedef struct { rd_kafka_t *host; rd_kafka_mock_cluster_t *cluster; } CRdKafka_Mock;
+
+static inline CRdKafka_Mock *CRdKafka_newMock(void) {
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+    rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (host == NULL) { rd_kafka_conf_destroy(conf); return NULL; }
+    rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(host, 1);
+    if (cluster == NULL) { rd_kafka_destroy(host); return NULL; }
+    CRdKafka_Mock *mock = (CRdKafka_Mock *)malloc(sizeof *mock);
+    mock->host = host;
+    mock->cluster = cluster;
+    return mock;
+}
+
+static inline const char *CRdKafka_mockBootstrap(CRdKafka_Mock *mock) { return rd_kafka_mock_cluster_bootstraps(mock->cluster); }
+
+static inline int CRdKafka_mockCreateTopic(CRdKafka_Mock *mock, const char *topic, int partitions) {
+    return (int)rd_kafka_mock_topic_create(mock->cluster, topic, partitions, 1);
+}
+
+/// Makes metadata requests for `topic` fail with `code`.
+static inline void CRdKafka_mockTopicError(CRdKafka_Mock *mock, const char *topic, int code) {
+    rd_kafka_mock_topic_set_error(mock->cluster, topic, (rd_kafka_resp_err_t)code);
+}
+
+static inline void CRdKafka_destroyMock(CRdKafka_Mock *mock) {
+    rd_kafka_mock_cluster_destroy(mock->cluster);
+    rd_kafka_destroy(mock->host);
+    free(mock);
 }
 
 typedef struct { void *bytes; size_t length; } CRdKafka_Message;

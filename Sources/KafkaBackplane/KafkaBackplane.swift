@@ -153,6 +153,9 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     private var isStopped: Bool { self.stopped.withLockedValue { $0 } }
 
+    /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
+    public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
+
     /// Raises a fatal producer error (tests: `run()` must then throw).
     package func raiseFatalErrorForTesting() {
         CRdKafka_testFatalError(self.producer)

@@ -106,6 +106,9 @@ public final class RedisBackplane: BackplaneTransport {
     /// Messages waiting to be published (for tests and health checks).
     public var queuedMessages: Int { self.outbox.count }
 
+    /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
+    public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
+
     public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
 
     public func run() async throws {
