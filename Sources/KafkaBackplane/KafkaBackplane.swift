@@ -204,13 +204,17 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
     }
 
     /// The consumer thread: sets up a consumer and polls; a setup that fails is retried
-    /// with capped backoff, and after `maxSetupAttempts` failures in a row it gives up.
+    /// with capped backoff, and after `maxSetupAttempts` failures in a row (an assignment
+    /// that worked resets the count) it gives up.
     private func consumerLoop() throws {
         var failures = 0
         var backoff = self.configuration.initialBackoff
         while !self.isStopped {
             do {
-                try self.serveConsumer()
+                try self.serveConsumer(onAssigned: {
+                    failures = 0
+                    backoff = self.configuration.initialBackoff
+                })
                 return
             } catch {
                 self.subscribed.withLockedValue { $0 = false }
@@ -233,7 +237,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     /// One consumer's life: create, find the partitions, assign, poll until stopped.
     /// - Throws: ``BackplaneError`` for a setup step that failed.
-    private func serveConsumer() throws(BackplaneError) {
+    private func serveConsumer(onAssigned: () -> Void) throws(BackplaneError) {
         var error = [CChar](repeating: 0, count: 512)
         let bootstrap = self.configuration.url.hosts.map { "\($0.host):\($0.port)" }.joined(separator: ",")
         var generator = SystemRandomNumberGenerator()
@@ -271,6 +275,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             throw BackplaneError(.connection, cText(error))
         }
         self.subscribed.withLockedValue { $0 = true }
+        onAssigned()
         if reported { self.logger.info("kafka consumer assigned", metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(partitions)"]) }
         var lastError = ""
         var nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
