@@ -410,7 +410,7 @@ def test_a_message_the_broker_refuses_is_dropped_and_the_rest_flows(kind, tmp_pa
 @pytest.mark.timeout(120)
 def test_the_emitter_does_not_subscribe(broker, demo_workers):
     """Item 7 (F10): socketio-emit publishes only (python's write_only): no Redis
-    subscriber, no AMQP queue left behind."""
+    subscriber, no AMQP queue left behind; the workers' AMQP queues are bounded."""
     if broker.kind == "kafka":
         pytest.skip("Kafka consumers are not visible to the broker without a group; the Swift test covers the role")
     emit = str(demo_binary("socketio-emit"))
@@ -433,3 +433,10 @@ def test_the_emitter_does_not_subscribe(broker, demo_workers):
         before = queues()
         subprocess.run([emit, "--message-queue", broker.url, "tick", "1"], check=True, timeout=60)
         assert queues() == before
+        # The workers' queues are bounded (F10): a queue whose worker died stops growing.
+        listing = subprocess.run(["bash", broker.script, "ctl", str(broker.port), "list_queues", "-q", "name", "arguments"],
+                                 env=broker.env, capture_output=True, text=True, timeout=60, check=True).stdout
+        worker_queues = [line for line in listing.splitlines() if line.startswith("swift-socketio.")]
+        assert len(worker_queues) >= len(demo_workers), listing
+        for line in worker_queues:
+            assert "x-max-length" in line and "x-message-ttl" in line, line
