@@ -79,7 +79,7 @@ let package = Package(
         // MARK: - Cluster
         .target(
             name: "Backplane",
-            dependencies: [nioCore, nioConcurrencyHelpers, .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [nioCore, nioConcurrencyHelpers, logging, metrics, .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -183,7 +183,7 @@ let package = Package(
             name: "SocketIOClusterTests",
             dependencies: [
                 "SocketIOCluster", "SocketIOMessageQueue", "Backplane", "SocketIO", "SocketIOTesting", "SocketIOParser",
-                nioCore, nioConcurrencyHelpers, logging,
+                "SocketIOEmitter", "KafkaBackplane", "CRdKafka", nioCore, nioConcurrencyHelpers, logging,
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,9 @@
 #   scripts/rabbitmq.sh up   [PORT]   start (default 45672); prints the amqp:// URL
 #   scripts/rabbitmq.sh down [PORT]   stop the node this script started on PORT
 #   scripts/rabbitmq.sh status [PORT]
+#   scripts/rabbitmq.sh ctl    PORT ARGS...   rabbitmqctl ARGS against that node (e.g. list_queues name)
+# Extra rabbitmq.conf lines (e.g. "max_message_size = 1048576") may be given in
+# SOCKETIO_RABBITMQ_EXTRA_CONF when the node is started.
 # Everything is private to ${SOCKETIO_RUN_DIR:-<repo>/.run}/rabbitmq-PORT: node name, HOME and
 # Erlang cookie, data, logs, and an epmd on PORT+2 bound to 127.0.0.1; the distribution port
 # (PORT+1) listens on loopback only. The tools under /usr/lib/rabbitmq/bin are called directly:
@@ -47,6 +50,7 @@ up)
             chmod 400 "$DIR/home/.erlang.cookie"
         fi
         printf 'loopback_users.guest = false\nlisteners.tcp.default = %s\nvm_memory_high_watermark.relative = 0.2\ndisk_free_limit.absolute = 50MB\nlog.console = false\n' "$PORT" >"$DIR/rabbitmq.conf"
+        if [ -n "${SOCKETIO_RABBITMQ_EXTRA_CONF:-}" ]; then printf '%s\n' "$SOCKETIO_RABBITMQ_EXTRA_CONF" >>"$DIR/rabbitmq.conf"; fi
         echo '[].' >"$DIR/enabled_plugins"
         : >"$DIR/rabbitmq-env.conf"
         log "starting rabbitmq-server on 127.0.0.1:$PORT (data in $DIR)"
@@ -77,11 +81,15 @@ down)
     # epmd daemonizes itself and outlives the node: stop ours by its port.
     ERL_EPMD_PORT="$((PORT + 2))" epmd -kill >/dev/null 2>&1 || true
     ;;
+ctl)
+    shift 2
+    (rabbit_env; "$BIN/rabbitmqctl" "$@")
+    ;;
 status)
     if alive; then echo "running amqp://guest:guest@127.0.0.1:$PORT/%2f"; else echo "stopped"; exit 3; fi
     ;;
 *)
-    echo "usage: $0 up|down|status [PORT]" >&2
+    echo "usage: $0 up|down|status [PORT] | ctl PORT ARGS..." >&2
     exit 2
     ;;
 esac

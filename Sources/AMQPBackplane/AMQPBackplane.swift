@@ -4,95 +4,138 @@
 //===----------------------------------------------------------------------===//
 
 public import Backplane
-import CoreMetrics
 public import Logging
-import Metrics
 import NIOConcurrencyHelpers
 public import NIOCore
 
 /// RabbitMQ as a backplane (rabbitmq-c, Debian's librabbitmq-dev), with the topology of
 /// python-socketio's `KombuManager`: a fanout exchange named after the channel
 /// (durable=false, auto_delete=false) and one queue per node bound to it (durable, with
-/// kombu's `x-expires` of 300 s, consumed with manual acks, so that what it holds survives a
-/// connection loss or a broker restart);
-/// bodies are UTF-8 JSON published as `text/plain`, as kombu does.
+/// kombu's `x-expires` of 300 s, plus `x-max-length` and `x-message-ttl` so that a queue
+/// whose node died stops growing; consumed with manual acks, so that what it holds survives
+/// a connection loss or a broker restart); bodies are UTF-8 JSON published as
+/// `text/plain`, as kombu does.
 ///
 /// A publisher and a consumer connection, each confined to its own thread, each dropped at
-/// its first error and reconnected with capped backoff (redeclare, rebind). Publishes wait in
-/// a bounded outbox while RabbitMQ is away and are confirmed by the broker (publisher
-/// confirms) before they leave the outbox, so nothing is lost on the publishing side. After
-/// an outage the publisher waits `resubscribeWait` before flushing, giving the other nodes
-/// (which retry on the same capped schedule) time to redeclare their queues.
+/// its first error and reconnected with capped backoff (redeclare, rebind).
+///
+/// - Publisher: publishes wait in a bounded outbox (count and bytes) while RabbitMQ is away
+///   and leave it only once confirmed (publisher confirms, pipelined: up to `confirmWindow`
+///   in flight, see ``ConfirmWindow``). A nacked message is dropped (counted, logged); after
+///   a connection or channel failure the publisher probes with one message in flight, and a
+///   message that fails `retry.maxAttempts` times that way is dropped as poison. The idle
+///   publisher services heartbeats: it waits for new messages in slices and lets rabbitmq-c
+///   send its heartbeat between them (`amqp_simple_wait_frame_noblock`), so the broker
+///   never drops it for missed heartbeats and a dead broker is noticed while idle (rather
+///   than at the next publish, as a heartbeat of 0 would). After an outage it waits
+///   `resubscribeWait` before flushing, giving the other nodes time to rebind.
+/// - Publish-only (emitters): no consumer, no queue.
 public final class AMQPBackplane: BackplaneTransport {
     public struct Configuration: Sendable {
         public var url: BackplaneURL
         public var channel: String
+        public var role: BackplaneRole
         public var maxQueuedMessages: Int
+        public var maxQueuedBytes: Int
+        /// The largest message published or accepted (``BackplaneLimits``).
+        public var maxMessageBytes: Int
+        /// Received messages waiting for the cluster manager.
+        public var inbox: BackplaneInbox.Limits
         public var heartbeat: Duration
         public var connectTimeout: Duration
-        public var initialBackoff: Duration
-        public var maxBackoff: Duration
+        /// Messages published and not yet confirmed, at most.
+        public var confirmWindow: Int
+        /// How long a confirm may take before the connection is deemed dead.
+        public var confirmTimeout: Duration
+        /// Backoff and poison-message attempts.
+        public var retry: PublishRetryPolicy.Configuration
         public var resubscribeWait: Duration
         /// How long the node's queue outlives a lost consumer (kombu's `x-expires`).
         public var queueExpiry: Duration
+        /// Messages the node's queue holds at most (`x-max-length`; the oldest go first).
+        public var queueMaxLength: Int
+        /// How long a message may wait in the node's queue (`x-message-ttl`).
+        public var queueMessageTTL: Duration
 
         public init(
             url: BackplaneURL,
             channel: String = "socketio",
+            role: BackplaneRole = .publishAndSubscribe,
             maxQueuedMessages: Int = 100_000,
+            maxQueuedBytes: Int = 64 << 20,
+            maxMessageBytes: Int = BackplaneLimits.defaultMaxMessageBytes,
+            inbox: BackplaneInbox.Limits? = nil,
             heartbeat: Duration = .seconds(10),
             connectTimeout: Duration = .seconds(2),
-            initialBackoff: Duration = .milliseconds(100),
-            maxBackoff: Duration = .seconds(2),
+            confirmWindow: Int = 256,
+            confirmTimeout: Duration = .seconds(5),
+            retry: PublishRetryPolicy.Configuration = .init(),
             resubscribeWait: Duration = .milliseconds(2500),
-            queueExpiry: Duration = .seconds(300)
+            queueExpiry: Duration = .seconds(300),
+            queueMaxLength: Int = 10_000,
+            queueMessageTTL: Duration = .seconds(60)
         ) {
             self.url = url
             self.channel = channel
+            self.role = role
             self.maxQueuedMessages = maxQueuedMessages
+            self.maxQueuedBytes = maxQueuedBytes
+            self.maxMessageBytes = maxMessageBytes
+            self.inbox = inbox ?? BackplaneInbox.Limits(maxMessageBytes: maxMessageBytes)
             self.heartbeat = heartbeat
             self.connectTimeout = connectTimeout
-            self.initialBackoff = initialBackoff
-            self.maxBackoff = maxBackoff
+            self.confirmWindow = confirmWindow
+            self.confirmTimeout = confirmTimeout
+            self.retry = retry
             self.resubscribeWait = resubscribeWait
             self.queueExpiry = queueExpiry
+            self.queueMaxLength = queueMaxLength
+            self.queueMessageTTL = queueMessageTTL
         }
     }
 
     public let configuration: Configuration
-    public let messages: AsyncStream<ByteBuffer>
-    private let continuation: AsyncStream<ByteBuffer>.Continuation
+    public let messages: BackplaneInbox
     private let outbox: PublishQueue
     private let logger: Logger
+    private let reporter: BackplaneReporter
     /// This node's queue: the same name across reconnects.
     private let queueName: String
-    private let droppedCounter = Counter(label: "backplane.publish.dropped", dimensions: [("kind", "amqp")])
-    private let reconnectCounter = Counter(label: "backplane.reconnects", dimensions: [("kind", "amqp")])
+    private let subscribed = NIOLockedValueBox(false)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages)
-        (self.messages, self.continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        self.reporter = BackplaneReporter(kind: "amqp", logger: logger)
+        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes)
+        self.messages = BackplaneInbox(limits: configuration.inbox, kind: "amqp", logger: logger)
         var generator = SystemRandomNumberGenerator()
         self.queueName = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))\(String(generator.next() as UInt64, radix: 16))"
     }
 
     public func publish(_ message: ByteBuffer) {
-        guard let dropped = self.outbox.push(message) else { return }
-        self.droppedCounter.increment()
-        if dropped == 1 || dropped % 1000 == 0 {
-            self.logger.warning("amqp outbox full: message dropped", metadata: ["backplane.kind": "amqp", "backplane.dropped": "\(dropped)"])
+        guard message.readableBytes <= self.configuration.maxMessageBytes else {
+            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+            return
         }
+        guard let dropped = self.outbox.push(message) else { return }
+        self.reporter.outboxFull(total: dropped)
     }
 
     public var queuedMessages: Int { self.outbox.count }
 
+    /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
+    public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
+
+    public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
+
     public func run() async throws {
-        await BlockingThreads.run([{ self.publisherLoop() }, { self.consumerLoop() }]) {
+        defer { self.messages.finish() }
+        var loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }]
+        if self.configuration.role.subscribes { loops.append({ self.consumerLoop() }) }
+        try await BlockingThreads.run(loops) {
             self.outbox.stop()
         }
-        self.continuation.finish()
     }
 
     private func connect() throws -> AMQPConnection {
@@ -108,15 +151,60 @@ public final class AMQPBackplane: BackplaneTransport {
         )
     }
 
+    // MARK: Publisher
+
+    /// The publisher thread: owns the publishing connection.
     private func publisherLoop() {
         var connection: AMQPConnection?
-        var backoff = self.configuration.initialBackoff
+        var window = ConfirmWindow(limit: self.configuration.confirmWindow)
+        var policy = PublishRetryPolicy(configuration: self.configuration.retry)
         var outage = false
-        while let batch = self.outbox.peek(limit: 64) {
+        var probing = false
+        var oldestSent: ContinuousClock.Instant?
+        var stoppedAt: ContinuousClock.Instant?
+        // Idle waits are sliced so that heartbeats go out well within the broker's limit.
+        let idleSlice = max(0.05, min(1.0, self.configuration.heartbeat.inSeconds / 4))
+        let exchange = self.configuration.channel
+
+        func fail(_ error: BackplaneError) {
+            // With several messages in flight the failure cannot be blamed on one of them:
+            // back off and probe with one. While probing, it counts against the head.
+            let wait: Duration
+            if probing, window.inFlight > 0 {
+                let decision = policy.publishFailed(error)
+                if decision.dropHead {
+                    let head = self.outbox.peek(from: 0, limit: 1, timeout: 0)?.first
+                    self.outbox.removeFirst(1)
+                    self.reporter.poison(bytes: head?.readableBytes ?? 0, attempts: decision.attempts, error: error)
+                }
+                wait = decision.wait
+            } else {
+                wait = policy.connectFailed()
+            }
+            if !outage {
+                self.logger.info("amqp publisher lost its connection; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
+            }
+            outage = true
+            probing = true
+            connection = nil
+            window.reset()
+            oldestSent = nil
+            _ = self.outbox.pause(seconds: wait.inSeconds)
+        }
+
+        while true {
+            if self.outbox.isStopped {
+                // Shutdown: what is queued gets a bounded last chance.
+                let now = ContinuousClock.now
+                if stoppedAt == nil { stoppedAt = now }
+                if self.outbox.count == 0 || now - stoppedAt! > self.configuration.confirmTimeout { break }
+            }
             if connection == nil {
+                guard let head = self.outbox.peek(from: 0, limit: 1, timeout: idleSlice) else { break }
+                if head.isEmpty { continue }
                 do {
                     let fresh = try self.connect()
-                    try fresh.declareFanout(self.configuration.channel)
+                    try fresh.declareFanout(exchange)
                     try fresh.confirmSelect()
                     connection = fresh
                 } catch {
@@ -124,33 +212,69 @@ public final class AMQPBackplane: BackplaneTransport {
                         self.logger.info("amqp publisher cannot connect; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
                     }
                     outage = true
-                    guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                    backoff = min(backoff * 2, self.configuration.maxBackoff)
+                    if self.outbox.isStopped { break }
+                    _ = self.outbox.pause(seconds: policy.connectFailed().inSeconds)
                     continue
                 }
-                backoff = self.configuration.initialBackoff
                 if outage {
-                    self.logger.info("amqp publisher reconnected", metadata: ["backplane.kind": "amqp"])
-                    self.reconnectCounter.increment()
-                    _ = self.outbox.pause(seconds: self.configuration.resubscribeWait.inSeconds)
+                    self.reporter.reconnected("amqp publisher reconnected")
+                    if !self.outbox.isStopped { _ = self.outbox.pause(seconds: self.configuration.resubscribeWait.inSeconds) }
                     outage = false
                 }
             }
+            guard let link = connection else { continue }
             do {
-                for message in batch {
-                    try connection!.publish(message, exchange: self.configuration.channel, timeoutMilliseconds: 5000)
-                    self.outbox.removeFirst(1)
+                // Send what the window allows (waiting a slice when idle).
+                let room = window.room(probing: probing)
+                var sentNow = 0
+                if room > 0 {
+                    let timeout = window.inFlight > 0 ? 0 : idleSlice
+                    let batch = self.outbox.peek(from: window.inFlight, limit: room, timeout: timeout) ?? []
+                    for message in batch {
+                        try link.publish(message, exchange: exchange)
+                        _ = window.sent()
+                        if oldestSent == nil { oldestSent = .now }
+                        sentNow += 1
+                    }
+                }
+                // Read confirms; heartbeats are serviced here too (also when idle).
+                var wait = window.inFlight > 0 && sentNow == 0 ? 10 : 0
+                while let confirm = try link.pollConfirm(timeoutMilliseconds: wait) {
+                    window.settle(tag: confirm.tag, multiple: confirm.multiple, acknowledged: confirm.acknowledged)
+                    wait = 0
+                }
+                let retired = window.retire()
+                if !retired.isEmpty {
+                    let messages = self.outbox.peek(from: 0, limit: retired.count, timeout: 0) ?? []
+                    self.outbox.removeFirst(retired.count)
+                    for (index, acknowledged) in retired.enumerated() where !acknowledged {
+                        let nack = BackplaneError(.refused, "broker refused the message (nack)")
+                        let decision = policy.publishFailed(nack)
+                        self.reporter.poison(
+                            bytes: index < messages.count ? messages[index].readableBytes : 0,
+                            attempts: decision.attempts,
+                            error: nack
+                        )
+                    }
+                    if retired.contains(true) {
+                        policy.published()
+                        probing = false
+                    }
+                    oldestSent = window.inFlight > 0 ? .now : nil
+                }
+                if let oldest = oldestSent, ContinuousClock.now - oldest > self.configuration.confirmTimeout {
+                    throw AMQPError(description: "no publisher confirm within \(self.configuration.confirmTimeout)")
                 }
             } catch {
-                self.logger.info("amqp publisher lost its connection; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
-                connection = nil
-                outage = true
+                fail(BackplaneError(.connection, "\(error)"))
             }
         }
     }
 
+    // MARK: Consumer
+
     private func consumerLoop() {
-        var backoff = self.configuration.initialBackoff
+        var backoff = self.configuration.retry.initialBackoff
         var outage = false
         while !self.outbox.isStopped {
             let connection: AMQPConnection
@@ -160,7 +284,9 @@ public final class AMQPBackplane: BackplaneTransport {
                 try connection.subscribe(
                     queue: self.queueName,
                     exchange: self.configuration.channel,
-                    expiresMilliseconds: Int(self.configuration.queueExpiry.inMilliseconds)
+                    expiresMilliseconds: Int(self.configuration.queueExpiry.inMilliseconds),
+                    maxLength: self.configuration.queueMaxLength,
+                    messageTTLMilliseconds: Int(self.configuration.queueMessageTTL.inMilliseconds)
                 )
             } catch {
                 if !outage {
@@ -168,17 +294,21 @@ public final class AMQPBackplane: BackplaneTransport {
                 }
                 outage = true
                 guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                backoff = min(backoff * 2, self.configuration.maxBackoff)
+                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
                 continue
             }
-            if outage { self.logger.info("amqp consumer resubscribed", metadata: ["backplane.kind": "amqp"]) }
+            // Bound and consuming: the subscription is confirmed.
+            self.subscribed.withLockedValue { $0 = true }
+            if outage { self.reporter.reconnected("amqp consumer resubscribed") }
             outage = false
-            backoff = self.configuration.initialBackoff
+            backoff = self.configuration.retry.initialBackoff
             do {
                 // Short waits so that shutdown is noticed; heartbeats are handled inside.
                 while !self.outbox.isStopped {
                     if let message = try connection.receive(timeoutMilliseconds: 250) {
-                        self.continuation.yield(message.body)
+                        // A full inbox drops (and counts) the message: the ack below keeps
+                        // the broker from redelivering what the node cannot take.
+                        self.messages.push(message.body)
                         // Acked once handed over: what was in flight when a connection or
                         // the broker went away is redelivered (and repeats are dropped by
                         // the cluster's per-publisher sequence numbers).
@@ -186,10 +316,14 @@ public final class AMQPBackplane: BackplaneTransport {
                     }
                 }
             } catch {
+                self.subscribed.withLockedValue { $0 = false }
                 if self.outbox.isStopped { break }
                 self.logger.info("amqp consumer lost its connection; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
                 outage = true
+                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
+                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
             }
         }
+        self.subscribed.withLockedValue { $0 = false }
     }
 }

@@ -42,9 +42,14 @@ final class AMQPConnection {
         try self.check(CRabbitMQ_declareFanout(self.handle, exchange, &error, error.count), error)
     }
 
-    func subscribe(queue: String, exchange: String, expiresMilliseconds: Int) throws {
+    func subscribe(queue: String, exchange: String, expiresMilliseconds: Int, maxLength: Int, messageTTLMilliseconds: Int) throws {
         var error = [CChar](repeating: 0, count: 512)
-        try self.check(CRabbitMQ_subscribe(self.handle, queue, exchange, Int32(expiresMilliseconds), &error, error.count), error)
+        try self.check(
+            CRabbitMQ_subscribe(
+                self.handle, queue, exchange, Int32(expiresMilliseconds), Int32(maxLength), Int32(messageTTLMilliseconds), &error, error.count
+            ),
+            error
+        )
     }
 
     func confirmSelect() throws {
@@ -58,13 +63,34 @@ final class AMQPConnection {
         try self.check(CRabbitMQ_ack(self.handle, deliveryTag, &error, error.count), error)
     }
 
-    /// Publishes and waits for the broker's confirm.
-    func publish(_ body: ByteBuffer, exchange: String, timeoutMilliseconds: Int) throws {
+    /// Publishes without waiting for the confirm (see ``pollConfirm(timeoutMilliseconds:)``).
+    func publish(_ body: ByteBuffer, exchange: String) throws {
         var error = [CChar](repeating: 0, count: 512)
         let status = body.withUnsafeReadableBytes { bytes in
-            CRabbitMQ_publish(self.handle, exchange, bytes.baseAddress, bytes.count, timeoutMilliseconds, &error, error.count)
+            CRabbitMQ_publishAsync(self.handle, exchange, bytes.baseAddress, bytes.count, &error, error.count)
         }
         try self.check(status, error)
+    }
+
+    /// A publisher confirm.
+    struct Confirm {
+        var acknowledged: Bool
+        var tag: UInt64
+        var multiple: Bool
+    }
+
+    /// Waits up to the timeout for a confirm, servicing heartbeats; `nil` if none came.
+    func pollConfirm(timeoutMilliseconds: Int) throws -> Confirm? {
+        var error = [CChar](repeating: 0, count: 512)
+        var confirm = CRabbitMQ_Confirm(kind: 0, tag: 0, multiple: 0)
+        let status = CRabbitMQ_pollConfirm(self.handle, timeoutMilliseconds, &confirm, &error, error.count)
+        switch status {
+        case 1: return Confirm(acknowledged: confirm.kind == 1, tag: confirm.tag, multiple: confirm.multiple != 0)
+        case 0: return nil
+        default:
+            try self.check(status, error)
+            return nil
+        }
     }
 
     /// Waits up to the timeout for one message; `nil` on timeout. Ack it with ``ack(_:)``

@@ -15,9 +15,11 @@ public final class InMemoryBackplaneBus: Sendable {
     public init() {}
 
     /// A new node's transport on this bus.
-    public func makeTransport() -> InMemoryBackplaneTransport {
-        let transport = InMemoryBackplaneTransport(bus: self)
-        self.subscribers.withLockedValue { $0[ObjectIdentifier(transport)] = transport }
+    public func makeTransport(role: BackplaneRole = .publishAndSubscribe, inbox: BackplaneInbox.Limits = .init()) -> InMemoryBackplaneTransport {
+        let transport = InMemoryBackplaneTransport(bus: self, role: role, limits: inbox)
+        if role.subscribes {
+            self.subscribers.withLockedValue { $0[ObjectIdentifier(transport)] = transport }
+        }
         return transport
     }
 
@@ -25,6 +27,9 @@ public final class InMemoryBackplaneBus: Sendable {
     public func inject(_ message: ByteBuffer) {
         self.deliver(message, from: nil)
     }
+
+    /// How many transports subscribe (write-only ones do not).
+    public var subscriberCount: Int { self.subscribers.withLockedValue { $0.count } }
 
     func deliver(_ message: ByteBuffer, from sender: InMemoryBackplaneTransport?) {
         if let sender, sender.isDetached { return }
@@ -39,13 +44,14 @@ public final class InMemoryBackplaneBus: Sendable {
 /// receives what it publishes.
 public final class InMemoryBackplaneTransport: BackplaneTransport {
     private let bus: InMemoryBackplaneBus
-    private let detached = NIOLockedValueBox(false)
-    private let continuation: AsyncStream<ByteBuffer>.Continuation
-    public let messages: AsyncStream<ByteBuffer>
+    private let role: BackplaneRole
+    private let state = NIOLockedValueBox((detached: false, running: false, failure: BackplaneError?.none))
+    public let messages: BackplaneInbox
 
-    init(bus: InMemoryBackplaneBus) {
+    init(bus: InMemoryBackplaneBus, role: BackplaneRole, limits: BackplaneInbox.Limits) {
         self.bus = bus
-        (self.messages, self.continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        self.role = role
+        self.messages = BackplaneInbox(limits: limits)
     }
 
     public func publish(_ message: ByteBuffer) {
@@ -55,22 +61,37 @@ public final class InMemoryBackplaneTransport: BackplaneTransport {
     /// The bus delivers synchronously: nothing is ever queued.
     public var queuedMessages: Int { 0 }
 
+    /// Subscribed while running and attached.
+    public var isSubscribed: Bool {
+        self.role.subscribes && self.state.withLockedValue { $0.running && !$0.detached }
+    }
+
     public func run() async throws {
-        // Nothing to connect; serve until cancelled.
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3600))
+        self.state.withLockedValue { $0.running = true }
+        defer {
+            self.state.withLockedValue { $0.running = false }
+            self.messages.finish()
         }
-        self.continuation.finish()
+        // Nothing to connect; serve until cancelled, or until a failure is injected.
+        while !Task.isCancelled {
+            if let failure = self.state.withLockedValue({ $0.failure }) { throw failure }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     func receive(_ message: ByteBuffer) {
-        self.continuation.yield(message)
+        self.messages.push(message)
     }
 
     /// Cuts this node off the bus (fault injection) or reattaches it.
     public func setDetached(_ detached: Bool) {
-        self.detached.withLockedValue { $0 = detached }
+        self.state.withLockedValue { $0.detached = detached }
     }
 
-    var isDetached: Bool { self.detached.withLockedValue { $0 } }
+    /// Makes `run()` throw (fault injection: a transport thread that died).
+    public func fail(_ error: BackplaneError) {
+        self.state.withLockedValue { $0.failure = error }
+    }
+
+    var isDetached: Bool { self.state.withLockedValue { $0.detached } }
 }

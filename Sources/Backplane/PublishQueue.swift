@@ -9,33 +9,55 @@ public import NIOCore
 
 /// The bounded outbox between publishers (any thread) and the publisher thread.
 ///
-/// Messages stay queued while the broker is away and leave in order once it is back. When
-/// the queue is full, new messages are dropped and counted; never silently.
+/// Messages stay queued while the broker is away and leave in order once it is back. The
+/// queue is bounded by message count and by bytes; when either is reached, new messages are
+/// dropped and counted, never silently. Only the publisher thread removes messages, from
+/// the head, so positions counted from the head are stable for it (pipelined publishing
+/// sends messages `offset..<offset+n` while earlier ones wait for their confirms).
 ///
 /// `@unchecked Sendable`: every stored property is read and written with `condition`
 /// locked.
 public final class PublishQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var messages = Deque<ByteBuffer>()
+    private var bytes = 0
     private var stopped = false
     public private(set) var dropped = 0
     public let capacity: Int
+    public let maxBytes: Int
 
-    public init(capacity: Int) {
+    public init(capacity: Int, maxBytes: Int = 64 << 20) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
     }
 
-    /// Queues a message; returns the running drop count if it was dropped.
+    /// Queues a message; returns the running drop count if it was dropped (the queue holds
+    /// `capacity` messages or `maxBytes` bytes already).
     public func push(_ message: ByteBuffer) -> Int? {
         self.condition.lock()
         defer { self.condition.unlock() }
-        guard self.messages.count < self.capacity else {
+        guard self.messages.count < self.capacity, self.bytes + message.readableBytes <= self.maxBytes else {
             self.dropped += 1
             return self.dropped
         }
         self.messages.append(message)
+        self.bytes += message.readableBytes
         self.condition.signal()
         return nil
+    }
+
+    /// Waits up to `timeout` seconds for messages at positions `offset...` (counted from
+    /// the head) and returns up to `limit` of them without removing anything: empty on
+    /// timeout, `nil` once stopped with nothing at or after `offset`.
+    public func peek(from offset: Int, limit: Int, timeout: Double) -> [ByteBuffer]? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while self.messages.count <= offset && !self.stopped {
+            if !self.condition.wait(until: deadline) { break }
+        }
+        if self.messages.count <= offset { return self.stopped ? nil : [] }
+        return Array(self.messages[(self.messages.startIndex + offset)...].prefix(limit))
     }
 
     /// Waits for up to `limit` queued messages without removing them; `nil` once stopped.
@@ -51,7 +73,16 @@ public final class PublishQueue: @unchecked Sendable {
     public func removeFirst(_ count: Int) {
         self.condition.lock()
         defer { self.condition.unlock() }
-        self.messages.removeFirst(min(count, self.messages.count))
+        for _ in 0..<min(count, self.messages.count) {
+            self.bytes -= self.messages.removeFirst().readableBytes
+        }
+    }
+
+    /// Bytes queued.
+    public var byteCount: Int {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.bytes
     }
 
     /// Sleeps up to `seconds`, waking early when stopped; returns `false` when stopped.

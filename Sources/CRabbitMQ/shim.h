@@ -88,14 +88,22 @@ static inline int CRabbitMQ_declareFanout(amqp_connection_state_t conn, const ch
 }
 
 /// Declares this node's queue (durable, so that what it holds survives a broker restart;
-/// x-expires like kombu's), binds it, and consumes with manual acks (prefetch 1000).
+/// x-expires like kombu's; bounded by x-max-length, oldest dropped first, and by a message
+/// TTL, so that an abandoned queue stops growing), binds it, and consumes with manual acks
+/// (prefetch 1000).
 static inline int CRabbitMQ_subscribe(amqp_connection_state_t conn, const char *queue, const char *exchange, int expiresMilliseconds,
-                                      char *err, size_t errlen) {
-    amqp_table_entry_t entry;
-    entry.key = amqp_cstring_bytes("x-expires");
-    entry.value.kind = AMQP_FIELD_KIND_I32;
-    entry.value.value.i32 = expiresMilliseconds;
-    amqp_table_t arguments = { 1, &entry };
+                                      int maxLength, int messageTTLMilliseconds, char *err, size_t errlen) {
+    amqp_table_entry_t entries[3];
+    entries[0].key = amqp_cstring_bytes("x-expires");
+    entries[0].value.kind = AMQP_FIELD_KIND_I32;
+    entries[0].value.value.i32 = expiresMilliseconds;
+    entries[1].key = amqp_cstring_bytes("x-max-length");
+    entries[1].value.kind = AMQP_FIELD_KIND_I32;
+    entries[1].value.value.i32 = maxLength;
+    entries[2].key = amqp_cstring_bytes("x-message-ttl");
+    entries[2].value.kind = AMQP_FIELD_KIND_I32;
+    entries[2].value.value.i32 = messageTTLMilliseconds;
+    amqp_table_t arguments = { 3, entries };
     amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, arguments);
     if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.declare", err, errlen) != 0) return -1;
     amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), amqp_empty_table);
@@ -112,10 +120,11 @@ static inline int CRabbitMQ_confirmSelect(amqp_connection_state_t conn, char *er
     return CRabbitMQ_check(amqp_get_rpc_reply(conn), "confirm.select", err, errlen);
 }
 
-/// Publishes one message (text/plain UTF-8, as kombu does for python-socketio) and waits for
-/// the broker's confirm. 0 = confirmed, -1 = error (the connection must be dropped).
-static inline int CRabbitMQ_publish(amqp_connection_state_t conn, const char *exchange, const void *body, size_t length,
-                                    long timeoutMilliseconds, char *err, size_t errlen) {
+/// Publishes one message (text/plain UTF-8, as kombu does for python-socketio, persistent)
+/// without waiting for its confirm: confirms are read by CRabbitMQ_pollConfirm, so that many
+/// messages can be in flight. 0 = sent, -1 = error (the connection must be dropped).
+static inline int CRabbitMQ_publishAsync(amqp_connection_state_t conn, const char *exchange, const void *body, size_t length,
+                                         char *err, size_t errlen) {
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
@@ -125,19 +134,53 @@ static inline int CRabbitMQ_publish(amqp_connection_state_t conn, const char *ex
     amqp_bytes_t bytes = { length, (void *)body };
     int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), 0, 0, &props, bytes);
     if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "basic.publish: %s", amqp_error_string2(status)); return -1; }
-    for (;;) {
-        amqp_frame_t frame;
-        struct timeval tv = { timeoutMilliseconds / 1000, (timeoutMilliseconds % 1000) * 1000 };
-        status = amqp_simple_wait_frame_noblock(conn, &frame, &tv);
-        if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "waiting for confirm: %s", amqp_error_string2(status)); return -1; }
-        if (frame.frame_type != AMQP_FRAME_METHOD) continue;
-        switch (frame.payload.method.id) {
-        case AMQP_BASIC_ACK_METHOD: return 0;
-        case AMQP_BASIC_NACK_METHOD: snprintf(err, errlen, "broker refused the message (nack)"); return -1;
-        case AMQP_CHANNEL_CLOSE_METHOD:
-        case AMQP_CONNECTION_CLOSE_METHOD: snprintf(err, errlen, "broker closed the channel"); return -1;
-        default: continue;
-        }
+    return 0;
+}
+
+/// A publisher confirm: kind 1 = ack, 2 = nack; `multiple` covers every tag up to `tag`.
+typedef struct { int kind; uint64_t tag; int multiple; } CRabbitMQ_Confirm;
+
+/// Waits up to the timeout (0: just look) for one frame on a publishing connection. While
+/// waiting, rabbitmq-c sends our heartbeat when it is due and fails when the broker's are
+/// missing (its wait loop does both), so calling this regularly keeps an idle publisher's
+/// connection alive. 1 = a confirm in *out, 0 = nothing of interest yet, -1 = error (the
+/// channel or connection is gone; text in err).
+static inline int CRabbitMQ_pollConfirm(amqp_connection_state_t conn, long timeoutMilliseconds, CRabbitMQ_Confirm *out,
+                                        char *err, size_t errlen) {
+    amqp_frame_t frame;
+    struct timeval tv = { timeoutMilliseconds / 1000, (timeoutMilliseconds % 1000) * 1000 };
+    amqp_maybe_release_buffers(conn);
+    int status = amqp_simple_wait_frame_noblock(conn, &frame, &tv);
+    if (status == AMQP_STATUS_TIMEOUT) return 0;
+    if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "connection: %s", amqp_error_string2(status)); return -1; }
+    if (frame.frame_type != AMQP_FRAME_METHOD) return 0;
+    switch (frame.payload.method.id) {
+    case AMQP_BASIC_ACK_METHOD: {
+        amqp_basic_ack_t *m = (amqp_basic_ack_t *)frame.payload.method.decoded;
+        out->kind = 1; out->tag = m->delivery_tag; out->multiple = m->multiple;
+        return 1;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        amqp_basic_nack_t *m = (amqp_basic_nack_t *)frame.payload.method.decoded;
+        out->kind = 2; out->tag = m->delivery_tag; out->multiple = m->multiple;
+        return 1;
+    }
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        amqp_channel_close_t *m = (amqp_channel_close_t *)frame.payload.method.decoded;
+        char text[256];
+        CRabbitMQ_copyBytes(text, sizeof text, m->reply_text);
+        snprintf(err, errlen, "server closed the channel: %u %s", m->reply_code, text);
+        return -1;
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        amqp_connection_close_t *m = (amqp_connection_close_t *)frame.payload.method.decoded;
+        char text[256];
+        CRabbitMQ_copyBytes(text, sizeof text, m->reply_text);
+        snprintf(err, errlen, "server closed the connection: %u %s", m->reply_code, text);
+        return -1;
+    }
+    default:
+        return 0;
     }
 }
 

@@ -5,10 +5,8 @@
 
 public import Backplane
 import CRdKafka
-import CoreMetrics
 import Foundation
 public import Logging
-import Metrics
 import NIOConcurrencyHelpers
 public import NIOCore
 
@@ -16,110 +14,184 @@ public import NIOCore
 /// python-socketio's `KafkaManager` does.
 ///
 /// Every node must see every message, so the consumer assigns itself all partitions of the
-/// topic from the latest offset (no consumer group, no rebalancing). The producer is
-/// idempotent and keyed with this node's id, so one publisher's messages keep their order
-/// in one partition. librdkafka's own queue holds messages while brokers are away
-/// (`message.timeout.ms=0`: never expire), bounded by `maxQueuedMessages`; it is flushed on
-/// shutdown. librdkafka handles are thread-safe; blocking polls run on dedicated threads,
-/// never on the event loops or the cooperative pool.
+/// topic from the latest offset (no consumer group, no rebalancing), and re-reads the
+/// partition count every `metadataRefresh` (partitions added later are assigned from their
+/// beginning). The producer is idempotent and keyed with this node's id, so one publisher's
+/// messages keep their order in one partition. librdkafka's own queue holds messages while
+/// brokers are away (`message.timeout.ms=0`: never expire), bounded by `maxQueuedMessages`;
+/// it is flushed on shutdown. librdkafka handles are thread-safe; blocking polls run on
+/// dedicated threads, never on the event loops or the cooperative pool.
+///
+/// Failures are loud: a broadcast above `maxMessageBytes` (also the producer's
+/// `message.max.bytes`) is refused with a count and a log line; failed deliveries are
+/// counted and logged (delivery reports); a fatal producer error, or a consumer that cannot
+/// be set up after `maxSetupAttempts` tries (capped backoff between them), makes `run()`
+/// throw. A broker that is merely unreachable, or a topic that does not exist yet, is
+/// waited for without end (the node is not ready meanwhile).
 ///
 /// `@unchecked Sendable`: the handles are thread-safe librdkafka objects created in `init`
-/// and destroyed in `deinit`; the remaining stored properties are immutable or boxed.
+/// and destroyed in `deinit`; `reports` is only accessed with atomic builtins (C shim); the
+/// remaining stored properties are immutable or boxed.
 public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var url: BackplaneURL
         public var channel: String
+        public var role: BackplaneRole
         public var maxQueuedMessages: Int
+        /// The largest message published or accepted; also `message.max.bytes`. The
+        /// brokers' and topic's `max.message.bytes` must be at least this.
+        public var maxMessageBytes: Int
+        /// Received messages waiting for the cluster manager.
+        public var inbox: BackplaneInbox.Limits
         public var initialBackoff: Duration
         public var maxBackoff: Duration
+        /// Consumer setup failures (creation, topic, assignment; not an unreachable broker)
+        /// in a row before the transport gives up and `run()` throws.
+        public var maxSetupAttempts: Int
+        /// How often the partition count is read again.
+        public var metadataRefresh: Duration
 
         public init(
             url: BackplaneURL,
             channel: String = "socketio",
+            role: BackplaneRole = .publishAndSubscribe,
             maxQueuedMessages: Int = 100_000,
+            maxMessageBytes: Int = BackplaneLimits.defaultMaxMessageBytes,
+            inbox: BackplaneInbox.Limits? = nil,
             initialBackoff: Duration = .milliseconds(100),
-            maxBackoff: Duration = .seconds(2)
+            maxBackoff: Duration = .seconds(2),
+            maxSetupAttempts: Int = 8,
+            metadataRefresh: Duration = .seconds(30)
         ) {
             self.url = url
             self.channel = channel
+            self.role = role
             self.maxQueuedMessages = maxQueuedMessages
+            self.maxMessageBytes = maxMessageBytes
+            self.inbox = inbox ?? BackplaneInbox.Limits(maxMessageBytes: maxMessageBytes)
             self.initialBackoff = initialBackoff
             self.maxBackoff = maxBackoff
+            self.maxSetupAttempts = maxSetupAttempts
+            self.metadataRefresh = metadataRefresh
         }
     }
 
     public let configuration: Configuration
-    public let messages: AsyncStream<ByteBuffer>
-    private let continuation: AsyncStream<ByteBuffer>.Continuation
+    public let messages: BackplaneInbox
     private let logger: Logger
+    private let reporter: BackplaneReporter
     private let producer: OpaquePointer
     private let producerTopic: OpaquePointer
+    private let reports: UnsafeMutablePointer<CRdKafka_Reports>
     private let key: ByteBuffer
     private let stopped = NIOLockedValueBox(false)
-    private let dropped = NIOLockedValueBox(0)
-    private let droppedCounter = Counter(label: "backplane.publish.dropped", dimensions: [("kind", "kafka")])
+    private let subscribed = NIOLockedValueBox(false)
 
     /// - Throws: ``BackplaneURLError`` if librdkafka refuses the configuration.
     public init(configuration: Configuration, logger: Logger) throws(BackplaneURLError) {
         self.configuration = configuration
         self.logger = logger
+        self.reporter = BackplaneReporter(kind: "kafka", logger: logger)
         var error = [CChar](repeating: 0, count: 512)
         let bootstrap = configuration.url.hosts.map { "\($0.host):\($0.port)" }.joined(separator: ",")
-        guard let producer = CRdKafka_newProducer(bootstrap, Int32(configuration.maxQueuedMessages), &error, error.count) else {
+        let reports = UnsafeMutablePointer<CRdKafka_Reports>.allocate(capacity: 1)
+        reports.initialize(to: CRdKafka_Reports(failed: 0, tooLarge: 0, lastError: 0))
+        guard
+            let producer = CRdKafka_newProducer(
+                bootstrap, Int32(configuration.maxQueuedMessages), Int32(configuration.maxMessageBytes), reports, &error, error.count
+            )
+        else {
+            reports.deallocate()
             throw BackplaneURLError("kafka producer: \(cText(error))")
         }
         guard let topic = rd_kafka_topic_new(producer, configuration.channel, nil) else {
             rd_kafka_destroy(producer)
+            reports.deallocate()
             throw BackplaneURLError("kafka topic \(configuration.channel): cannot create a handle")
         }
         self.producer = producer
         self.producerTopic = topic
+        self.reports = reports
         var generator = SystemRandomNumberGenerator()
         self.key = ByteBuffer(string: String(generator.next() as UInt64, radix: 16))
-        (self.messages, self.continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        self.messages = BackplaneInbox(limits: configuration.inbox, kind: "kafka", logger: logger)
     }
 
     deinit {
         rd_kafka_topic_destroy(self.producerTopic)
         rd_kafka_destroy(self.producer)
+        // No delivery report can run after rd_kafka_destroy.
+        self.reports.deallocate()
     }
 
     public func publish(_ message: ByteBuffer) {
+        guard message.readableBytes <= self.configuration.maxMessageBytes else {
+            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+            return
+        }
         var error = [CChar](repeating: 0, count: 256)
         let status = message.withUnsafeReadableBytes { payload in
             self.key.withUnsafeReadableBytes { key in
                 CRdKafka_produce(self.producerTopic, payload.baseAddress, payload.count, key.baseAddress, key.count, &error, error.count)
             }
         }
-        guard status != 0 else { return }
-        self.droppedCounter.increment()
-        let count = self.dropped.withLockedValue { count -> Int in
-            count += 1
-            return count
-        }
-        if count == 1 || count % 1000 == 0 {
-            self.logger.warning(
-                "kafka producer refused a message",
-                metadata: ["backplane.kind": "kafka", "backplane.error": "\(cText(error))", "backplane.dropped": "\(count)"]
-            )
+        switch status {
+        case 0:
+            return
+        case 1:
+            self.reporter.outboxFull(total: self.reporter.totals.dropped + 1)
+        case 2:
+            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+        default:
+            self.reporter.poison(bytes: message.readableBytes, attempts: 1, error: BackplaneError(.refused, cText(error)))
         }
     }
 
     public var queuedMessages: Int { Int(rd_kafka_outq_len(self.producer)) }
 
+    public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
+
     private var isStopped: Bool { self.stopped.withLockedValue { $0 } }
 
+    /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
+    public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
+
+    /// Raises a fatal producer error (tests: `run()` must then throw).
+    package func raiseFatalErrorForTesting() {
+        CRdKafka_testFatalError(self.producer)
+    }
+
     public func run() async throws {
-        let poller: @Sendable () -> Void = {
-            // Serves delivery reports and producer events.
-            while !self.isStopped { rd_kafka_poll(self.producer, 100) }
-        }
-        await BlockingThreads.run([poller, { self.consumerLoop() }]) {
+        defer { self.messages.finish() }
+        var loops: [@Sendable () throws -> Void] = [{ try self.pollerLoop() }]
+        if self.configuration.role.subscribes { loops.append({ try self.consumerLoop() }) }
+        try await BlockingThreads.run(loops) {
             // Deliver what is queued (bounded), then stop the threads.
             _ = rd_kafka_flush(self.producer, 5000)
             self.stopped.withLockedValue { $0 = true }
         }
-        self.continuation.finish()
+    }
+
+    /// Serves delivery reports and producer events; fails on a fatal producer error.
+    private func pollerLoop() throws {
+        var error = [CChar](repeating: 0, count: 512)
+        while !self.isStopped {
+            rd_kafka_poll(self.producer, 100)
+            var failed: Int64 = 0
+            var tooLarge: Int64 = 0
+            CRdKafka_takeReports(self.reports, &failed, &tooLarge, &error, error.count)
+            if failed > 0 {
+                let text = cText(error)
+                for _ in 0..<failed {
+                    self.reporter.poison(bytes: 0, attempts: 1, error: BackplaneError(.refused, "delivery failed: \(text)"))
+                }
+            }
+            if CRdKafka_fatalError(self.producer, &error, error.count) != 0 {
+                let text = cText(error)
+                self.logger.error("kafka producer hit a fatal error; the backplane stops", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
+                throw BackplaneError(.fatal, "kafka producer: \(text)")
+            }
+        }
     }
 
     private func pause(_ duration: Duration) -> Bool {
@@ -131,45 +203,82 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         return !self.isStopped
     }
 
-    /// The consumer thread: assigns every partition from the end, then polls.
-    private func consumerLoop() {
+    /// The consumer thread: sets up a consumer and polls; a setup that fails is retried
+    /// with capped backoff, and after `maxSetupAttempts` failures in a row (an assignment
+    /// that worked resets the count) it gives up.
+    private func consumerLoop() throws {
+        var failures = 0
+        var backoff = self.configuration.initialBackoff
+        while !self.isStopped {
+            do {
+                try self.serveConsumer(onAssigned: {
+                    failures = 0
+                    backoff = self.configuration.initialBackoff
+                })
+                return
+            } catch {
+                self.subscribed.withLockedValue { $0 = false }
+                failures += 1
+                if failures >= self.configuration.maxSetupAttempts {
+                    self.logger.error(
+                        "kafka consumer cannot be set up; giving up",
+                        metadata: ["backplane.kind": "kafka", "backplane.error": "\(error)", "backplane.attempts": "\(failures)"]
+                    )
+                    throw BackplaneError(.fatal, "kafka consumer gave up after \(failures) attempts: \(error)")
+                }
+                if failures == 1 {
+                    self.logger.warning("kafka consumer cannot be set up; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(error)"])
+                }
+                guard self.pause(backoff) else { return }
+                backoff = min(backoff * 2, self.configuration.maxBackoff)
+            }
+        }
+    }
+
+    /// One consumer's life: create, find the partitions, assign, poll until stopped.
+    /// - Throws: ``BackplaneError`` for a setup step that failed.
+    private func serveConsumer(onAssigned: () -> Void) throws(BackplaneError) {
         var error = [CChar](repeating: 0, count: 512)
         let bootstrap = self.configuration.url.hosts.map { "\($0.host):\($0.port)" }.joined(separator: ",")
         var generator = SystemRandomNumberGenerator()
         let group = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))"
-        guard let consumer = CRdKafka_newConsumer(bootstrap, group, &error, error.count) else {
-            self.logger.error("kafka consumer cannot be created", metadata: ["backplane.kind": "kafka", "backplane.error": "\(cText(error))"])
-            return
+        guard let consumer = CRdKafka_newConsumer(bootstrap, group, Int32(self.configuration.maxMessageBytes), &error, error.count) else {
+            throw BackplaneError(.connection, "consumer: \(cText(error))")
         }
         defer {
             rd_kafka_consumer_close(consumer)
             rd_kafka_destroy(consumer)
         }
-        guard let topic = rd_kafka_topic_new(consumer, self.configuration.channel, nil) else { return }
-        // Find the partitions (retrying with capped backoff while brokers are away).
+        guard let topic = rd_kafka_topic_new(consumer, self.configuration.channel, nil) else {
+            throw BackplaneError(.connection, "topic handle: cannot create")
+        }
+        defer { rd_kafka_topic_destroy(topic) }
+        // Find the partitions: an unreachable broker or a missing topic is waited for.
         var backoff = self.configuration.initialBackoff
-        var partitions = -1
+        var partitions = 0
         var reported = false
-        while partitions < 0 {
-            partitions = Int(CRdKafka_partitionCount(consumer, topic, 2000, &error, error.count))
-            if partitions > 0 { break }
+        while partitions <= 0 {
+            let count = Int(CRdKafka_partitionCount(consumer, topic, 2000, &error, error.count))
+            if count > 0 {
+                partitions = count
+                break
+            }
+            if count == -2 { throw BackplaneError(.connection, cText(error)) }
             if !reported {
                 self.logger.info("kafka unreachable or topic missing; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(cText(error))"])
                 reported = true
             }
-            guard self.pause(backoff) else {
-                rd_kafka_topic_destroy(topic)
-                return
-            }
+            guard self.pause(backoff) else { return }
             backoff = min(backoff * 2, self.configuration.maxBackoff)
         }
-        rd_kafka_topic_destroy(topic)
-        guard CRdKafka_assignFromEnd(consumer, self.configuration.channel, Int32(partitions), &error, error.count) == 0 else {
-            self.logger.error("kafka assignment failed", metadata: ["backplane.kind": "kafka", "backplane.error": "\(cText(error))"])
-            return
+        guard CRdKafka_assign(consumer, self.configuration.channel, Int32(partitions), 0, &error, error.count) == 0 else {
+            throw BackplaneError(.connection, cText(error))
         }
+        self.subscribed.withLockedValue { $0 = true }
+        onAssigned()
         if reported { self.logger.info("kafka consumer assigned", metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(partitions)"]) }
         var lastError = ""
+        var nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
         while !self.isStopped {
             var message = CRdKafka_Message(bytes: nil, length: 0)
             switch CRdKafka_poll(consumer, 250, &message, &error, error.count) {
@@ -177,7 +286,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
                 // Copy out of C memory, free it at once.
                 let payload = ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.bytes, count: message.length))
                 CRdKafka_free(&message)
-                self.continuation.yield(payload)
+                self.messages.push(payload)
             case -1:
                 // Transient broker errors are reported as events; log each kind once.
                 let text = cText(error)
@@ -187,6 +296,20 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
                 }
             default:
                 break
+            }
+            if ContinuousClock.now >= nextRefresh {
+                nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
+                let count = Int(CRdKafka_partitionCount(consumer, topic, 2000, &error, error.count))
+                if count > partitions {
+                    guard CRdKafka_assign(consumer, self.configuration.channel, Int32(count), Int32(partitions), &error, error.count) == 0 else {
+                        throw BackplaneError(.connection, cText(error))
+                    }
+                    self.logger.info(
+                        "kafka topic has more partitions; assigned",
+                        metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(count)"]
+                    )
+                    partitions = count
+                }
             }
         }
     }

@@ -5,8 +5,6 @@
 
 public import Backplane
 import CHiredis
-import CoreMetrics
-import Metrics
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
@@ -16,142 +14,190 @@ public import NIOCore
 ///
 /// Two connections, each confined to its own thread: hiredis contexts are not thread-safe
 /// and cannot be reused after an error, so each thread owns its connection, drops it at the
-/// first error and reconnects with capped exponential backoff (resubscribing). Publishes
-/// made while Redis is away wait in a bounded queue. After an outage the publisher waits
-/// until as many subscribers as before are back (`PUBSUB NUMSUB`, bounded wait), so that
-/// what was held is not published into the void while the other nodes resubscribe.
+/// first error and reconnects with capped exponential backoff (resubscribing).
+///
+/// - Publisher: publishes wait in a bounded outbox (count and bytes) while Redis is away.
+///   A message Redis refuses (an error reply such as `NOPERM`) is dropped at once; one during
+///   which the connection breaks (Redis closes it on an oversized argument) is dropped after
+///   `retry.maxAttempts` tries (``PublishRetryPolicy``); every failure is followed by a
+///   backoff. After an outage the publisher waits until as many subscribers as before are
+///   back (`PUBSUB NUMSUB`, bounded wait).
+/// - Subscriber: no receive timeout (a quiet channel is normal); a dead broker is detected
+///   by `PING` in subscribed mode with its own deadline (``SubscriberLiveness``).
+/// - Publish-only (emitters): no subscriber connection at all.
 public final class RedisBackplane: BackplaneTransport {
     public struct Configuration: Sendable {
         public var url: BackplaneURL
         public var channel: String
+        public var role: BackplaneRole
         /// Messages held while Redis is away; more are dropped (and counted, and logged).
         public var maxQueuedMessages: Int
+        /// Bytes held while Redis is away.
+        public var maxQueuedBytes: Int
+        /// The largest message published or accepted (``BackplaneLimits``).
+        public var maxMessageBytes: Int
+        /// Received messages waiting for the cluster manager.
+        public var inbox: BackplaneInbox.Limits
         public var connectTimeout: Duration
-        public var initialBackoff: Duration
-        public var maxBackoff: Duration
+        /// The publisher's wait for a reply (the subscriber has none).
+        public var commandTimeout: Duration
+        /// Backoff and poison-message attempts.
+        public var retry: PublishRetryPolicy.Configuration
+        /// How the subscriber checks an idle connection.
+        public var liveness: SubscriberLiveness.Configuration
         /// How long, after an outage, the publisher waits for subscribers to come back.
         public var resubscribeWait: Duration
 
         public init(
             url: BackplaneURL,
             channel: String = "socketio",
+            role: BackplaneRole = .publishAndSubscribe,
             maxQueuedMessages: Int = 100_000,
+            maxQueuedBytes: Int = 64 << 20,
+            maxMessageBytes: Int = BackplaneLimits.defaultMaxMessageBytes,
+            inbox: BackplaneInbox.Limits? = nil,
             connectTimeout: Duration = .seconds(1),
-            initialBackoff: Duration = .milliseconds(100),
-            maxBackoff: Duration = .seconds(2),
+            commandTimeout: Duration = .seconds(5),
+            retry: PublishRetryPolicy.Configuration = .init(),
+            liveness: SubscriberLiveness.Configuration = .init(),
             resubscribeWait: Duration = .seconds(10)
         ) {
             self.url = url
             self.channel = channel
+            self.role = role
             self.maxQueuedMessages = maxQueuedMessages
+            self.maxQueuedBytes = maxQueuedBytes
+            self.maxMessageBytes = maxMessageBytes
+            self.inbox = inbox ?? BackplaneInbox.Limits(maxMessageBytes: maxMessageBytes)
             self.connectTimeout = connectTimeout
-            self.initialBackoff = initialBackoff
-            self.maxBackoff = maxBackoff
+            self.commandTimeout = commandTimeout
+            self.retry = retry
+            self.liveness = liveness
             self.resubscribeWait = resubscribeWait
         }
     }
 
     public let configuration: Configuration
-    public let messages: AsyncStream<ByteBuffer>
-    private let continuation: AsyncStream<ByteBuffer>.Continuation
+    public let messages: BackplaneInbox
     private let outbox: PublishQueue
     private let logger: Logger
-    /// The subscriber's socket, so that shutdown can wake its blocking read.
+    private let reporter: BackplaneReporter
+    /// The subscriber's socket, so that shutdown can wake its blocking wait.
     private let subscriberFD = NIOLockedValueBox<Int32>(-1)
-    private let droppedCounter = Counter(label: "backplane.publish.dropped", dimensions: [("kind", "redis")])
-    private let reconnectCounter = Counter(label: "backplane.reconnects", dimensions: [("kind", "redis")])
+    private let subscribed = NIOLockedValueBox(false)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages)
-        (self.messages, self.continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        self.reporter = BackplaneReporter(kind: "redis", logger: logger)
+        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes)
+        self.messages = BackplaneInbox(limits: configuration.inbox, kind: "redis", logger: logger)
     }
 
     public func publish(_ message: ByteBuffer) {
-        guard let dropped = self.outbox.push(message) else { return }
-        self.droppedCounter.increment()
-        if dropped == 1 || dropped % 1000 == 0 {
-            self.logger.warning(
-                "redis outbox full: message dropped",
-                metadata: ["backplane.kind": "redis", "backplane.dropped": "\(dropped)"]
-            )
+        guard message.readableBytes <= self.configuration.maxMessageBytes else {
+            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+            return
         }
+        guard let dropped = self.outbox.push(message) else { return }
+        self.reporter.outboxFull(total: dropped)
     }
 
     /// Messages waiting to be published (for tests and health checks).
     public var queuedMessages: Int { self.outbox.count }
 
+    /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
+    public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
+
+    public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
+
     public func run() async throws {
-        await BlockingThreads.run([{ self.publisherLoop() }, { self.subscriberLoop() }]) {
+        defer { self.messages.finish() }
+        var loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }]
+        if self.configuration.role.subscribes { loops.append({ self.subscriberLoop() }) }
+        try await BlockingThreads.run(loops) {
             self.outbox.stop()
-            // Wakes the subscriber blocked in a read.
+            // Wakes the subscriber waiting for data.
             CHiredis_shutdownFD(self.subscriberFD.withLockedValue { $0 })
         }
-        self.continuation.finish()
     }
 
     // MARK: Threads
 
-    private func connect() throws -> RedisConnection {
+    private func connect(commandTimeout: Duration?) throws -> RedisConnection {
         let url = self.configuration.url
         return try RedisConnection(
             host: url.host,
             port: url.port,
             password: url.password,
             connectTimeoutMilliseconds: Int(self.configuration.connectTimeout.inMilliseconds),
-            commandTimeoutMilliseconds: 5000
+            commandTimeoutMilliseconds: commandTimeout.map { Int($0.inMilliseconds) }
         )
-    }
-
-    private func nextBackoff(_ backoff: Duration) -> Duration {
-        min(backoff * 2, self.configuration.maxBackoff)
     }
 
     /// The publisher thread: owns the publishing connection.
     private func publisherLoop() {
+        CHiredis_blockSIGPIPEOnThisThread()
         var connection: RedisConnection?
-        var backoff = self.configuration.initialBackoff
+        var policy = PublishRetryPolicy(configuration: self.configuration.retry)
         var outage = false
         var knownSubscribers = 0
         let channel = ByteBuffer(string: self.configuration.channel)
         while let batch = self.outbox.peek(limit: 64) {
             if connection == nil {
                 do {
-                    connection = try self.connect()
+                    connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
                 } catch {
                     if !outage {
                         self.logger.info("redis publisher cannot connect; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
                     }
                     outage = true
-                    guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                    backoff = self.nextBackoff(backoff)
+                    guard self.outbox.pause(seconds: policy.connectFailed().inSeconds) else { break }
                     continue
                 }
-                backoff = self.configuration.initialBackoff
                 if outage {
-                    self.logger.info("redis publisher reconnected", metadata: ["backplane.kind": "redis"])
-                    self.reconnectCounter.increment()
+                    self.reporter.reconnected("redis publisher reconnected")
                     self.waitForSubscribers(knownSubscribers, on: connection!)
                     outage = false
                 }
             }
-            do {
-                var published = 0
-                for message in batch {
+            for message in batch {
+                let failure: BackplaneError
+                do {
                     let reply = try connection!.command([ByteBuffer(string: "PUBLISH"), channel, message])
-                    guard case .integer(let receivers) = reply else {
-                        throw RedisError(description: "unexpected PUBLISH reply \(reply)")
+                    switch reply {
+                    case .integer(let receivers):
+                        knownSubscribers = receivers
+                        self.outbox.removeFirst(1)
+                        policy.published()
+                        continue
+                    case .error(let text):
+                        // Redis refused this message (NOPERM, a size limit…); the link is fine.
+                        failure = BackplaneError(.refused, text)
+                    default:
+                        failure = BackplaneError(.connection, "unexpected PUBLISH reply \(reply)")
                     }
-                    knownSubscribers = receivers
-                    published += 1
-                    self.outbox.removeFirst(1)
+                } catch {
+                    failure = BackplaneError(.connection, "\(error)")
                 }
-                _ = published
-            } catch {
-                self.logger.info("redis publisher lost its connection; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
-                connection = nil
-                outage = true
+                let decision = policy.publishFailed(failure)
+                if decision.dropHead {
+                    self.outbox.removeFirst(1)
+                    self.reporter.poison(bytes: message.readableBytes, attempts: decision.attempts, error: failure)
+                }
+                if decision.reconnect {
+                    if !outage {
+                        self.logger.info(
+                            "redis publisher lost its connection; retrying",
+                            metadata: ["backplane.kind": "redis", "backplane.error": "\(failure)"]
+                        )
+                    }
+                    connection = nil
+                    outage = true
+                    _ = self.outbox.pause(seconds: decision.wait.inSeconds)
+                }
+                // The batch is stale after any failure: peek again.
+                break
             }
         }
     }
@@ -171,44 +217,70 @@ public final class RedisBackplane: BackplaneTransport {
 
     /// The subscriber thread: owns the subscribing connection.
     private func subscriberLoop() {
-        var backoff = self.configuration.initialBackoff
+        CHiredis_blockSIGPIPEOnThisThread()
+        var backoff = self.configuration.retry.initialBackoff
         var outage = false
         while !self.outbox.isStopped {
             let connection: RedisConnection
             do {
-                connection = try self.connect()
+                // Connecting, AUTH and SUBSCRIBE are bounded by the command timeout...
+                connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
                 let reply = try connection.command(["SUBSCRIBE", self.configuration.channel])
                 guard case .array(let parts) = reply, parts.first?.text == "subscribe" else {
                     throw RedisError(description: "unexpected SUBSCRIBE reply \(reply)")
                 }
+                // ...waiting for pushes is not: a quiet channel is normal.
+                connection.clearTimeout()
             } catch {
                 if !outage {
                     self.logger.info("redis subscriber cannot connect; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
                 }
                 outage = true
                 guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                backoff = self.nextBackoff(backoff)
+                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
                 continue
             }
-            if outage { self.logger.info("redis subscriber resubscribed", metadata: ["backplane.kind": "redis"]) }
+            self.subscribed.withLockedValue { $0 = true }
+            if outage { self.reporter.reconnected("redis subscriber resubscribed") }
             outage = false
-            backoff = self.configuration.initialBackoff
             self.subscriberFD.withLockedValue { $0 = connection.fileDescriptor }
             if self.outbox.isStopped { break }
             do {
-                while true {
-                    // Blocks until a push arrives; shutdown wakes it by closing the socket.
-                    let reply = try connection.readReply()
-                    guard case .array(let parts) = reply, parts.count == 3, parts[0].text == "message",
-                        case .string(let payload) = parts[2]
-                    else { continue }
-                    self.continuation.yield(payload)
-                }
+                try self.listen(on: connection)
             } catch {
+                self.subscribed.withLockedValue { $0 = false }
                 self.subscriberFD.withLockedValue { $0 = -1 }
                 if self.outbox.isStopped { break }
                 self.logger.info("redis subscriber lost its connection; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
                 outage = true
+                // Back off before reconnecting, as after any failure.
+                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
+                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
+            }
+        }
+        self.subscribed.withLockedValue { $0 = false }
+    }
+
+    /// Reads pushes until the connection fails, PING goes unanswered, or shutdown.
+    private func listen(on connection: RedisConnection) throws {
+        var liveness = SubscriberLiveness(configuration: self.configuration.liveness, now: .now)
+        while !self.outbox.isStopped {
+            while let reply = try connection.bufferedReply() {
+                liveness.heard(now: .now)
+                guard case .array(let parts) = reply, parts.count == 3, parts[0].text == "message",
+                    case .string(let payload) = parts[2]
+                else { continue }  // the pong, or a (re)subscribe confirmation
+                self.messages.push(payload)
+            }
+            switch liveness.next(now: .now) {
+            case .sendPing:
+                try connection.send(["PING"])
+            case .dead:
+                throw RedisError(description: "no answer to PING within \(self.configuration.liveness.pingTimeout)")
+            case .wait(let until):
+                // Short slices, so that shutdown is noticed even if it raced the fd's store.
+                let milliseconds = max(1, min(500, Int((until - .now).inMilliseconds)))
+                _ = try connection.awaitData(milliseconds: milliseconds)
             }
         }
     }

@@ -80,6 +80,45 @@ final class RedisConnection {
         return Self.copy(reply.pointee)
     }
 
+    /// Removes the socket's receive and send timeouts (a subscriber waits for pushes as
+    /// long as the channel is quiet; its liveness is checked with PING instead).
+    func clearTimeout() {
+        _ = CHiredis_setTimeout(self.context, 0)
+    }
+
+    /// Sends a command without reading its reply (pub/sub mode: replies arrive as pushes).
+    func send(_ arguments: [String]) throws {
+        let buffers = arguments.map { ByteBuffer(string: $0) }
+        let status = withArguments(buffers) { argv, lengths in
+            CHiredis_send(self.context, Int32(buffers.count), argv, lengths)
+        }
+        guard status == REDIS_OK else { throw self.currentError() }
+    }
+
+    /// A reply already read off the socket, if any (no I/O).
+    func bufferedReply() throws -> RedisReply? {
+        var reply: UnsafeMutablePointer<redisReply>?
+        guard CHiredis_bufferedReply(self.context, &reply) == REDIS_OK else { throw self.currentError() }
+        guard let reply else { return nil }
+        defer { freeReplyObject(reply) }
+        return Self.copy(reply.pointee)
+    }
+
+    /// Waits up to `milliseconds` for data (or the connection's end); then reads it into the
+    /// reply buffer. Returns whether anything was read.
+    /// - Throws: ``RedisError`` when the connection is closed or failed.
+    func awaitData(milliseconds: Int) throws -> Bool {
+        switch CHiredis_waitReadable(self.fileDescriptor, Int32(milliseconds)) {
+        case 0:
+            return false
+        case 1:
+            guard CHiredis_read(self.context) == REDIS_OK else { throw self.currentError() }
+            return true
+        default:
+            throw RedisError(description: "poll failed")
+        }
+    }
+
     /// Blocks until the next reply (a pub/sub push) arrives.
     func readReply() throws -> RedisReply {
         var reply: UnsafeMutablePointer<redisReply>?

@@ -25,10 +25,12 @@ public final class ClusterAdapter: SocketIOAdapter {
     private let logger: Logger
     private let pending = NIOLockedValueBox(PendingCallbacks())
     private let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
-    /// The first undecodable message is logged at info, the rest at debug.
-    private let garbageSeen = NIOLockedValueBox(0)
-    /// Numbers this node's emits and drops repeated ones from other hosts.
-    private let sequencer = NIOLockedValueBox(MessageQueueMessage.Sequencer())
+    /// Numbers this node's emits and enqueues them in that order (one lock).
+    private let publisher: MessageQueuePublisher
+    /// Drops emits other hosts' brokers delivered twice (bounded; see ``SequenceWindows``).
+    private let windows: NIOLockedValueBox<SequenceWindows>
+    /// Lines about garbage, forged or refused channel messages: one each, within a budget.
+    private let logBudget = NIOLockedValueBox(LogBudget())
 
     struct PendingCallbacks {
         var nextID = 1
@@ -38,11 +40,25 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// - Parameters:
     ///   - transport: the backplane (Redis, AMQP, Kafka, or an in-memory bus in tests).
     ///   - hostID: this node's id; a new random one by default.
-    public init(transport: any BackplaneTransport, hostID: String = HostID.make(), logger: Logger) {
+    ///   - duplicates: how much of each publisher's numbering is remembered to drop repeats.
+    public init(
+        transport: any BackplaneTransport,
+        hostID: String = HostID.make(),
+        duplicates: SequenceWindows.Configuration = .init(),
+        logger: Logger
+    ) {
         self.transport = transport
         self.hostID = hostID
         self.logger = logger
+        self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID)
+        self.windows = NIOLockedValueBox(SequenceWindows(configuration: duplicates))
     }
+
+    /// Ready once the backplane subscription is confirmed; not while (re)connecting.
+    public var isReady: Bool { self.transport.isSubscribed }
+
+    /// This node's publisher epoch (the `epoch` field of its emits).
+    public var epoch: String { self.publisher.epoch }
 
     // MARK: Local state
 
@@ -145,25 +161,32 @@ public final class ClusterAdapter: SocketIOAdapter {
     }
 
     private func publish(_ message: MessageQueueMessage) {
-        var message = message
-        if case .emit(var emit) = message {
-            emit.sequence = self.sequencer.withLockedValue { $0.stamp() }
-            message = .emit(emit)
-        }
-        self.transport.publish(message.encoded())
+        self.publisher.publish(message)
     }
 
     // MARK: Receiving
 
     /// Connects the backplane and applies what other hosts publish, until cancelled.
+    /// - Throws: the transport's error when it gave up (the worker should then exit).
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
+            // The transport ends its inbox when it stops, failed or not; its error is
+            // rethrown by the group.
             group.addTask { try await self.transport.run() }
             for await bytes in self.transport.messages {
                 self.handle(bytes)
             }
             group.cancelAll()
         }
+    }
+
+    /// Logs one line about a channel message that outsiders can cause, within the budget.
+    private func logOutsider(_ message: Logger.Message, _ metadata: Logger.Metadata) {
+        let (allowed, suppressed) = self.logBudget.withLockedValue { $0.take(now: .now) }
+        guard allowed else { return }
+        var metadata = metadata
+        if suppressed > 0 { metadata["backplane.suppressed"] = "\(suppressed)" }
+        self.logger.warning(message, metadata: metadata)
     }
 
     /// Applies one channel message (internal for tests).
@@ -173,15 +196,9 @@ public final class ClusterAdapter: SocketIOAdapter {
             guard let decoded = try MessageQueueMessage.decode(bytes) else { return }
             message = decoded
         } catch {
-            let count = self.garbageSeen.withLockedValue { count -> Int in
-                count += 1
-                return count
-            }
-            let level: Logger.Level = count == 1 ? .info : .debug
-            self.logger.log(
-                level: level,
+            self.logOutsider(
                 "dropped an invalid message-queue message",
-                metadata: ["backplane.error": "\(error)", "backplane.message.bytes": "\(bytes.readableBytes)"]
+                ["backplane.error": "\(error)", "backplane.message.bytes": "\(bytes.readableBytes)"]
             )
             return
         }
@@ -193,9 +210,19 @@ public final class ClusterAdapter: SocketIOAdapter {
         guard message.hostID != self.hostID else { return }
         switch message {
         case .emit(let emit):
-            guard self.sequencer.withLockedValue({ $0.isNew(host: emit.hostID, sequence: emit.sequence) }) else {
+            switch self.windows.withLockedValue({ $0.check(host: emit.hostID, epoch: emit.epoch, sequence: emit.sequence) }) {
+            case .repeated:
                 self.logger.debug("dropped a repeated emit", metadata: ["backplane.host": "\(emit.hostID)"])
                 return
+            case .outsideWindow:
+                self.logOutsider(
+                    "emit numbered far outside its publisher's window: delivered, tracked apart (a long gap or a forged message)",
+                    ["backplane.host": "\(emit.hostID)", "backplane.seq": "\(emit.sequence ?? 0)"]
+                )
+            case .newEpoch:
+                self.logger.debug("a publisher restarted (new epoch)", metadata: ["backplane.host": "\(emit.hostID)"])
+            case .new, .unstamped:
+                break
             }
             self.deliver(emit)
         case .disconnect(let sid, let namespace, _):

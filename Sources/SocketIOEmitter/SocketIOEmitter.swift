@@ -4,7 +4,6 @@
 //===----------------------------------------------------------------------===//
 
 public import Backplane
-import NIOConcurrencyHelpers
 public import Logging
 public import SocketIOMessageQueue
 public import SocketIOParser
@@ -24,35 +23,45 @@ public final class SocketIOEmitter: Sendable {
     /// The emitter's host id on the channel.
     public let hostID: String
     private let transport: any BackplaneTransport
-    private let sequencer = NIOLockedValueBox(MessageQueueMessage.Sequencer(capacity: 0))
+    /// Numbers emits and enqueues them under one lock, so that concurrent callers' emits
+    /// leave in the order they were numbered.
+    private let publisher: MessageQueuePublisher
 
-    /// An emitter on an existing transport.
+    /// An emitter on an existing transport (make it ``BackplaneRole/publishOnly``: an
+    /// emitter never reads the channel).
     public init(transport: any BackplaneTransport, hostID: String = HostID.make()) {
         self.transport = transport
         self.hostID = hostID
+        self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID)
     }
 
-    /// An emitter for a message-queue URL.
+    /// An emitter for a message-queue URL. Its transport only publishes, like
+    /// python-socketio's `write_only` managers: no Redis subscription, no AMQP queue, no
+    /// Kafka consumer.
+    /// - Parameters:
+    ///   - maxPayload: the servers' largest client packet; emits whose channel message
+    ///     would exceed what the servers accept (``BackplaneLimits``) are refused loudly.
     /// - Throws: ``BackplaneURLError`` for a URL that cannot be used.
-    public convenience init(url: String, channel: String = "socketio", logger: Logger) throws(BackplaneURLError) {
-        self.init(transport: try MessageQueueTransport.make(url: url, channel: channel, logger: logger))
+    public convenience init(url: String, channel: String = "socketio", maxPayload: Int = 1_000_000, logger: Logger) throws(BackplaneURLError) {
+        self.init(
+            transport: try MessageQueueTransport.make(url: url, channel: channel, role: .publishOnly, maxPayload: maxPayload, logger: logger)
+        )
     }
 
     /// Emits an event to a namespace: everyone, or the members of `rooms` (rooms or sids),
     /// minus `skip`.
     public func emit(_ event: String, arguments: [SocketIOValue], to rooms: [String] = [], namespace: String = "/", skip: [String] = []) {
-        self.transport.publish(
-            MessageQueueMessage.emit(
+        self.publisher.publish(
+            .emit(
                 .init(
                     event: event,
                     arguments: arguments,
                     namespace: namespace,
                     rooms: rooms.isEmpty ? nil : rooms,
                     skip: skip,
-                    hostID: self.hostID,
-                    sequence: self.sequencer.withLockedValue { $0.stamp() }
+                    hostID: self.hostID
                 )
-            ).encoded()
+            )
         )
     }
 

@@ -50,6 +50,10 @@ public enum MessageQueueMessage: Sendable, Hashable {
         /// drop the duplicate a broker may deliver when a publish is retried after an outage.
         /// python-socketio neither sends nor reads it.
         public var sequence: Int?
+        /// Our extension: the publisher's epoch (`"epoch"`), random per process start, so
+        /// that a restarted publisher's new numbers are not taken for repeats of the old
+        /// ones (see ``SequenceWindows``). python-socketio ignores it.
+        public var epoch: String?
 
         public struct Callback: Sendable, Hashable {
             public var sid: String
@@ -70,7 +74,8 @@ public enum MessageQueueMessage: Sendable, Hashable {
             skip: [String] = [],
             callback: Callback? = nil,
             hostID: String,
-            sequence: Int? = nil
+            sequence: Int? = nil,
+            epoch: String? = nil
         ) {
             self.event = event
             self.arguments = arguments
@@ -80,6 +85,7 @@ public enum MessageQueueMessage: Sendable, Hashable {
             self.callback = callback
             self.hostID = hostID
             self.sequence = sequence
+            self.epoch = epoch
         }
     }
 
@@ -94,31 +100,6 @@ public enum MessageQueueMessage: Sendable, Hashable {
     }
 
     // MARK: Encoding
-
-    /// Numbers emits per publisher (see ``Emit/sequence``) and spots duplicates.
-    public struct Sequencer: Sendable {
-        private var next = 1
-        private var lastSeen: [String: Int] = [:]
-        /// Hosts remembered; short-lived emitters each bring a new host id.
-        private let capacity: Int
-
-        public init(capacity: Int = 10_000) { self.capacity = capacity }
-
-        /// The next sequence number for this publisher.
-        public mutating func stamp() -> Int {
-            defer { self.next += 1 }
-            return self.next
-        }
-
-        /// Whether an emit is new (and records it); `false` for a repeat.
-        public mutating func isNew(host: String, sequence: Int?) -> Bool {
-            guard let sequence else { return true }
-            if let last = self.lastSeen[host], sequence <= last { return false }
-            if self.lastSeen.count >= self.capacity, self.lastSeen[host] == nil { self.lastSeen.removeAll(keepingCapacity: true) }
-            self.lastSeen[host] = sequence
-            return true
-        }
-    }
 
     /// The JSON bytes published on the channel.
     public func encoded() -> ByteBuffer {
@@ -149,6 +130,7 @@ public enum MessageQueueMessage: Sendable, Hashable {
             }
             object["host_id"] = .string(emit.hostID)
             if let sequence = emit.sequence { object["seq"] = .int(sequence) }
+            if let epoch = emit.epoch { object["epoch"] = .string(epoch) }
         case .disconnect(let sid, let namespace, let host):
             object = ["method": "disconnect", "sid": .string(sid), "namespace": .string(namespace), "host_id": .string(host)]
         case .enterRoom(let sid, let room, let namespace, let host):
@@ -172,6 +154,18 @@ public enum MessageQueueMessage: Sendable, Hashable {
         var buffer = ByteBuffer()
         JSONWriter.write(.object(object), into: &buffer)
         return buffer
+    }
+
+    /// Appends the publisher stamp (`"seq"`, `"epoch"`) to an emit encoded without one.
+    ///
+    /// `encoded()` writes one JSON object, so its last byte is the closing brace: the stamp
+    /// goes in its place. This lets a publisher encode outside its lock and only stamp and
+    /// enqueue under it (``MessageQueuePublisher``). Same bytes as encoding with the fields set.
+    static func appendStamp(to encoded: inout ByteBuffer, sequence: Int, epoch: String) {
+        encoded.moveWriterIndex(to: encoded.writerIndex - 1)
+        encoded.writeString(",\"seq\":\(sequence),\"epoch\":")
+        JSONWriter.write(.string(epoch), into: &encoded)
+        encoded.writeString("}")
     }
 
     private static func oneOrMany(_ values: [String]?) -> SocketIOValue {
@@ -217,6 +211,12 @@ public enum MessageQueueMessage: Sendable, Hashable {
                     }
                     attachments.append(bytes)
                 }
+                // One placeholder per attachment: each of `0..<attachments` used exactly once
+                // (the rule the Socket.IO decoder applies to client packets), so that a forged
+                // message cannot make every node copy one attachment many times.
+                guard Self.placeholdersAreExact(first, attachments: attachments.count) else {
+                    throw MessageQueueDecodingError("emit: placeholders are not each attachment exactly once")
+                }
                 let rebuilt: SocketIOValue
                 do {
                     rebuilt = try SocketIOPacketEncoder.reconstruct(first, attachments: attachments)
@@ -246,7 +246,8 @@ public enum MessageQueueMessage: Sendable, Hashable {
                     skip: try Self.strings(object["skip_sid"], field: "skip_sid") ?? [],
                     callback: callback,
                     hostID: host,
-                    sequence: object["seq"]?.intValue
+                    sequence: object["seq"]?.intValue,
+                    epoch: object["epoch"]?.stringValue
                 )
             )
         case "disconnect":
@@ -269,6 +270,29 @@ public enum MessageQueueMessage: Sendable, Hashable {
         default:
             return nil
         }
+    }
+
+    /// Whether the binary placeholders in `value` are exactly `0..<attachments`, each once.
+    static func placeholdersAreExact(_ value: SocketIOValue, attachments: Int) -> Bool {
+        var used = [Bool](repeating: false, count: attachments)
+        var count = 0
+        func visit(_ value: SocketIOValue) -> Bool {
+            switch value {
+            case .object(let object):
+                if object["_placeholder"] == .bool(true) {
+                    guard let number = object["num"]?.intValue, used.indices.contains(number), !used[number] else { return false }
+                    used[number] = true
+                    count += 1
+                    return true
+                }
+                return object.values.allSatisfy(visit)
+            case .array(let values):
+                return values.allSatisfy(visit)
+            default:
+                return true
+            }
+        }
+        return visit(value) && count == attachments
     }
 
     private static func strings(_ value: SocketIOValue?, field: String) throws(MessageQueueDecodingError) -> [String]? {

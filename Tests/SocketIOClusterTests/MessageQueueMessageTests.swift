@@ -83,20 +83,44 @@ struct MessageQueueMessageTests {
     }
 }
 
-struct SequencerTests {
-    @Test func stampsAndDropsRepeatsPerHost() throws {
-        var sequencer = MessageQueueMessage.Sequencer()
-        let stamps = [sequencer.stamp(), sequencer.stamp()]
-        let verdicts = [
-            sequencer.isNew(host: "a", sequence: 1), sequencer.isNew(host: "a", sequence: 2),
-            sequencer.isNew(host: "a", sequence: 2), sequencer.isNew(host: "b", sequence: 1),
-            // python publishers send no sequence: never dropped.
-            sequencer.isNew(host: "p", sequence: nil), sequencer.isNew(host: "p", sequence: nil),
-        ]
-        #expect(stamps == [1, 2])
-        #expect(verdicts == [true, true, false, true, true, true])
-        let message = MessageQueueMessage.emit(.init(event: "e", arguments: [], hostID: "h", sequence: 7))
-        #expect(String(buffer: message.encoded()).hasSuffix(#""host_id":"h","seq":7}"#))
+struct StampTests {
+    @Test func stampIsAppendedAfterHostIDAndRoundTrips() throws {
+        let message = MessageQueueMessage.emit(.init(event: "e", arguments: [], hostID: "h", sequence: 7, epoch: "0123456789abcdef"))
+        #expect(String(buffer: message.encoded()).hasSuffix(#""host_id":"h","seq":7,"epoch":"0123456789abcdef"}"#))
         #expect(try MessageQueueMessage.decode(message.encoded()) == message)
+    }
+
+    @Test func publisherStampsLikeEncodingWithTheFields() async throws {
+        let bus = InMemoryBackplaneBus()
+        let transport = bus.makeTransport()
+        let publisher = MessageQueuePublisher(transport: transport, hostID: "h")
+        var iterator = transport.messages.makeAsyncIterator()
+        publisher.publish(.emit(.init(event: "e", arguments: ["x"], hostID: "h", sequence: 99)))
+        publisher.publish(.emit(.init(event: "e", arguments: [.binary(ByteBuffer(bytes: [1]))], hostID: "h")))
+        let first = await iterator.next()
+        let second = try #require(await iterator.next() as ByteBuffer?)
+        #expect(first == MessageQueueMessage.emit(.init(event: "e", arguments: ["x"], hostID: "h", sequence: 1, epoch: publisher.epoch)).encoded())
+        #expect(
+            try MessageQueueMessage.decode(second)
+                == .emit(.init(event: "e", arguments: [.binary(ByteBuffer(bytes: [1]))], hostID: "h", sequence: 2, epoch: publisher.epoch))
+        )
+        #expect(publisher.epoch.count == 16)
+    }
+
+    @Test func placeholdersMustBeEachAttachmentExactlyOnce() throws {
+        func emit(_ data: String) -> ByteBuffer {
+            ByteBuffer(string: #"{"method":"emit","event":"e","binary":true,"host_id":"x","data":"# + data + "}")
+        }
+        let one = #"{"_placeholder":true,"num":0}"#
+        let two = #"{"_placeholder":true,"num":1}"#
+        #expect(try MessageQueueMessage.decode(emit("[[\(one),{\"k\":\(two)}],\"AQ==\",\"Ag==\"]")) != nil)
+        for bad in [
+            "[[\(one),\(one)],\"AQ==\"]",  // one attachment referenced twice
+            "[[\(one)],\"AQ==\",\"Ag==\"]",  // an attachment never referenced
+            "[[\(two)],\"AQ==\"]",  // out of range
+            "[[{\"_placeholder\":true}],\"AQ==\"]",  // no number
+        ] {
+            #expect(throws: MessageQueueDecodingError.self) { try MessageQueueMessage.decode(emit(bad)) }
+        }
     }
 }
