@@ -121,15 +121,20 @@ public final class EngineIOSession: @unchecked Sendable {
     }
 
     /// Counts the buffer against the process-wide budget (only when it crosses a 64 KiB
-    /// step); the session whose growth takes the total over the budget closes as a slow
-    /// reader, after the current call returns (as at ``EngineIOConfiguration/maxBufferedBytes``).
+    /// step). When the total passes the budget, the session with the largest backlog (this
+    /// one or another) closes as a slow reader on its own loop, after the current call
+    /// returns (as at ``EngineIOConfiguration/maxBufferedBytes``).
     private func accountBuffer() {
-        guard self.budgetAccount.update(buffered: self.machine.bufferedBytes, budget: self.server.outboundBudget) else {
-            return
+        self.budgetAccount.update(buffered: self.machine.bufferedBytes, budget: self.server.outboundBudget) { [self] in
+            self.eventLoop.execute { self.dropForBudget() }
         }
+    }
+
+    /// Closes this session: its backlog was the largest when the process passed
+    /// ``EngineIOConfiguration/maxTotalBufferedBytes``. On the loop.
+    private func dropForBudget() {
         self.server.limits.maxTotalBufferedBytes.hit(self.server.logger, metadata: [EngineIOLoggingKeys.sid: "\(self.id)"])
-        let actions = NIOLoopBound(self.machine.close(reason: .transportError, now: self.eventLoop.now), eventLoop: self.eventLoop)
-        self.eventLoop.execute { self.perform(actions.value) }
+        self.perform(self.machine.close(reason: .transportError, now: self.eventLoop.now))
     }
 
     // MARK: Backpressure

@@ -185,21 +185,32 @@ final class EngineIOWebSocketConnection: Sendable {
     ///
     /// While not writable it also counts the backlog against the process-wide
     /// ``EngineIOConfiguration/maxTotalBufferedBytes`` (released by ``releaseBudget()``):
-    /// the connection whose growth takes the total over it is dropped the same way.
+    /// when the total passes it, the connection or session with the largest backlog is
+    /// dropped the same way.
     private func dropIfSlowReader() {
         guard let options = self.channel.syncOptions,
             let buffered = try? options.getOption(ChannelOptions.bufferedWritableBytes)
         else { return }
         if buffered <= self.maxBufferedBytes {
-            guard let server = self.server,
-                self.state.value.budgetAccount.update(buffered: buffered, budget: server.outboundBudget)
-            else { return }
-            server.limits.maxTotalBufferedBytes.hit(server.logger, metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
+            guard let server = self.server else { return }
+            self.state.value.budgetAccount.update(buffered: buffered, budget: server.outboundBudget) { [self] in
+                self.channel.eventLoop.execute { self.dropForBudget() }
+            }
+            return
         }
         self.state.value.dropping = true
         self.server?.logger.debug("closing websocket: client does not read", metadata: [EngineIOLoggingKeys.bufferedBytes: "\(buffered)"])
         let channel = self.channel
         channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+
+    /// Closes this connection: its backlog was the largest when the process passed
+    /// ``EngineIOConfiguration/maxTotalBufferedBytes``. On the loop.
+    private func dropForBudget() {
+        guard !self.state.value.dropping, let server = self.server else { return }
+        self.state.value.dropping = true
+        server.limits.maxTotalBufferedBytes.hit(server.logger)
+        self.channel.close(promise: nil)
     }
 
     /// Returns what the backlog counted against the process-wide budget: the channel is

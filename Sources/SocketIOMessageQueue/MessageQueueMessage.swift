@@ -211,17 +211,14 @@ public enum MessageQueueMessage: Sendable, Hashable {
                     }
                     attachments.append(bytes)
                 }
-                // One placeholder per attachment: each of `0..<attachments` used exactly once
-                // (the rule the Socket.IO decoder applies to client packets), so that a forged
-                // message cannot make every node copy one attachment many times.
-                guard Self.placeholdersAreExact(first, attachments: attachments.count) else {
-                    throw MessageQueueDecodingError("emit: placeholders are not each attachment exactly once")
-                }
+                // `reconstruct` applies the Socket.IO decoder's rule to backplane messages too:
+                // each of `0..<attachments` used exactly once, so that a forged message cannot
+                // make every node copy one attachment many times.
                 let rebuilt: SocketIOValue
                 do {
                     rebuilt = try SocketIOPacketEncoder.reconstruct(first, attachments: attachments)
                 } catch {
-                    throw MessageQueueDecodingError("emit: bad attachment placeholder")
+                    throw MessageQueueDecodingError("emit: placeholders are not each attachment exactly once")
                 }
                 arguments = rebuilt.arrayValue ?? [rebuilt]
             } else {
@@ -270,29 +267,6 @@ public enum MessageQueueMessage: Sendable, Hashable {
         default:
             return nil
         }
-    }
-
-    /// Whether the binary placeholders in `value` are exactly `0..<attachments`, each once.
-    static func placeholdersAreExact(_ value: SocketIOValue, attachments: Int) -> Bool {
-        var used = [Bool](repeating: false, count: attachments)
-        var count = 0
-        func visit(_ value: SocketIOValue) -> Bool {
-            switch value {
-            case .object(let object):
-                if object["_placeholder"] == .bool(true) {
-                    guard let number = object["num"]?.intValue, used.indices.contains(number), !used[number] else { return false }
-                    used[number] = true
-                    count += 1
-                    return true
-                }
-                return object.values.allSatisfy(visit)
-            case .array(let values):
-                return values.allSatisfy(visit)
-            default:
-                return true
-            }
-        }
-        return visit(value) && count == attachments
     }
 
     private static func strings(_ value: SocketIOValue?, field: String) throws(MessageQueueDecodingError) -> [String]? {

@@ -145,7 +145,7 @@ struct DemoCommand: AsyncParsableCommand {
             var adapter: (any SocketIOAdapter)?
             if let url = self.messageQueue {
                 do {
-                    let transport = try MessageQueueTransport.make(url: url, channel: self.channel, logger: logger)
+                    let transport = try MessageQueueTransport.make(url: url, channel: self.channel, maxPayload: self.maxPayload, logger: logger)
                     adapter = ClusterAdapter(transport: transport, logger: logger)
                 } catch {
                     throw ValidationError("--message-queue: \(error)")

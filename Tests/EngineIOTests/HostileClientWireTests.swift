@@ -187,9 +187,9 @@ struct HostileClientWireTests {
     }
 
     /// Review finding 8: polling sessions whose clients do not GET each stay under
-    /// `maxBufferedBytes`, but together they pass `maxTotalBufferedBytes`: the session whose
-    /// growth takes the total over is closed (one hit), the others live on, and a closed
-    /// session returns what it counted.
+    /// `maxBufferedBytes`, but together they pass `maxTotalBufferedBytes`: the session with
+    /// the largest backlog is closed (one hit), not the one whose growth crossed the line;
+    /// the others live on, and a drained session returns what it counted.
     @Test func slowReadersTogetherAreBoundedByTheProcessBudget() throws {
         let harness = WireHarness(configuration: self.configuration {
             $0.pingInterval = .seconds(25)
@@ -200,25 +200,24 @@ struct HostileClientWireTests {
         var sids: [String] = []
         for _ in 0..<3 { sids.append(try harness.handshake().0) }
         let chunk = String(repeating: "x", count: 16 * 1024)
-        // 128 KiB each for the first two: 256 KiB counted, under the budget.
-        for sid in sids.prefix(2) {
-            for _ in 0..<8 { harness.engine.session(id: sid)?.send(.text(chunk)) }
-        }
+        // 192 KiB for the first, 64 KiB for the second: 256 KiB counted, under the budget.
+        for _ in 0..<12 { harness.engine.session(id: sids[0])?.send(.text(chunk)) }
+        for _ in 0..<4 { harness.engine.session(id: sids[1])?.send(.text(chunk)) }
         harness.loop.run()
         #expect(harness.engine.outboundBudget.totalBytes == 256 * 1024)
         #expect(harness.delegate.closed.isEmpty)
-        // The third passes 64 KiB: 320 KiB > 300 KiB, and it is the one closed.
+        // The third passes 64 KiB: 320 KiB > 300 KiB. The first holds the most and is closed.
         for _ in 0..<4 { harness.engine.session(id: sids[2])?.send(.text(chunk)) }
         harness.loop.run()
-        #expect(harness.delegate.closed.map(\.0) == [sids[2]])
+        #expect(harness.delegate.closed.map(\.0) == [sids[0]])
         #expect(harness.engine.limits.maxTotalBufferedBytes.hitCount == 1)
-        #expect(harness.engine.outboundBudget.totalBytes == 256 * 1024)
+        #expect(harness.engine.outboundBudget.totalBytes == 128 * 1024)
         // A GET drains a session's buffer: its share is returned.
-        #expect(try harness.connect().request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sids[0])")?.status == 200)
+        #expect(try harness.connect().request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sids[1])")?.status == 200)
         harness.loop.run()
-        #expect(harness.engine.outboundBudget.totalBytes < 256 * 1024)
-        #expect(harness.engine.session(id: sids[0]) != nil)
+        #expect(harness.engine.outboundBudget.totalBytes < 128 * 1024)
         #expect(harness.engine.session(id: sids[1]) != nil)
+        #expect(harness.engine.session(id: sids[2]) != nil)
     }
 
     // MARK: Item 4: session limits

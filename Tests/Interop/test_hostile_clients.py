@@ -516,3 +516,52 @@ def test_half_open_polling_sessions_per_address_are_capped(demo):
         print(f"half-open sessions: refused at {n}; RSS growth {growth} KiB")
         assert growth < RSS_GROWTH_LIMIT_KIB
     assert_stops_on_sigterm(server)
+
+
+# ---------------------------------------------------------------------------
+# Item 3: many WebSocket clients that do not read, together (process budget)
+# ---------------------------------------------------------------------------
+def test_websocket_readers_that_stall_together_are_bounded_by_the_process_budget():
+    """Each stalled WebSocket client stays under its own slow-reader cap (64 MiB
+    here), but together they would hold far more than the process budget
+    (`--max-total-buffered-bytes`, 8 MiB here): broadcasts pile up in every one
+    of them. The sessions that push the total over the budget are dropped as
+    slow readers; server memory stays bounded and the ordinary client is served."""
+    server = start_server(
+        "--threads", "1", "--max-buffered-bytes", str(64 * MIB), "--max-total-buffered-bytes", str(8 * MIB)
+    )
+    try:
+        with Bystander(server) as bystander:
+            baseline = server.rss_kib()
+            stalled = []
+            for _ in range(6):
+                ws = RawWebSocket(server, rcvbuf=4096)
+                opened = ws.recv_text()
+                assert opened and opened.startswith("0{"), opened
+                ws.send_text("40")
+                reply = ws.recv_text()
+                assert reply and reply.startswith("40{"), reply
+                stalled.append(ws)  # never read again
+            writer = socketio.Client(reconnection=False)
+            writer.connect(server.url, transports=["websocket"], wait_timeout=10)
+            try:
+                blob = "b" * 400_000
+                # 6 stalled clients x 40 x 400 KB = 96 MB if nothing bounded it.
+                for _ in range(40):
+                    writer.emit("my_broadcast_event", {"data": blob})
+                    time.sleep(0.02)
+                assert writer.call("echo", "after", timeout=20) == "after"
+            finally:
+                writer.disconnect()
+            assert wait_for(lambda: "maxTotalBufferedBytes" in server.output(), timeout=20), (
+                "no stalled session was dropped for the process budget"
+            )
+            growth = rss_growth(server, baseline)
+            print(f"6 stalled WebSocket readers, 96 MB of broadcasts: RSS growth {growth} KiB")
+            assert growth < RSS_GROWTH_LIMIT_KIB, f"server grew by {growth} KiB with stalled readers"
+            bystander.assert_served("with stalled WebSocket readers")
+            for ws in stalled:
+                ws.close()
+        assert_stops_on_sigterm(server)
+    finally:
+        server.stop()
