@@ -9,6 +9,7 @@ import select
 import socket
 import struct
 import threading
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -113,6 +114,17 @@ def _short(value, limit: int = 120) -> str:
     if len(text) > limit:
         return f"{text[:limit]}... (len={len(value)})"
     return text
+
+
+async def async_wait_for(predicate, timeout: float = 15.0, interval: float = 0.05) -> bool:
+    """`wait_for` for coroutines: poll `predicate` without blocking the event loop."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(interval)
 
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:

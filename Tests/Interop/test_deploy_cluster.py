@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 import socketio
 
+from eio_support import async_wait_for
 from conftest import REPO_ROOT, demo_binary
 
 CLUSTER = os.path.join(REPO_ROOT, "scripts", "cluster")
@@ -59,15 +60,6 @@ class Client:
             await self.session.close()
 
 
-async def wait_for(predicate, timeout=15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
-
-
 async def until_connected(clients):
     """Waits until the workers' backplane subscriptions are ready (Kafka consumers resolve
     their partitions' ends asynchronously after a worker starts): probes until a broadcast
@@ -75,7 +67,7 @@ async def until_connected(clients):
     for attempt in range(60):
         tag = f"probe {id(clients)} {attempt}"
         await clients[0].sio.emit("my_broadcast_event", {"data": tag})
-        if await wait_for(lambda: all(tag in client.responses for client in clients), timeout=1):
+        if await async_wait_for(lambda: all(tag in client.responses for client in clients), timeout=1):
             return
     raise AssertionError("the workers never saw each other's broadcasts")
 
@@ -116,7 +108,7 @@ async def scenario(url, queue, env, tmp_path, base):
 
         # A broadcast reaches everyone exactly once, across workers.
         await clients[0].sio.emit("my_broadcast_event", {"data": "to everyone"})
-        assert await wait_for(lambda: all(client.got("to everyone") for client in clients))
+        assert await async_wait_for(lambda: all(client.got("to everyone") for client in clients))
         await asyncio.sleep(0.3)
         assert all(client.got("to everyone") == 1 for client in clients)
 
@@ -126,14 +118,14 @@ async def scenario(url, queue, env, tmp_path, base):
             await member.sio.emit("join", {"room": "lobby"})
         await asyncio.sleep(0.5)
         await clients[20].sio.emit("my_room_event", {"room": "lobby", "data": "to lobby"})
-        assert await wait_for(lambda: all(member.got("to lobby") == 1 for member in members))
+        assert await async_wait_for(lambda: all(member.got("to lobby") == 1 for member in members))
         await asyncio.sleep(0.3)
         assert sum(client.got("to lobby") for client in clients) == len(members)
 
         # An emit from a batch job (socketio-emit) reaches everyone.
         subprocess.run([str(demo_binary("socketio-emit")), "--message-queue", queue, "my_response", '{"data":"from the emitter","count":0}'],
                        check=True, timeout=60)
-        assert await wait_for(lambda: all(client.got("from the emitter") == 1 for client in clients))
+        assert await async_wait_for(lambda: all(client.got("from the emitter") == 1 for client in clients))
 
         # Scale out: add a node while clients are connected; nginx reloads without dropping them.
         new_port = int(cluster("add-node", env=env))
@@ -146,7 +138,7 @@ async def scenario(url, queue, env, tmp_path, base):
         assert any(info["node"] == f"127.0.0.1:{new_port}" for info in new_infos), new_infos
         await until_connected(clients)
         await clients[5].sio.emit("my_broadcast_event", {"data": "after scale out"})
-        assert await wait_for(lambda: all(client.got("after scale out") == 1 for client in clients)), [
+        assert await async_wait_for(lambda: all(client.got("after scale out") == 1 for client in clients)), [
             (client.index, client.polling_only, client.got("after scale out"), client.sio.connected) for client in clients if client.got("after scale out") != 1]
         # Existing polling and WebSocket sessions survived the reload.
         assert await clients[3].info() and await clients[4].info()
@@ -173,6 +165,6 @@ async def scenario(url, queue, env, tmp_path, base):
             assert asyncio.get_running_loop().time() < deadline, "victims did not reconnect"
             await asyncio.sleep(0.5)
         await clients[30].sio.emit("my_broadcast_event", {"data": "after node loss"})
-        assert await wait_for(lambda: all(client.got("after node loss") == 1 for client in clients), timeout=20)
+        assert await async_wait_for(lambda: all(client.got("after node loss") == 1 for client in clients), timeout=20)
     finally:
         await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)

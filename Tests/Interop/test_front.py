@@ -28,6 +28,7 @@ import aiohttp
 import pytest
 import socketio
 
+from eio_support import async_wait_for
 from conftest import REPO_ROOT, demo_binary, start_server
 
 CLUSTER = os.path.join(REPO_ROOT, "scripts", "cluster")
@@ -153,15 +154,6 @@ class AsyncPeer:
             await self.session.close()
 
 
-async def wait_for(predicate, timeout: float = 15.0) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
-
-
 # ---------------------------------------------------------------------------
 # item 10: real clients through the front
 # ---------------------------------------------------------------------------
@@ -202,13 +194,13 @@ def test_default_transport_and_origin_clients_connect_and_exchange_events(front)
                 for attempt in range(40):
                     tag = f"front {attempt}"
                     await peers[0].sio.emit("my_broadcast_event", {"data": tag})
-                    if await wait_for(lambda: all(tag in peer.responses for peer in peers)
+                    if await async_wait_for(lambda: all(tag in peer.responses for peer in peers)
                                       and all(tag in got for got in sync_got), timeout=1):
                         break
                 else:
                     raise AssertionError("a broadcast never reached every client")
                 sync_clients[3].emit("my_event", {"data": "hello from sync"})
-                assert await wait_for(lambda: "hello from sync" in sync_got[3])
+                assert await async_wait_for(lambda: "hello from sync" in sync_got[3])
             finally:
                 await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
 
