@@ -207,11 +207,16 @@ def wait_until_connected(servers, timeout=30):
 
 @pytest.fixture(scope="module")
 def workers(broker, broker_url):
-    servers = [start_server("--message-queue", broker_url, binary="socketio-testserver", env=broker.worker_env)
-               for _ in range(3)]
-    for server in servers:
-        broker.check_worker(server)
-    wait_until_connected(servers)
+    servers = []
+    try:
+        for _ in range(3):
+            servers.append(start_server("--message-queue", broker_url, binary="socketio-testserver", env=broker.worker_env))
+            broker.check_worker(servers[-1])
+        wait_until_connected(servers)
+    except BaseException:
+        for server in servers:  # a failed set-up leaves no worker behind
+            server.stop()
+        raise
     yield servers
     for server in servers:
         assert server.proc.poll() is None, "a worker died"
