@@ -148,9 +148,10 @@ class ServerProcess:
         return f"<ServerProcess pid={self.proc.pid} url={self.url}>"
 
 
-def start_server(*args: str, binary: str = "socketio-demo") -> ServerProcess:
+def start_server(*args: str, binary: str = "socketio-demo", env: dict | None = None) -> ServerProcess:
     """Launch `binary` (socketio-demo by default, or socketio-testserver) with
-    `args` on an ephemeral loopback port."""
+    `args` on an ephemeral loopback port (`env`: the process environment, default
+    inherited)."""
     path = demo_binary(binary)
     if not path.exists():
         raise RuntimeError(
@@ -164,6 +165,7 @@ def start_server(*args: str, binary: str = "socketio-demo") -> ServerProcess:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=str(REPO_ROOT),
+        env=env,
     )
     server = ServerProcess(proc, tuple(argv[1:]))
     server._wait_listening(STARTUP_TIMEOUT)
