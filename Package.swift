@@ -61,7 +61,7 @@ let package = Package(
             name: "EngineIO",
             dependencies: [
                 "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioWebSocket, nioConcurrencyHelpers,
-                logging, metrics, serviceLifecycle, compressNIO,
+                logging, metrics, serviceLifecycle, compressNIO, .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 public import EngineIOParser
 public import NIOCore
 
@@ -57,8 +58,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
 
     private(set) var transport: Transport
     /// Frames waiting for a GET. A ring buffer: a poll takes its batch from the front in
-    /// O(batch), however many small frames wait behind it.
-    private(set) var buffer = CircularBuffer<EngineIOFrame>()
+    /// O(batch), however many small frames wait behind it. A `Deque`, not NIO's
+    /// `CircularBuffer`: an empty `Deque` allocates nothing, while a `CircularBuffer` allocates
+    /// room for 16 frames up front (about 1 KB on every session, WebSocket ones included).
+    private(set) var buffer = Deque<EngineIOFrame>()
     /// Bytes of the frames waiting in the buffer.
     private(set) var bufferedBytes = 0
     private(set) var heartbeat: Heartbeat
