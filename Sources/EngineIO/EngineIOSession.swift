@@ -125,9 +125,11 @@ public final class EngineIOSession: @unchecked Sendable {
     /// one or another) closes as a slow reader on its own loop, after the current call
     /// returns (as at ``EngineIOConfiguration/maxBufferedBytes``).
     private func accountBuffer() {
-        self.budgetAccount.update(buffered: self.machine.bufferedBytes, budget: self.server.outboundBudget) { [self] in
-            self.eventLoop.execute { self.dropForBudget() }
-        }
+        self.budgetAccount.update(
+            buffered: self.machine.bufferedBytes,
+            budget: self.server.outboundBudget,
+            drop: { [self] in self.eventLoop.execute { self.dropForBudget() } }
+        )
     }
 
     /// Closes this session: its backlog was the largest when the process passed

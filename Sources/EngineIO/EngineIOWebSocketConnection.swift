@@ -78,7 +78,10 @@ final class EngineIOWebSocketConnection: Sendable {
     }
 
     private func writeOnLoop(_ frames: [EngineIOFrame]) {
-        guard self.channel.isActive, !self.state.value.dropping else { return }
+        guard self.channel.isActive else { return }
+        // One read of the loop-bound state per call (each access checks the loop).
+        let state = self.state.value
+        guard !state.dropping else { return }
         let encoder = self.encoderContext.value
         for frame in frames {
             if let encoder, let message = frame.webSocketMessage, frame.kind == .text || self.supportsBinary {
@@ -87,7 +90,7 @@ final class EngineIOWebSocketConnection: Sendable {
                 self.channel.write(self.webSocketFrame(frame), promise: nil)
             }
         }
-        self.wrote()
+        self.wrote(flushPending: state.flushPending)
     }
 
     /// Answers a client's WebSocket PING (RFC 6455 §5.5.3) through the same path as every
@@ -95,14 +98,17 @@ final class EngineIOWebSocketConnection: Sendable {
     /// reading stops, so a ping flood from a client that does not read costs nothing more.
     /// On the loop.
     func writePong(_ payload: ByteBuffer) {
-        guard self.channel.isActive, !self.state.value.dropping else { return }
+        guard self.channel.isActive else { return }
+        let state = self.state.value
+        guard !state.dropping else { return }
         self.channel.write(WebSocketFrame(fin: true, opcode: .pong, data: payload), promise: nil)
-        self.wrote()
+        self.wrote(flushPending: state.flushPending)
     }
 
-    /// After a write: schedule the flush, and drop a client whose backlog passed the limit.
-    private func wrote() {
-        if !self.state.value.flushPending {
+    /// After a write: schedule the flush (unless one is pending already, as read before the
+    /// write), and drop a client whose backlog passed the limit.
+    private func wrote(flushPending: Bool) {
+        if !flushPending {
             self.state.value.flushPending = true
             FlushBatcher.flushSoon(self, on: self.channel.eventLoop)
         }
@@ -193,9 +199,11 @@ final class EngineIOWebSocketConnection: Sendable {
         else { return }
         if buffered <= self.maxBufferedBytes {
             guard let server = self.server else { return }
-            self.state.value.budgetAccount.update(buffered: buffered, budget: server.outboundBudget) { [self] in
-                self.channel.eventLoop.execute { self.dropForBudget() }
-            }
+            self.state.value.budgetAccount.update(
+                buffered: buffered,
+                budget: server.outboundBudget,
+                drop: { [self] in self.channel.eventLoop.execute { self.dropForBudget() } }
+            )
             return
         }
         self.state.value.dropping = true

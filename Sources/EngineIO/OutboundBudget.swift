@@ -82,13 +82,16 @@ struct OutboundBudgetAccount {
     /// When that takes the process over the budget, the session with the largest backlog
     /// (maybe this one) is dropped through the `drop` it registered, after the budget's lock
     /// is released. `drop` must not close synchronously (it hops to the owner's loop).
-    mutating func update(buffered: Int, budget: OutboundBudget, drop: @escaping @Sendable () -> Void) {
+    ///
+    /// The writers call it on every write while a client lags, so `drop` is an autoclosure:
+    /// the closure is built only when the backlog crossed a step, not on every call.
+    mutating func update(buffered: Int, budget: OutboundBudget, drop: @autoclosure () -> @Sendable () -> Void) {
         guard budget.limit > 0 else { return }
         let stepped = buffered - buffered % OutboundBudget.quantum
         guard stepped != self.counted else { return }
         if self.id == 0 { self.id = budget.makeID() }
         self.counted = stepped
-        budget.set(id: self.id, bytes: stepped, drop: drop)?()
+        budget.set(id: self.id, bytes: stepped, drop: drop())?()
     }
 
     /// Returns everything counted (the backlog drained or the owner closed).
