@@ -565,3 +565,64 @@ def test_websocket_readers_that_stall_together_are_bounded_by_the_process_budget
         assert_stops_on_sigterm(server)
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------------
+# Garbage at the Socket.IO layer (the Engine.IO layer: test_engineio_robustness.py)
+# ---------------------------------------------------------------------------
+# (text frame, binary frames after it, what the sender gets)
+SOCKETIO_GARBAGE = [
+    ("49", [], "closed"),  # unknown packet type
+    ("42", [], "closed"),  # EVENT without payload
+    ('42["echo"', [], "closed"),  # truncated JSON
+    ('42{"a":1}', [], "closed"),  # payload not an array
+    ("42[[1]]", [], "closed"),  # event name neither a string nor a number
+    ("42[]", [], "closed"),  # no event name
+    ('42["connect"]', [], "closed"),  # reserved event name
+    ("43", [], "closed"),  # ACK without id or data
+    ("43[]", [], "closed"),  # ACK without id
+    ('4211-["echo",{"_placeholder":true,"num":0}]', [], "closed"),  # more attachments than allowed
+    ('451-["echo",{"_placeholder":true,"num":3}]', [b"x"], "closed"),  # placeholder out of range
+    ('452-["echo",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]', [b"x", b"y"], "closed"),
+    ('42["echo",' + "[" * 300 + "]" * 300 + "]", [], "closed"),  # nesting beyond the parser's depth
+    ("4-1", [], "closed"),  # nonsense
+    ("40/x" + "y" * 70_000, [], "44"),  # an unknown namespace with a huge name: CONNECT_ERROR
+    ('42/nowhere,["echo"]', [], "closed"),  # a namespace the socket never joined (Node: "invalid state")
+    ('42["echo","\\ud800"]', [], "open"),  # a lone surrogate escape: accepted, as JSON.parse does
+]
+
+
+def socketio_garbage_outcome(server, text: str, attachments: list[bytes]) -> str:
+    """What the sender of `text` (and `attachments`) sees: the connection closed, a
+    CONNECT_ERROR, or nothing (still open after 2 s)."""
+    ws = sio_over_websocket(server)
+    try:
+        ws.send_text(text)
+        for attachment in attachments:
+            ws.send_binary(attachment)
+        while True:
+            try:
+                message = ws.recv_text(timeout=2)
+            except (AssertionError, TimeoutError):
+                return "open"
+            if message is None:
+                return "closed"
+            assert not message.startswith("43"), f"{text[:40]!r} was acknowledged: {message[:80]!r}"
+            if message.startswith("44"):
+                return "44"
+    finally:
+        ws.close()
+
+
+def test_socketio_garbage_closes_only_that_connection(demo):
+    """A malformed Socket.IO packet closes the connection that sent it (Socket.IO v5: any
+    decode or state error closes the Engine.IO connection) or is answered per protocol;
+    the server never crashes, and the ordinary client is served throughout."""
+    server = demo
+    with Bystander(server) as bystander:
+        outcomes = {text[:60]: socketio_garbage_outcome(server, text, attachments)
+                    for text, attachments, _ in SOCKETIO_GARBAGE}
+        expected = {text[:60]: outcome for text, _, outcome in SOCKETIO_GARBAGE}
+        assert outcomes == expected
+        bystander.assert_served("after Socket.IO garbage")
+    assert_stops_on_sigterm(server)
