@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
+import re
 import select
 import socket
 import struct
 import threading
-import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -324,3 +325,23 @@ def random_bytes(n: int, seed: int | None = None) -> bytes:
     import random
 
     return random.Random(seed).randbytes(n)
+
+
+def record_events_in_wire_order(client, on_event) -> None:
+    """Calls `on_event(packet)` with every EVENT packet (`["name", args...]`) that
+    python-socketio `client` receives, in the order its read loop receives them.
+
+    python-engineio dispatches every message on its own thread (run_async=True), so handler
+    order is not arrival order: order checks hook the read loop, before dispatch. Call it
+    before `connect`."""
+    eio = client.eio
+    original = eio._receive_packet
+
+    def recording(pkt):
+        if pkt.packet_type == 4 and isinstance(pkt.data, str):
+            match = re.match(r"^2\d*(\[.*)$", pkt.data, re.S)
+            if match:
+                on_event(json.loads(match.group(1)))
+        return original(pkt)
+
+    eio._receive_packet = recording

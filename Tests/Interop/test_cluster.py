@@ -5,9 +5,7 @@ socketio-testserver workers, python-socketio clients attached to different worke
 cross-node feature reaches exactly the right clients, exactly once. Also: python-socketio's
 write_only managers, Flask-SocketIO workers and our socketio-emit CLI share the cluster, a
 broker restart loses nothing, garbage on the channel is dropped."""
-import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -18,7 +16,7 @@ import pytest
 import socketio
 
 from conftest import REPO_ROOT, demo_binary, start_server
-from eio_support import wait_for
+from eio_support import record_events_in_wire_order, wait_for
 
 SCRIPTS = os.path.join(REPO_ROOT, "scripts")
 
@@ -231,22 +229,13 @@ class Peer:
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection=False)
         self.client.on("*", self._record)
-        # python-engineio dispatches every message on its own thread (run_async=True), so
-        # handler order is not arrival order: order checks read the packets where the read
-        # loop receives them, before dispatch.
         self.wire = []
-        eio = self.client.eio
-        original = eio._receive_packet
 
-        def recording(pkt):
-            if pkt.packet_type == 4 and isinstance(pkt.data, str):
-                match = re.match(r"^2\d*(\[.*)$", pkt.data, re.S)
-                if match:
-                    with self.lock:
-                        self.wire.append(json.loads(match.group(1)))
-            return original(pkt)
+        def recording(packet):
+            with self.lock:
+                self.wire.append(packet)
 
-        eio._receive_packet = recording
+        record_events_in_wire_order(self.client, recording)
         self.client.on("question", lambda x: ["reply", x])
         self.client.connect(url, transports=["websocket"])
         assert wait_for(lambda: self.named("welcome"))

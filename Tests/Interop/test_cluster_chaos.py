@@ -25,7 +25,7 @@ import pytest
 import socketio
 
 from conftest import demo_binary, start_server
-from eio_support import wait_for
+from eio_support import record_events_in_wire_order, wait_for
 from test_cluster import SCRIPTS, Broker, Peer, free_port_block, settle, wait_until_connected
 
 # Log lines a worker writes for what outsiders publish on the channel (one each).
@@ -44,20 +44,13 @@ class DemoPeer:
         self.lock = threading.Lock()
         self.wire = []
         self.client = socketio.Client(reconnection=False)
-        eio = self.client.eio
-        original = eio._receive_packet
 
-        def recording(pkt):
-            if pkt.packet_type == 4 and isinstance(pkt.data, str):
-                match = re.match(r"^2\d*(\[.*)$", pkt.data, re.S)
-                if match:
-                    packet = json.loads(match.group(1))
-                    if packet and packet[0] == "my_response":
-                        with self.lock:
-                            self.wire.append(packet[1:])
-            return original(pkt)
+        def recording(packet):
+            if packet and packet[0] == "my_response":
+                with self.lock:
+                    self.wire.append(packet[1:])
 
-        eio._receive_packet = recording
+        record_events_in_wire_order(self.client, recording)
         self.client.connect(url, transports=["websocket"])
         assert wait_for(lambda: self.responses(), timeout=10), "no connect greeting"
         if room:
