@@ -13,7 +13,7 @@ public struct EngineIORequest: Sendable {
     public let uri: String
     /// The path part of ``uri``.
     public let path: String
-    /// Decoded query parameters (the first value of each name).
+    /// Decoded query parameters (the first value of each name; ``queryItems`` has them all).
     public let query: [String: String]
     public let headers: HTTPHeaders
     /// The peer address of the TCP connection (the proxy, behind one).
@@ -64,6 +64,16 @@ public struct EngineIORequest: Sendable {
             }
         }
         return cookies
+    }
+
+    /// Every decoded query parameter in the order sent; a repeated name keeps all its values
+    /// (`?tag=a&tag=b` gives `[("tag", "a"), ("tag", "b")]`). Parsed from ``uri`` on each access.
+    public var queryItems: [(name: String, value: String)] {
+        guard let mark = self.uri.firstIndex(of: "?") else { return [] }
+        return self.uri[self.uri.index(after: mark)...].split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (Self.percentDecode(parts[0]), parts.count > 1 ? Self.percentDecode(parts[1]) : "")
+        }
     }
 
     static func split(_ uri: String) -> (path: String, query: [String: String]) {

@@ -102,7 +102,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         let socket = SocketIOSocket(
             id: SessionID.make(),
             namespace: namespace,
-            handshake: SocketIOHandshake(auth: auth, request: self.transport.request, time: self.transport.eventLoop.now),
+            handshake: SocketIOHandshake(auth: auth, request: self.transport.request, connectedAt: self.transport.eventLoop.now),
             client: self,
             server: self.server
         )
