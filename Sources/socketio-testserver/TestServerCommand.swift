@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import EngineIO
+import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -120,6 +121,24 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         io.on("disconnect_me") { socket, _ in socket.disconnect() }
         io.onWithAck("rooms") { socket, _ in [.array(socket.rooms.map { .string($0) })] }
+        io.onWithAck("handshake") { socket, _ in
+            let handshake = socket.handshake
+            let fields: SocketIOValue = [
+                "time": .string(handshake.time),
+                "issued": .int(Int(handshake.issued)),
+                "url": .string(handshake.url),
+                "query": .array(handshake.queryItems.map { [.string($0.name), .string($0.value)] }),
+                "cookies": .array(handshake.cookies.sorted { $0.key < $1.key }.map { [.string($0.key), .string($0.value)] }),
+                "address": handshake.address.map { .string($0) } ?? .null,
+                "secure": .bool(handshake.secure),
+                "auth": handshake.auth ?? .null,
+            ]
+            return [fields]
+        }
+        io.onWithAck("date_plus_second") { _, arguments in
+            let date = try SocketIOValueCoder.decode(Date.self, from: arguments.first ?? .null)
+            return [try SocketIOValueCoder.encode(date.addingTimeInterval(1))]
+        }
         // Server-side operations on any sid (cluster tests: the sid may live on another node).
         io.onWithAck("server_join") { _, arguments in
             await io.joinRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
