@@ -345,3 +345,27 @@ def record_events_in_wire_order(client, on_event) -> None:
         return original(pkt)
 
     eio._receive_packet = recording
+
+
+def free_cluster_base(start: int, workers: int = 5) -> int:
+    """A `--base-port` for scripts/cluster whose ports are free now: the workers' ports
+    (`base..base+workers`) and the broker's (`base+11000` and the two after it, which
+    rabbitmq.sh also uses). Starts near `start` (spread by pid, so that parallel runs
+    differ) and moves on past ports that are taken: a broker port inside the ephemeral
+    range can be the local port of some other connection."""
+
+    def free(port: int) -> bool:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                return True
+            except OSError:
+                return False
+
+    base = start + (os.getpid() % 300) * 5
+    for _ in range(200):
+        ports = [base + i for i in range(workers)] + [base + 11000 + i for i in range(3)]
+        if all(free(port) for port in ports):
+            return base
+        base += 7
+    raise AssertionError(f"no free block of cluster ports near {start}")

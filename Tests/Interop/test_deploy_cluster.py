@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import socketio
 
-from eio_support import async_wait_for
+from eio_support import async_wait_for, free_cluster_base
 from conftest import REPO_ROOT, demo_binary
 
 CLUSTER = os.path.join(REPO_ROOT, "scripts", "cluster")
@@ -82,7 +82,7 @@ def test_cluster_behind_nginx(queue_kind, tmp_path):
     env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path), SOCKETIO_BIN_DIR=str(demo_binary().parent))
     listen = f"127.0.0.1:{free_port()}"
     # Workers on base..base+4; the script puts redis on base+11000 and RabbitMQ on base+40000.
-    base = 20000 + (os.getpid() % 500) * 10 + ["redis", "amqp", "kafka"].index(queue_kind) * 5
+    base = free_cluster_base(20000 + ["redis", "amqp", "kafka"].index(queue_kind) * 3000)
     url = cluster("up", "--workers", "3", "--queue", queue_kind, "--listen", listen, "--base-port", str(base), env=env)
     queue = open(os.path.join(tmp_path, "cluster", "queue.url")).read().strip()
     try:

@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 import socketio
 
-from eio_support import async_wait_for
+from eio_support import async_wait_for, free_cluster_base
 from conftest import REPO_ROOT, demo_binary, start_server
 
 CLUSTER = os.path.join(REPO_ROOT, "scripts", "cluster")
@@ -64,14 +64,15 @@ class Front:
         )
         self.port = free_port()
         # Workers on base..base+2, redis on base+11000 (scripts/cluster).
-        self.base = 30000 + (os.getpid() % 300) * 5
+        self.base = free_cluster_base(30000)
         self.url = self.cluster("up", "--workers", "3", "--queue", "redis",
                                 "--listen", f"127.0.0.1:{self.port}", "--base-port", str(self.base))
         self.worker_ports = [self.base + i for i in range(3)]
 
     def cluster(self, *args: str) -> str:
-        return subprocess.run(["bash", CLUSTER, *args], env=self.env, check=True, capture_output=True,
-                              text=True, timeout=300).stdout.strip()
+        result = subprocess.run(["bash", CLUSTER, *args], env=self.env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, f"scripts/cluster {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+        return result.stdout.strip()
 
     def worker_pid(self, port: int) -> int:
         return int((self.tmp / "cluster" / "workers" / f"{port}.pid").read_text())
@@ -405,7 +406,7 @@ esac
     swift.chmod(swift.stat().st_mode | stat.S_IXUSR)
     env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path / "run"), PATH=f"{fake_bin}:{os.environ['PATH']}")
     env.pop("SOCKETIO_BIN_DIR", None)
-    base = 33000 + (os.getpid() % 300) * 5
+    base = free_cluster_base(33000)
     up = subprocess.run(["bash", CLUSTER, "up", "--workers", "1", "--queue", "redis://127.0.0.1:1",
                          "--listen", f"127.0.0.1:{free_port()}", "--base-port", str(base)],
                         env=env, capture_output=True, text=True, timeout=120)

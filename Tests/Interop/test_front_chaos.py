@@ -25,6 +25,7 @@ import pytest
 import socketio
 
 from conftest import REPO_ROOT, demo_binary
+from eio_support import free_cluster_base
 from test_demo_browser import CDP, CLIENT_JS, FETCH_SCRIPT, Browser, find_chromium
 from test_front import free_port
 
@@ -101,7 +102,7 @@ def client_js():
 def test_kill_9_worker_behind_the_front(tmp_path, client_js):
     env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path), SOCKETIO_BIN_DIR=str(demo_binary().parent),
                SOCKETIO_WORKER_ARGS=f"--client-js {client_js}")
-    base = 36000 + (os.getpid() % 300) * 5
+    base = free_cluster_base(36000)
     url = subprocess.run(["bash", CLUSTER, "up", "--workers", "3", "--queue", "redis", "--listen",
                           f"127.0.0.1:{free_port()}", "--base-port", str(base)],
                          env=env, check=True, capture_output=True, text=True, timeout=300).stdout.strip()
