@@ -23,6 +23,21 @@ struct HostileClientWireTests {
         return configuration
     }
 
+    /// A session upgraded to WebSocket on `harness`, its greeting read, with `observer`
+    /// added to its pipeline at `position`.
+    private func webSocketSession(
+        _ harness: WireHarness,
+        observer: any ChannelHandler,
+        at position: ChannelPipeline.SynchronousOperations.Position
+    ) throws -> (TestConnection, EngineIOSession) {
+        let connection = try harness.connect()
+        #expect(try connection.upgrade("/engine.io/?EIO=4&transport=websocket")?.status == 101)
+        _ = try connection.readFrames()
+        try connection.channel.pipeline.syncOperations.addHandler(observer, position: position)
+        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+        return (connection, session)
+    }
+
     // MARK: Item 1: no close inside a send
 
     /// A send that overflows the buffer closes the session after the sender's call has
@@ -74,12 +89,8 @@ struct HostileClientWireTests {
     /// WebSocket; reading resumes with the last matching resume.
     @Test func webSocketStopsReadingWhileTheApplicationPauses() throws {
         let harness = WireHarness()
-        let connection = try harness.connect()
-        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
-        _ = try connection.readFrames()
         let reads = ReadCounter()
-        try connection.channel.pipeline.syncOperations.addHandler(reads, position: .first)
-        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+        let (connection, session) = try self.webSocketSession(harness, observer: reads, at: .first)
 
         session.pauseReading()
         session.pauseReading()
@@ -98,12 +109,8 @@ struct HostileClientWireTests {
     /// from a live client for good.
     @Test func aResumeThatOvertakesItsPauseLeavesReadingOn() throws {
         let harness = WireHarness()
-        let connection = try harness.connect()
-        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
-        _ = try connection.readFrames()
         let reads = ReadCounter()
-        try connection.channel.pipeline.syncOperations.addHandler(reads, position: .first)
-        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+        let (connection, session) = try self.webSocketSession(harness, observer: reads, at: .first)
 
         // The order in which the two hops reach the loop.
         session.resumeReading()
@@ -123,12 +130,8 @@ struct HostileClientWireTests {
     /// counter at the tail of the pipeline sees no flush; the client still gets the frame.
     @Test func webSocketFlushesSkipTheHandlersBehindTheEncoder() throws {
         let harness = WireHarness()
-        let connection = try harness.connect()
-        _ = try connection.upgrade("/engine.io/?EIO=4&transport=websocket")
-        _ = try connection.readFrames()
         let flushes = FlushCounter()
-        try connection.channel.pipeline.syncOperations.addHandler(flushes, position: .last)
-        let session = try #require(harness.engine.session(id: harness.delegate.opened[0]))
+        let (connection, session) = try self.webSocketSession(harness, observer: flushes, at: .last)
         session.send(.text("hello"))
         harness.loop.run()
         #expect(try connection.readFrames() == [TestFrame(opcode: 1, payload: Array("4hello".utf8))])
