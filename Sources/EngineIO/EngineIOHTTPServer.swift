@@ -131,6 +131,8 @@ public final class EngineIOHTTPServer: Service, Sendable {
     private func makeBootstrap() -> ServerBootstrap {
         let engine = self.engine
         let router = self.router
+        // One for every connection of this server (built here, not per accepted connection).
+        let health = HTTPHealthEndpoints(eventLoops: self.group, isReady: { [self] in self.isReady })
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -151,7 +153,6 @@ public final class EngineIOHTTPServer: Service, Sendable {
                 channel.closeFuture.whenComplete { [self] _ in
                     _ = self.state.withLockedValue { $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
                 }
-                let health = HTTPHealthEndpoints(eventLoops: self.group, isReady: { [self] in self.isReady })
                 return channel.eventLoop.makeCompletedFuture {
                     try Self.configurePipeline(channel: channel, engine: engine, router: router, health: health)
                 }
