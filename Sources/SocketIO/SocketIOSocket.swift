@@ -248,7 +248,7 @@ public final class SocketIOSocket: Sendable {
                 state.phase = .connecting(pending: pending)
                 return false
             case .sendingConnectReply(var pending):
-                state.phase = .connected
+                state.phase = .connected  // drop the reference so the append does not copy
                 pending.append(frames)
                 state.phase = .sendingConnectReply(pending: pending)
                 return false
