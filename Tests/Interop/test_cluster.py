@@ -196,7 +196,14 @@ def wait_until_connected(servers, timeout=30):
         while time.monotonic() < deadline:
             probes[0].client.call("broadcast", ("probe",))
             if wait_for(lambda: all(probe.named("broadcast_message") for probe in probes), timeout=1):
-                return
+                # Probes of earlier rounds may still be on their way (a Kafka consumer that
+                # was still resolving its partitions): one last probe, which a worker's
+                # per-publisher order delivers after them, drains them before the tests'
+                # clients connect.
+                probes[0].client.call("broadcast", ("last probe",))
+                if wait_for(lambda: all(("last probe",) in probe.named("broadcast_message") for probe in probes),
+                            timeout=10):
+                    return
         raise AssertionError("the workers never saw each other's broadcasts")
     finally:
         for probe in probes:
