@@ -138,15 +138,15 @@ public final class InMemoryAdapter: SocketIOAdapter {
         }
     }
 
-    public func join(sid: String, rooms: [String], namespace: String) async {
+    public func join(sid: String, rooms: [String], namespace: String) {
         self.joinLocal(sid: sid, rooms: rooms, namespace: namespace)
     }
 
-    public func leave(sid: String, rooms: [String], namespace: String) async {
+    public func leave(sid: String, rooms: [String], namespace: String) {
         self.leaveLocal(sid: sid, rooms: rooms, namespace: namespace)
     }
 
-    public func closeRoom(_ room: String, namespace: String) async {
+    public func closeRoom(_ room: String, namespace: String) {
         self.closeRoomLocal(room, namespace: namespace)
     }
 
@@ -154,47 +154,93 @@ public final class InMemoryAdapter: SocketIOAdapter {
         self.state.withLockedValue { Array($0[namespace]?.socketRooms[sid] ?? []) }.sorted()
     }
 
+    public func localMembers(of room: String, namespace: String) -> [String] {
+        self.state.withLockedValue { Array($0[namespace]?.rooms[room] ?? []) }.sorted()
+    }
+
     /// Delivers already encoded frames to the local recipients of a target.
     ///
     /// Recipients are grouped by event loop: those of the calling loop get the frames at
     /// once, every other loop gets one task for all of its recipients (not one per socket).
     public func deliverLocal(_ frames: [EngineIOFrame], to target: SocketIOBroadcastTarget) {
-        let recipients = self.state.withLockedValue { $0[target.namespace]?.recipients(target) ?? [] }
+        let recipients = self.localSockets(target)
+        let volatile = target.flags.volatile
         var otherLoops: [ObjectIdentifier: [SocketIOSocket]] = [:]
         for socket in recipients {
             let loop = socket.transport.eventLoop
             if !socket.transport.sendsOnEventLoop || loop.inEventLoop {
-                socket.deliver(frames)
+                socket.deliver(frames, volatile: volatile)
             } else {
                 otherLoops[ObjectIdentifier(loop as AnyObject), default: []].append(socket)
             }
         }
         for sockets in otherLoops.values {
             sockets[0].transport.eventLoop.execute {
-                for socket in sockets { socket.deliver(frames) }
+                for socket in sockets { socket.deliver(frames, volatile: volatile) }
             }
         }
     }
 
-    public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async {
+    public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
         self.deliverLocal(SocketIOPacketEncoder.encode(packet), to: target)
     }
 
-    public func disconnect(sid: String, namespace: String) async {
+    public func broadcastWithAck(
+        _ packet: SocketIOPacket,
+        to target: SocketIOBroadcastTarget,
+        timeout: Duration
+    ) async throws(SocketIOAckError) -> [[SocketIOValue]] {
+        try await Self.collectAcks(packet, from: self.localSockets(target), timeout: timeout)
+    }
+
+    /// Sends one packet (encoded once, with one ack id valid on every recipient) and
+    /// gathers the answers: Node's `broadcastWithAck`.
+    package static func collectAcks(
+        _ packet: SocketIOPacket,
+        from recipients: [SocketIOSocket],
+        timeout: Duration
+    ) async throws(SocketIOAckError) -> [[SocketIOValue]] {
+        guard !recipients.isEmpty else { return [] }
+        var packet = packet
+        let id = SocketIOAckIDs.next()
+        packet.ackID = id
+        let frames = SocketIOPacketEncoder.encode(packet)
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[[SocketIOValue]], SocketIOAckError>, Never>) in
+            let collector = AckCollector(expected: recipients.count, continuation: continuation)
+            collector.arm(timeout: timeout, on: recipients[0].transport.eventLoop)
+            for socket in recipients {
+                socket.expectAck(id: id, timeout: nil) { collector.receive($0) }
+                socket.deliver(frames, volatile: false)
+            }
+        }
+        return try result.get()
+    }
+
+    public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] {
+        self.state.withLockedValue { $0[target.namespace]?.recipients(target) ?? [] }
+    }
+
+    public func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) {
+        for socket in self.localSockets(target) { self.joinLocal(sid: socket.id, rooms: rooms, namespace: target.namespace) }
+    }
+
+    public func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) {
+        for socket in self.localSockets(target) { self.leaveLocal(sid: socket.id, rooms: rooms, namespace: target.namespace) }
+    }
+
+    public func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool) {
+        for socket in self.localSockets(target) { socket.disconnect(close: close) }
+    }
+
+    public func disconnect(sid: String, namespace: String) {
         self.localSocket(sid: sid, namespace: namespace)?.disconnect()
     }
 
-    public func emit(
-        _ packet: SocketIOPacket,
-        toSocket sid: String,
-        callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
-        timeout: Duration
-    ) async {
+    public func emitWithAck(_ packet: SocketIOPacket, toSocket sid: String, timeout: Duration) async throws(SocketIOAckError) -> [SocketIOValue] {
         guard let socket = self.localSocket(sid: sid, namespace: packet.namespace) else {
-            callback(.failure(.unknownSocket))
-            return
+            throw .unknownSocket
         }
-        socket.send(packet, timeout: timeout, ack: callback)
+        return try await socket.emitWithAck(packet, timeout: timeout)
     }
 
     public func localSocket(sid: String, namespace: String) -> SocketIOSocket? {

@@ -3,27 +3,17 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-import EngineIOParser
 public import SocketIOParser
-
-/// Who receives a broadcast: the members of `rooms` (everyone in the namespace when
-/// empty), minus the members of `except` (a socket id is a room of its own).
-public struct SocketIOBroadcastTarget: Sendable, Hashable {
-    public var namespace: String
-    public var rooms: [String]
-    public var except: [String]
-
-    public init(namespace: String = "/", rooms: [String] = [], except: [String] = []) {
-        self.namespace = namespace
-        self.rooms = rooms
-        self.except = except
-    }
-}
 
 /// The client manager: which sockets exist, which rooms they are in, and how a packet
 /// reaches them. The in-memory manager serves one process; the cluster manager
 /// (SocketIOCluster) implements the same protocol over a pub/sub backplane, so that ids
 /// and rooms may live on other nodes.
+///
+/// Fire-and-forget operations are synchronous: they change local tables or enqueue a
+/// backplane message, and never block, so that a handler calling them runs inline on its
+/// event loop. Only request/response operations (an emit that waits for acks) are
+/// `async throws`.
 public protocol SocketIOAdapter: Sendable {
     /// A local socket connected (it is already in the room named after its id).
     func socketConnected(_ socket: SocketIOSocket)
@@ -34,24 +24,36 @@ public protocol SocketIOAdapter: Sendable {
     /// Takes a local socket out of rooms.
     func leaveLocal(sid: String, rooms: [String], namespace: String)
     /// Puts a socket (local or remote) in rooms.
-    func join(sid: String, rooms: [String], namespace: String) async
+    func join(sid: String, rooms: [String], namespace: String)
     /// Takes a socket (local or remote) out of rooms.
-    func leave(sid: String, rooms: [String], namespace: String) async
+    func leave(sid: String, rooms: [String], namespace: String)
     /// Empties a room everywhere.
-    func closeRoom(_ room: String, namespace: String) async
+    func closeRoom(_ room: String, namespace: String)
     /// The rooms of a local socket.
     func rooms(sid: String, namespace: String) -> [String]
+    /// The ids of the local sockets in a room (python-socketio `get_participants`).
+    func localMembers(of room: String, namespace: String) -> [String]
     /// Sends a packet to a target; it is encoded once for every recipient.
-    func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async
+    func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget)
+    /// Sends a packet to a target and waits for every recipient's ack.
+    /// - Returns: one answer per recipient that answered (recipients that disconnect
+    ///   before answering are not waited for).
+    /// - Throws: ``SocketIOAckError/timeout`` if a connected recipient did not answer in time.
+    func broadcastWithAck(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget, timeout: Duration) async throws(SocketIOAckError) -> [[SocketIOValue]]
+    /// The local sockets of a target.
+    func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket]
+    /// Puts the sockets of a target in rooms.
+    func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String])
+    /// Takes the sockets of a target out of rooms.
+    func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String])
+    /// Disconnects the sockets of a target; `close` also closes their connections.
+    func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool)
     /// Disconnects a socket (local or remote) from its namespace.
-    func disconnect(sid: String, namespace: String) async
-    /// Emits to one socket (local or remote) and runs `callback` with its ack.
-    func emit(
-        _ packet: SocketIOPacket,
-        toSocket sid: String,
-        callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
-        timeout: Duration
-    ) async
+    func disconnect(sid: String, namespace: String)
+    /// Emits to one socket (local or remote) and waits for its ack.
+    func emitWithAck(_ packet: SocketIOPacket, toSocket sid: String, timeout: Duration) async throws(SocketIOAckError) -> [SocketIOValue]
+    /// The number of local sockets in a namespace.
+    func socketCount(namespace: String) -> Int
     /// The local socket with this id, if any.
     func localSocket(sid: String, namespace: String) -> SocketIOSocket?
     /// Runs what the manager needs while the server serves (a backplane subscription);

@@ -89,7 +89,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
             self.closeConnection(reason: .parseError)
             return
         }
-        guard self.server.hasNamespace(namespace) else {
+        guard let nsp = self.server.namespace(forConnecting: namespace, auth: auth) else {
             self.transport.send(
                 SocketIOPacketEncoder.encode(
                     SocketIOPacket(type: .connectError, namespace: namespace, data: ["message": "Invalid namespace"])
@@ -101,13 +101,15 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         self.connectTimer = nil
         let socket = SocketIOSocket(
             id: SessionID.make(),
-            namespace: namespace,
+            namespace: nsp,
             handshake: SocketIOHandshake(auth: auth, request: self.transport.request, connectedAt: self.transport.eventLoop.now),
             client: self,
             server: self.server
         )
         self.sockets[namespace] = socket
-        self.server.start(socket)
+        // Middlewares, then joining the namespace, then the connect handler: in order, on
+        // the socket's handler task.
+        socket.enqueue(.connect)
     }
 
     /// A socket ended from the server side (refused, or disconnected by the server).

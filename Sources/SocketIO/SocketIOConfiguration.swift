@@ -25,6 +25,17 @@ public struct SocketIOConfiguration: Sendable {
     /// Handlers must then not block: await instead (as on any event loop). `false` runs
     /// them on Swift's global concurrent executor, for handlers that call blocking code.
     public var handlersOnEventLoop: Bool
+    /// Run each event's handler as soon as it arrives, on a task of its own, instead of
+    /// one after the other in arrival order (Flask-SocketIO's `async_handlers`). Off by
+    /// default: order is what most handlers expect. The connect handler still runs before
+    /// any event and the disconnect handlers after every running one; at most
+    /// ``maxQueuedEvents`` run at once per socket (then the connection stops reading).
+    public var concurrentHandlers: Bool = false
+    /// Remove a child namespace of a parent (`io.of(pattern:)`, `io.ofAny()`) when its last
+    /// socket leaves, so that clients cannot grow the namespace table by connecting to ever
+    /// new names (Node's `cleanupEmptyChildNamespaces`, off there by default). Handlers
+    /// live on the parent, so a child made again later behaves the same.
+    public var cleanupEmptyChildNamespaces: Bool = true
 
     // MARK: - Limits
     // Set after `init`. Each limit has a counter `socketio.limit.hits{limit=<name>}` and logs

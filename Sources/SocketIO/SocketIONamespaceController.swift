@@ -51,29 +51,37 @@ open class SocketIONamespaceController: @unchecked Sendable {
 }
 
 /// Collects a controller's event handlers. As on the server, a closure that never awaits
-/// picks the synchronous overload and runs inline on the connection's event loop.
+/// picks the synchronous overload and runs inline on the connection's event loop; the
+/// forms send acknowledgements as ``SocketIOHandlerRegistering`` describes.
 public struct SocketIONamespaceRouter: Sendable {
     var events: [String: SocketIOStoredEventHandler] = [:]
 
-    /// Handles an event; no acknowledgement (an ack the client asked for carries no
-    /// arguments).
+    /// Handles an event; no acknowledgement is sent.
     public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> Void) {
-        self.events[event] = .withoutAck(handler)
+        self.events[event] = .async { socket, _, arguments, _ in try await handler(socket, arguments) }
     }
 
     /// Handles an event with a handler that does not suspend (it must not block).
     public mutating func on(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> Void) {
-        self.events[event] = .withoutAck(handler)
+        self.events[event] = .sync { socket, _, arguments, _ in try handler(socket, arguments) }
+    }
+
+    /// Handles an event and answers its acknowledgement on demand.
+    public mutating func on(
+        _ event: String,
+        _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue], SocketIOAckResponder) async throws -> Void
+    ) {
+        self.events[event] = .async { socket, _, arguments, ack in try await handler(socket, arguments, ack) }
     }
 
     /// Handles an event; the returned values are the acknowledgement.
-    public mutating func onWithAck(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) async throws -> SocketIOAck) {
-        self.events[event] = .named(handler)
+    public mutating func onWithAck(_ event: String, _ handler: @escaping SocketIOEventHandler) {
+        self.events[event] = .async { socket, _, arguments, ack in ack.send(try await handler(socket, arguments).values) }
     }
 
     /// Handles an event with a handler that does not suspend; the returned values are the
     /// acknowledgement.
-    public mutating func onWithAck(_ event: String, _ handler: @escaping @Sendable (SocketIOSocket, [SocketIOValue]) throws -> SocketIOAck) {
-        self.events[event] = .named(handler)
+    public mutating func onWithAck(_ event: String, _ handler: @escaping SocketIOSyncEventHandler) {
+        self.events[event] = .sync { socket, _, arguments, ack in ack.send(try handler(socket, arguments).values) }
     }
 }

@@ -21,12 +21,18 @@ import DequeModule
 public final class SocketIOSocket: Sendable {
     /// The socket id (a new random id per namespace connection, never the Engine.IO sid).
     public let id: String
-    /// The namespace, e.g. `/` or `/chat`.
+    /// The namespace's name, e.g. `/` or `/chat`.
     public let namespace: String
+    /// The namespace object (Node `socket.nsp`).
+    public let nsp: SocketIONamespace
     /// What the client sent on connect: auth, query, headers, cookies, address.
     public let handshake: SocketIOHandshake
-    /// Per-connection storage that handlers read and change (Flask's `session`).
-    public let session = SocketIOSessionStorage()
+    /// Per-connection storage that handlers read and change (Flask's `session`, Node's
+    /// `socket.data`).
+    public let session: SocketIOSessionStorage
+    /// Whether middlewares are skipped for this socket (a recovered session, with
+    /// ``SocketIOConnectionStateRecovery/skipMiddlewares``).
+    let skipsMiddlewares: Bool
 
     let transport: any SocketIOTransport
     let server: SocketIOServer
@@ -36,6 +42,10 @@ public final class SocketIOSocket: Sendable {
     /// Looked up once here, not on every burst of events.
     let handlerExecutor: EventLoopTaskExecutor?
     private let state: NIOLockedValueBox<State>
+    /// Handlers running at once (``SocketIOConfiguration/concurrentHandlers`` only).
+    private let concurrent = NIOLockedValueBox(ConcurrentHandlers())
+    /// What ``use(_:)`` added: run on every incoming event, in order.
+    private let packetMiddlewares = NIOLockedValueBox<[SocketIOPacketMiddleware]>([])
 
     enum Phase {
         /// The connect handler runs; packets for the client wait behind the CONNECT reply.
@@ -59,7 +69,6 @@ public final class SocketIOSocket: Sendable {
 
     struct State {
         var phase: Phase = .connecting(pending: [])
-        var nextAckID = 0
         var acks: [Int: AckWaiter] = [:]
         /// Events waiting for the handlers, in arrival order.
         var mailbox = Deque<SocketEvent>()
@@ -72,28 +81,43 @@ public final class SocketIOSocket: Sendable {
         var readPaused = false
     }
 
+    struct ConcurrentHandlers {
+        var running = 0
+        /// Reading stopped at ``SocketIOConfiguration/maxQueuedEvents`` running handlers.
+        var readPaused = false
+        /// The disconnect waits for these to finish.
+        var idle: [CheckedContinuation<Void, Never>] = []
+    }
+
     enum SocketEvent: Sendable {
         case connect
         /// An event and its handler, looked up once as it was read (`nil`: none).
-        case event(name: String, arguments: [SocketIOValue], ackID: Int?, handler: SocketIOStoredEventHandler?)
+        case event(name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder, handler: SocketIOStoredEventHandler?)
         /// A synchronous handler threw: the error handler runs (it may suspend).
-        case failed(any Error, name: String, arguments: [SocketIOValue], ackID: Int?)
-        case disconnect(SocketIODisconnectReason)
+        case failed(any Error, name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder)
+        /// The socket ended; `leaveAfterDisconnecting`: it is still in its rooms until the
+        /// `disconnecting` handler has run.
+        case disconnect(SocketIODisconnectReason, leaveAfterDisconnecting: Bool)
         /// Resumes once every earlier event has been handled (the test client's sync point).
         case barrier(CheckedContinuation<Void, Never>)
     }
 
     init(
         id: String,
-        namespace: String,
+        namespace: SocketIONamespace,
         handshake: SocketIOHandshake,
         client: SocketIOClientConnection,
-        server: SocketIOServer
+        server: SocketIOServer,
+        session: SocketIOSessionStorage = SocketIOSessionStorage(),
+        skipsMiddlewares: Bool = false
     ) {
         self.id = id
         self.client = NIOLoopBound(client, eventLoop: client.transport.eventLoop)
         self.transport = client.transport
-        self.namespace = namespace
+        self.namespace = namespace.name
+        self.nsp = namespace
+        self.session = session
+        self.skipsMiddlewares = skipsMiddlewares
         self.handshake = handshake
         self.server = server
         self.handlerExecutor = server.handlerExecutor(for: client.transport.eventLoop)
@@ -113,78 +137,16 @@ public final class SocketIOSocket: Sendable {
         }
     }
 
-    // MARK: Emitting
-
-    /// Sends an event to this client.
-    public func emit(_ event: String, _ arguments: SocketIOValue...) {
-        self.emit(event, arguments: arguments)
-    }
-
-    /// Sends an event to this client.
-    public func emit(_ event: String, arguments: [SocketIOValue]) {
-        self.deliver(SocketIOPacketEncoder.encode(.event(event, arguments, namespace: self.namespace)))
-    }
-
-    /// Sends an event to a room (or a sid) of this namespace, optionally not to this socket.
-    public func emit(_ event: String, _ arguments: SocketIOValue..., to room: String, includeSelf: Bool = true) async {
-        await self.server.emit(
-            event,
-            arguments: arguments,
-            to: [room],
-            namespace: self.namespace,
-            skip: includeSelf ? [] : [self.id]
-        )
-    }
-
-    /// Sends an event to everyone in this namespace (Flask `broadcast=True`).
-    public func broadcast(_ event: String, _ arguments: SocketIOValue..., includeSelf: Bool = true) async {
-        await self.server.emit(event, arguments: arguments, namespace: self.namespace, skip: includeSelf ? [] : [self.id])
-    }
-
-    /// Sends an unnamed message: the `message` event (Flask `send`), or the `json` event
-    /// with `json: true` (Flask `send(..., json=True)`).
-    public func send(_ message: SocketIOValue, json: Bool = false) {
-        self.emit(json ? "json" : "message", arguments: [message])
-    }
-
-    /// Sends an event and waits for the client's acknowledgement.
-    /// - Throws: ``SocketIOAckError`` on timeout or disconnect.
-    public func emitWithAck(
-        _ event: String,
-        _ arguments: SocketIOValue...,
-        timeout: Duration? = nil
-    ) async throws(SocketIOAckError) -> [SocketIOValue] {
-        let packet = SocketIOPacket.event(event, arguments, namespace: self.namespace)
-        let timeout = timeout ?? self.server.defaultAckTimeout
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketIOValue], SocketIOAckError>, Never>) in
-            self.send(packet, timeout: timeout) { continuation.resume(returning: $0) }
-        }
-        return try result.get()
-    }
-
-    /// Sends an event and calls `callback` with the client's acknowledgement. The callback
-    /// runs on the connection's event loop and must not block.
-    public func emit(
-        _ event: String,
-        _ arguments: SocketIOValue...,
-        timeout: Duration? = nil,
-        ack callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
-    ) {
-        self.send(.event(event, arguments, namespace: self.namespace), timeout: timeout ?? self.server.defaultAckTimeout, ack: callback)
-    }
-
-    /// Sends an EVENT packet whose ack id is assigned here; `ack` runs once with the
-    /// answer (or a timeout/disconnect error), on the connection's loop.
-    ///
-    /// At most ``SocketIOConfiguration/maxPendingAcks`` wait per socket: beyond that the
-    /// packet is not sent and `ack` gets ``SocketIOAckError/tooManyPendingAcks`` at once.
-    public func send(_ packet: SocketIOPacket, timeout: Duration, ack: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) {
+    /// Registers the waiter of an ack id before the packet carrying it goes out; `timeout`
+    /// `nil` arms no timer (a broadcast with acks has one timer for all recipients).
+    /// - Returns: `false` when the packet must not be sent: `callback` then has (or will
+    ///   have, on the connection's loop) its error.
+    func expectAck(id: Int, timeout: Duration?, callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) -> Bool {
         enum Reservation {
-            case id(Int)
+            case reserved
             case disconnected
             case full
         }
-        var packet = packet
         let limit = self.server.configuration.maxPendingAcks
         let reservation = self.state.withLockedValue { state -> Reservation in
             switch state.phase {
@@ -192,23 +154,21 @@ public final class SocketIOSocket: Sendable {
             case .connecting, .sendingConnectReply, .connected: break
             }
             if limit > 0, state.acks.count >= limit { return .full }
-            let id = state.nextAckID
-            state.nextAckID += 1
-            state.acks[id] = AckWaiter(callback: ack, timeout: nil)
-            return .id(id)
+            state.acks[id] = AckWaiter(callback: callback, timeout: nil)
+            return .reserved
         }
-        let id: Int
         switch reservation {
         case .disconnected:
-            self.onLoop { ack(.failure(.disconnected)) }
-            return
+            self.onLoop { callback(.failure(.disconnected)) }
+            return false
         case .full:
             self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
-            self.onLoop { ack(.failure(.tooManyPendingAcks)) }
-            return
-        case .id(let reserved):
-            id = reserved
+            self.onLoop { callback(.failure(.tooManyPendingAcks)) }
+            return false
+        case .reserved:
+            break
         }
+        guard let timeout else { return true }
         // Scheduled outside the lock (no call out while holding it); an answer that came
         // first (a client guessing ids) already removed the waiter, and the timer goes.
         let timer = self.transport.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
@@ -220,8 +180,7 @@ public final class SocketIOSocket: Sendable {
             return true
         }
         if !stored { timer.cancel() }
-        packet.ackID = id
-        self.deliver(SocketIOPacketEncoder.encode(packet))
+        return true
     }
 
     /// The number of emits waiting for this client's ack (tests).
@@ -238,6 +197,13 @@ public final class SocketIOSocket: Sendable {
 
     /// Hands encoded frames to the client, or queues them behind the CONNECT reply.
     public func deliver(_ frames: [EngineIOFrame]) {
+        self.deliver(frames, volatile: false)
+    }
+
+    /// Hands encoded frames to the client; a volatile message is dropped instead of queued
+    /// when the transport cannot take it now (or the CONNECT reply is not out yet).
+    func deliver(_ frames: [EngineIOFrame], volatile: Bool) {
+        if volatile, !self.transport.isWritable { return }
         let send = self.state.withLockedValue { state -> Bool in
             switch state.phase {
             case .connected:
@@ -278,10 +244,47 @@ public final class SocketIOSocket: Sendable {
 
     // MARK: Lifecycle
 
-    /// Disconnects this socket from its namespace (the Engine.IO connection stays).
-    public func disconnect() {
+    /// Disconnects this socket from its namespace; the connection stays, unless `close`
+    /// (Node `socket.disconnect(true)`), which closes it with every namespace on it.
+    public func disconnect(close: Bool = false) {
+        if close {
+            // The engine's close ends every socket of the connection (reason: forced close).
+            self.transport.close()
+            return
+        }
         guard self.end(reason: .serverNamespaceDisconnect, notifyClient: true) else { return }
         self.forget()
+    }
+
+    /// Adds a middleware that every incoming event passes, in order, before its handler
+    /// (Node `socket.use`). One that throws drops the event: the error goes to the error
+    /// handler, whose answer (if any) is the event's acknowledgement. Middlewares run
+    /// where the handler would (inline for synchronous handlers) and must not block.
+    public func use(_ middleware: @escaping SocketIOPacketMiddleware) {
+        self.packetMiddlewares.withLockedValue { $0.append(middleware) }
+    }
+
+    /// Runs the packet middlewares of an event.
+    func runPacketMiddlewares(_ name: String, _ arguments: [SocketIOValue]) throws {
+        let middlewares = self.packetMiddlewares.withLockedValue { $0 }
+        for middleware in middlewares { try middleware(self, name, arguments) }
+    }
+
+    /// The socket joins its namespace: it is in the room of its id, reachable by
+    /// broadcasts (after the middlewares, before the connect handler).
+    func joinNamespace() {
+        self.server.adapter.socketConnected(self)
+    }
+
+    /// The socket leaves its namespace and every room; an empty child namespace goes (see
+    /// ``SocketIOConfiguration/cleanupEmptyChildNamespaces``).
+    func leaveNamespace() {
+        self.server.adapter.socketDisconnected(self)
+        if let parent = self.nsp.parent, self.server.configuration.cleanupEmptyChildNamespaces,
+            self.server.adapter.socketCount(namespace: self.namespace) == 0
+        {
+            parent.remove(self.nsp)
+        }
     }
 
     /// Removes this socket from its connection's table (on the connection's loop).
@@ -355,7 +358,7 @@ public final class SocketIOSocket: Sendable {
         }
         self.state.withLockedValue { $0.phase = .disconnected }
         self.transport.send(SocketIOPacketEncoder.encode(packet))
-        self.server.adapter.socketDisconnected(self)
+        self.leaveNamespace()
         self.failPendingAcks()
         self.closeMailbox()
         self.forget()
@@ -389,12 +392,14 @@ public final class SocketIOSocket: Sendable {
         if sendDisconnect, let disconnect {
             self.transport.send(disconnect)
         }
-        self.server.adapter.socketDisconnected(self)
+        // With a `disconnecting` handler the socket keeps its rooms until it has run.
+        let leaveAfterDisconnecting = wasConnected && self.nsp.handlers.read { $0.disconnecting != nil }
+        if !leaveAfterDisconnecting { self.leaveNamespace() }
         self.failPendingAcks()
         if wasConnected {
             // The mailbox closes once the disconnect handler has run, so that a barrier
             // queued meanwhile still waits for it.
-            self.enqueue(.disconnect(reason))
+            self.enqueue(.disconnect(reason, leaveAfterDisconnecting: leaveAfterDisconnecting))
         } else {
             self.closeMailbox()
         }
@@ -439,9 +444,12 @@ public final class SocketIOSocket: Sendable {
     /// right here when nothing of this socket is queued or running (so the order holds);
     /// anything else goes through the mailbox.
     func receiveEvent(name: String, arguments: [SocketIOValue], ackID: Int?) {
-        let handler = self.server.eventHandler(self.namespace, name)
-        guard self.handlerExecutor != nil, case .sync(let inline)? = handler, !self.server.isStopping else {
-            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID, handler: handler))
+        let handler = self.nsp.handlers.eventHandler(name)
+        let ack = SocketIOAckResponder.make(socket: self, id: ackID)
+        guard self.handlerExecutor != nil, case .sync(let inline)? = handler, !self.server.isStopping,
+            !self.server.configuration.concurrentHandlers
+        else {
+            self.enqueue(.event(name: name, arguments: arguments, ack: ack, handler: handler))
             return
         }
         // Claimed like a handler task would be, so that whatever arrives meanwhile (a
@@ -452,14 +460,20 @@ public final class SocketIOSocket: Sendable {
             return true
         }
         guard claimed else {
-            self.enqueue(.event(name: name, arguments: arguments, ackID: ackID, handler: handler))
+            self.enqueue(.event(name: name, arguments: arguments, ack: ack, handler: handler))
             return
         }
-        let error = self.server.runInline(inline, socket: self, name: name, arguments: arguments, ackID: ackID)
+        var error: (any Error)?
+        do {
+            try self.runPacketMiddlewares(name, arguments)
+            error = self.server.runInline(inline, socket: self, name: name, arguments: arguments, ack: ack)
+        } catch let refused {
+            error = refused
+        }
         let startTask = self.state.withLockedValue { state -> Bool in
             if let error {
                 // The error handler goes first: events queued meanwhile arrived later.
-                state.mailbox.prepend(.failed(error, name: name, arguments: arguments, ackID: ackID))
+                state.mailbox.prepend(.failed(error, name: name, arguments: arguments, ack: ack))
             }
             if state.mailbox.isEmpty {
                 state.draining = false
@@ -508,6 +522,69 @@ public final class SocketIOSocket: Sendable {
         }
     }
 
+    /// One event: packet middlewares, then its handler; errors go to the error handler.
+    private func handle(name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder, handler: SocketIOStoredEventHandler?) async {
+        do {
+            try self.runPacketMiddlewares(name, arguments)
+        } catch {
+            await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ack: ack)
+            return
+        }
+        await self.server.runEvent(self, name: name, arguments: arguments, ack: ack, handler: handler)
+    }
+
+    /// Starts one event's handler on a task of its own (Flask's `async_handlers`): the
+    /// socket's handlers overlap. At ``SocketIOConfiguration/maxQueuedEvents`` running
+    /// handlers the connection stops reading until half of them have finished.
+    private func runConcurrently(name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder, handler: SocketIOStoredEventHandler?) {
+        let limit = self.server.configuration.maxQueuedEvents
+        let pause = self.concurrent.withLockedValue { state -> Bool in
+            state.running += 1
+            guard limit > 0, !state.readPaused, state.running >= limit else { return false }
+            state.readPaused = true
+            return true
+        }
+        if pause {
+            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
+            self.transport.pauseReading()
+        }
+        let started = self.server.track(on: self.handlerExecutor) {
+            await self.handle(name: name, arguments: arguments, ack: ack, handler: handler)
+            self.concurrentHandlerFinished()
+        }
+        if !started { self.concurrentHandlerFinished() }
+    }
+
+    private func concurrentHandlerFinished() {
+        let resumeAt = self.server.configuration.maxQueuedEvents / 2
+        let (resume, idle) = self.concurrent.withLockedValue { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            state.running -= 1
+            var resume = false
+            if state.readPaused, state.running <= resumeAt {
+                state.readPaused = false
+                resume = true
+            }
+            guard state.running == 0 else { return (resume, []) }
+            defer { state.idle = [] }
+            return (resume, state.idle)
+        }
+        if resume { self.transport.resumeReading() }
+        for continuation in idle { continuation.resume() }
+    }
+
+    /// Returns once no concurrent handler runs (the disconnect handler runs last).
+    private func waitForConcurrentHandlers() async {
+        guard self.server.configuration.concurrentHandlers else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let running = self.concurrent.withLockedValue { state -> Bool in
+                guard state.running > 0 else { return false }
+                state.idle.append(continuation)
+                return true
+            }
+            if !running { continuation.resume() }
+        }
+    }
+
     /// Drops queued events (resuming barriers) and refuses new ones.
     private func closeMailbox() {
         var resume = false
@@ -547,12 +624,17 @@ public final class SocketIOSocket: Sendable {
             switch next {
             case .connect:
                 await self.server.runConnect(self)
-            case .event(let name, let arguments, let ackID, let handler):
-                await self.server.runEvent(self, name: name, arguments: arguments, ackID: ackID, handler: handler)
-            case .failed(let error, let name, let arguments, let ackID):
-                await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ackID: ackID)
-            case .disconnect(let reason):
-                await self.server.runDisconnect(self, reason: reason)
+            case .event(let name, let arguments, let ack, let handler):
+                if self.server.configuration.concurrentHandlers {
+                    self.runConcurrently(name: name, arguments: arguments, ack: ack, handler: handler)
+                } else {
+                    await self.handle(name: name, arguments: arguments, ack: ack, handler: handler)
+                }
+            case .failed(let error, let name, let arguments, let ack):
+                await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ack: ack)
+            case .disconnect(let reason, let leaveAfterDisconnecting):
+                await self.waitForConcurrentHandlers()
+                await self.server.runDisconnect(self, reason: reason, leaveAfterDisconnecting: leaveAfterDisconnecting)
                 self.closeMailbox()
             case .barrier(let continuation):
                 continuation.resume()

@@ -32,9 +32,15 @@ public protocol SocketIOTransport: AnyObject, Sendable {
     func pauseReading()
     /// Resumes reading after ``pauseReading()``. Safe from any thread.
     func resumeReading()
+    /// Whether a message sent now goes out without waiting in a buffer: a volatile
+    /// broadcast is dropped for a transport that says `false` (Node's
+    /// `transport.writable`). Safe from any thread.
+    var isWritable: Bool { get }
 }
 
 extension SocketIOTransport {
+    /// A transport that cannot tell takes every message.
+    public var isWritable: Bool { true }
     public var sendsOnEventLoop: Bool { false }
     /// A transport without flow control reads on.
     public func pauseReading() {}

@@ -68,10 +68,31 @@ public final class ClusterAdapter: SocketIOAdapter {
     public func leaveLocal(sid: String, rooms: [String], namespace: String) { self.local.leaveLocal(sid: sid, rooms: rooms, namespace: namespace) }
     public func rooms(sid: String, namespace: String) -> [String] { self.local.rooms(sid: sid, namespace: namespace) }
     public func localSocket(sid: String, namespace: String) -> SocketIOSocket? { self.local.localSocket(sid: sid, namespace: namespace) }
+    public func localMembers(of room: String, namespace: String) -> [String] { self.local.localMembers(of: room, namespace: namespace) }
+    public func socketCount(namespace: String) -> Int { self.local.socketCount(namespace: namespace) }
+    public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] { self.local.localSockets(target) }
+
+    // The python-socketio message format addresses room changes and disconnects to one sid
+    // only: operations on a whole target (`io.in(room).socketsJoin`, `disconnectSockets`)
+    // apply to this node's sockets; their cluster-wide form needs the cluster's request
+    // channel.
+    public func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.local.addSockets(target, rooms: rooms) }
+    public func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.local.removeSockets(target, rooms: rooms) }
+    public func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool) { self.local.disconnectSockets(target, close: close) }
+
+    /// Acks from this node's recipients; the cluster-wide half needs the cluster's request
+    /// channel (node membership tells how many answers to wait for).
+    public func broadcastWithAck(
+        _ packet: SocketIOPacket,
+        to target: SocketIOBroadcastTarget,
+        timeout: Duration
+    ) async throws(SocketIOAckError) -> [[SocketIOValue]] {
+        try await self.local.broadcastWithAck(packet, to: target, timeout: timeout)
+    }
 
     // MARK: Cluster operations
 
-    public func join(sid: String, rooms: [String], namespace: String) async {
+    public func join(sid: String, rooms: [String], namespace: String) {
         if self.local.localSocket(sid: sid, namespace: namespace) != nil {
             self.local.joinLocal(sid: sid, rooms: rooms, namespace: namespace)
         } else {
@@ -79,7 +100,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
     }
 
-    public func leave(sid: String, rooms: [String], namespace: String) async {
+    public func leave(sid: String, rooms: [String], namespace: String) {
         if self.local.localSocket(sid: sid, namespace: namespace) != nil {
             self.local.leaveLocal(sid: sid, rooms: rooms, namespace: namespace)
         } else {
@@ -87,15 +108,15 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
     }
 
-    public func closeRoom(_ room: String, namespace: String) async {
+    public func closeRoom(_ room: String, namespace: String) {
         self.local.closeRoomLocal(room, namespace: namespace)
         self.publish(.closeRoom(room: room, namespace: namespace, hostID: self.hostID))
     }
 
-    public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async {
+    public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
         // Delivered here first, then to the other hosts (python `PubSubManager.emit`).
         self.local.deliverLocal(SocketIOPacketEncoder.encode(packet), to: target)
-        guard case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
+        guard !target.flags.local, case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
         self.publish(
             .emit(
                 .init(
@@ -110,7 +131,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         )
     }
 
-    public func disconnect(sid: String, namespace: String) async {
+    public func disconnect(sid: String, namespace: String) {
         if let socket = self.local.localSocket(sid: sid, namespace: namespace) {
             socket.disconnect()
         } else {
@@ -118,17 +139,29 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
     }
 
-    public func emit(
+    public func emitWithAck(_ packet: SocketIOPacket, toSocket sid: String, timeout: Duration) async throws(SocketIOAckError) -> [SocketIOValue] {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketIOValue], SocketIOAckError>, Never>) in
+            self.emit(packet, toSocket: sid, timeout: timeout) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Emits to one socket: here if it is local, else through the channel, where the ack
+    /// comes back as a `callback` message; `callback` runs exactly once.
+    private func emit(
         _ packet: SocketIOPacket,
         toSocket sid: String,
-        callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
-        timeout: Duration
-    ) async {
+        timeout: Duration,
+        callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
+    ) {
         if let socket = self.local.localSocket(sid: sid, namespace: packet.namespace) {
             socket.send(packet, timeout: timeout, ack: callback)
             return
         }
-        guard case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
+        guard case .array(let data) = packet.data, let name = data.first?.stringValue else {
+            callback(.failure(.unknownSocket))
+            return
+        }
         // The ack comes back as a `callback` message addressed to this host.
         let id = self.pending.withLockedValue { pending -> Int in
             let id = pending.nextID

@@ -18,7 +18,8 @@ enum DemoApp {
             socket.emit("my_response", ["data": arguments.first?["data"] ?? .null, "count": .int(bump(socket))])
         }
         io.on("my_broadcast_event") { socket, arguments in
-            await socket.broadcast("my_response", ["data": arguments.first?["data"] ?? .null, "count": .int(bump(socket))])
+            // Flask's `broadcast=True` includes the sender: the whole namespace, not `socket.broadcast`.
+            socket.nsp.emit("my_response", ["data": arguments.first?["data"] ?? .null, "count": .int(bump(socket))])
         }
         io.on("join") { socket, arguments in
             socket.join(arguments.first?["room"]?.stringValue ?? "")
@@ -30,16 +31,13 @@ enum DemoApp {
         }
         io.on("close_room") { socket, arguments in
             let room = arguments.first?["room"]?.stringValue ?? ""
-            await socket.emit("my_response", ["data": .string("Room \(room) is closing."), "count": .int(bump(socket))], to: room)
-            await io.closeRoom(room)
+            socket.nsp.to(room).emit("my_response", ["data": .string("Room \(room) is closing."), "count": .int(bump(socket))])
+            io.closeRoom(room)
         }
         io.on("my_room_event") { socket, arguments in
             let message = arguments.first ?? .null
-            await socket.emit(
-                "my_response",
-                ["data": message["data"] ?? .null, "count": .int(bump(socket))],
-                to: message["room"]?.stringValue ?? ""
-            )
+            // Flask's `emit(..., to=room)` includes the sender when it is in the room.
+            socket.nsp.to(message["room"]?.stringValue ?? "").emit("my_response", ["data": message["data"] ?? .null, "count": .int(bump(socket))])
         }
         io.on("disconnect_request") { socket, _ in
             // Disconnect once the client confirmed it got the goodbye (Flask: callback).
@@ -70,7 +68,7 @@ enum DemoApp {
                 try? await Task.sleep(for: .seconds(10))
                 if Task.isCancelled { break }
                 count += 1
-                await io.emit("my_response", ["data": "Server generated event", "count": .int(count)])
+                io.emit("my_response", ["data": "Server generated event", "count": .int(count)])
             }
         }
     }
@@ -111,7 +109,7 @@ enum DemoApp {
         io.onWithAck("message-with-ack") { _, arguments in
             SocketIOAck(arguments)
         }
-        io.onConnect(namespace: "/custom") { socket, auth in
+        io.of("/custom").onConnect { socket, auth in
             socket.emit("auth", auth ?? [:])
         }
     }

@@ -85,21 +85,20 @@ struct TestServerCommand: AsyncParsableCommand {
             return ["left", .array(socket.rooms.map { .string($0) })]
         }
         io.onWithAck("close_room") { socket, arguments in
-            await io.closeRoom(arguments.first?.stringValue ?? "")
+            io.closeRoom(arguments.first?.stringValue ?? "")
             return ["closed"]
         }
         io.onWithAck("to_room") { socket, arguments in
             let request = arguments.first ?? .null
-            await socket.emit(
-                "room_message",
-                request["data"] ?? .null,
-                to: request["room"]?.stringValue ?? "",
-                includeSelf: request["include_self"]?.boolValue ?? true
-            )
+            let room = request["room"]?.stringValue ?? ""
+            // `socket.to(room)` leaves the sender out (Node); the namespace's operator does not.
+            let target = request["include_self"]?.boolValue == false ? socket.to(room) : socket.nsp.to(room)
+            target.emit("room_message", request["data"] ?? .null)
             return ["sent"]
         }
         io.onWithAck("broadcast") { socket, arguments in
-            await socket.broadcast("broadcast_message", arguments.first ?? .null, includeSelf: arguments.count < 2 || arguments[1].boolValue != false)
+            let includeSelf = arguments.count < 2 || arguments[1].boolValue != false
+            (includeSelf ? socket.nsp.broadcastOperator : socket.broadcast).emit("broadcast_message", arguments.first ?? .null)
             return ["sent"]
         }
         io.onWithAck("count") { socket, _ in
@@ -141,26 +140,26 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         // Server-side operations on any sid (cluster tests: the sid may live on another node).
         io.onWithAck("server_join") { _, arguments in
-            await io.joinRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
+            io.joinRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_leave") { _, arguments in
-            await io.leaveRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
+            io.leaveRoom(sid: arguments.argument(0).stringValue ?? "", room: arguments.argument(1).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_disconnect") { _, arguments in
-            await io.disconnect(sid: arguments.argument(0).stringValue ?? "")
+            io.disconnect(sid: arguments.argument(0).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_close_room") { _, arguments in
-            await io.closeRoom(arguments.argument(0).stringValue ?? "")
+            io.closeRoom(arguments.argument(0).stringValue ?? "")
             return ["ok"]
         }
         io.onWithAck("server_emit") { _, arguments in
             let request = arguments.first ?? .null
             let rooms = request["to"]?.arrayValue?.compactMap(\.stringValue) ?? request["to"]?.stringValue.map { [$0] } ?? []
             let skip = request["skip"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            await io.emit(request["event"]?.stringValue ?? "server_event", arguments: request["args"]?.arrayValue ?? [], to: rooms, skip: skip)
+            io.to(rooms).except(skip).emit(request["event"]?.stringValue ?? "server_event", arguments: request["args"]?.arrayValue ?? [])
             return ["ok"]
         }
         io.onWithAck("server_ask") { _, arguments in
@@ -175,11 +174,12 @@ struct TestServerCommand: AsyncParsableCommand {
             socket.emit("unknown_event", .string(event), .array(arguments))
         }
 
-        io.onConnect(namespace: "/chat") { socket, _ in
+        let chat = io.of("/chat")
+        chat.onConnect { socket, _ in
             socket.emit("welcome_chat", ["sid": .string(socket.id)])
         }
-        io.on("echo", namespace: "/chat") { socket, arguments in socket.emit("echo", arguments: arguments) }
-        io.on("fail", namespace: "/chat") { _, _ in throw Boom() }
+        chat.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
+        chat.on("fail") { _, _ in throw Boom() }
         io.onDefaultError { error, context in
             context.socket.emit("default_error", ["event": .string(context.event), "namespace": .string(context.socket.namespace)])
         }

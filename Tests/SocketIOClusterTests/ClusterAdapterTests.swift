@@ -99,27 +99,27 @@ struct ClusterAdapterTests {
         let c = Inbox(try await SocketIOTestClient(server: nodes.servers[2]))
         await b.client.emit("join", "r")
         await c.client.emit("join", "r")
-        await nodes.servers[0].emit("to_r", to: "r")
+        nodes.servers[0].to("r").emit("to_r")
         #expect(try await b.wait(for: 1) == [event("to_r")])
         #expect(try await c.wait(for: 1) == [event("to_r")])
         #expect(try await a.wait(for: 0) == [])
         // Skip a sid on another node.
-        await nodes.servers[0].emit("skip", to: "r", skip: [c.client.sid()!])
+        nodes.servers[0].to("r").except(c.client.sid()!).emit("skip")
         #expect(try await b.wait(for: 2).last == event("skip"))
         #expect(try await c.wait(for: 2).count == 1)
         // Remote join from node A of a socket on node C, then a room emit from node B.
-        await nodes.servers[0].joinRoom(sid: c.client.sid()!, room: "x")
+        nodes.servers[0].joinRoom(sid: c.client.sid()!, room: "x")
         try await Task.sleep(for: .milliseconds(30))
         #expect(nodes.servers[2].rooms(sid: c.client.sid()!).contains("x"))
-        await nodes.servers[1].emit("to_x", to: "x")
+        nodes.servers[1].to("x").emit("to_x")
         #expect(try await c.wait(for: 2).last == event("to_x"))
-        await nodes.servers[0].leaveRoom(sid: c.client.sid()!, room: "x")
+        nodes.servers[0].leaveRoom(sid: c.client.sid()!, room: "x")
         try await Task.sleep(for: .milliseconds(30))
         #expect(!nodes.servers[2].rooms(sid: c.client.sid()!).contains("x"))
         // Close a room everywhere.
-        await nodes.servers[0].closeRoom("r")
+        nodes.servers[0].closeRoom("r")
         try await Task.sleep(for: .milliseconds(30))
-        await nodes.servers[0].emit("after_close", to: "r")
+        nodes.servers[0].to("r").emit("after_close")
         #expect(try await b.wait(for: 3).count == 2)
     }
 
@@ -127,7 +127,7 @@ struct ClusterAdapterTests {
         let nodes = ThreeNodes()
         defer { nodes.stop() }
         let c = try await SocketIOTestClient(server: nodes.servers[2])
-        await nodes.servers[0].disconnect(sid: c.sid()!)
+        nodes.servers[0].disconnect(sid: c.sid()!)
         for _ in 0..<200 where c.isConnected() { try await Task.sleep(for: .milliseconds(5)) }
         #expect(!c.isConnected())
     }

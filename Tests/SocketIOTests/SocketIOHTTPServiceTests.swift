@@ -47,20 +47,24 @@ struct SocketIOHTTPServiceTests {
         func socketDisconnected(_ socket: SocketIOSocket) { self.inner.socketDisconnected(socket) }
         func joinLocal(sid: String, rooms: [String], namespace: String) { self.inner.joinLocal(sid: sid, rooms: rooms, namespace: namespace) }
         func leaveLocal(sid: String, rooms: [String], namespace: String) { self.inner.leaveLocal(sid: sid, rooms: rooms, namespace: namespace) }
-        func join(sid: String, rooms: [String], namespace: String) async { await self.inner.join(sid: sid, rooms: rooms, namespace: namespace) }
-        func leave(sid: String, rooms: [String], namespace: String) async { await self.inner.leave(sid: sid, rooms: rooms, namespace: namespace) }
-        func closeRoom(_ room: String, namespace: String) async { await self.inner.closeRoom(room, namespace: namespace) }
+        func join(sid: String, rooms: [String], namespace: String) { self.inner.join(sid: sid, rooms: rooms, namespace: namespace) }
+        func leave(sid: String, rooms: [String], namespace: String) { self.inner.leave(sid: sid, rooms: rooms, namespace: namespace) }
+        func closeRoom(_ room: String, namespace: String) { self.inner.closeRoom(room, namespace: namespace) }
         func rooms(sid: String, namespace: String) -> [String] { self.inner.rooms(sid: sid, namespace: namespace) }
-        func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) async { await self.inner.broadcast(packet, to: target) }
-        func disconnect(sid: String, namespace: String) async { await self.inner.disconnect(sid: sid, namespace: namespace) }
-        func emit(
-            _ packet: SocketIOPacket,
-            toSocket sid: String,
-            callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void,
-            timeout: Duration
-        ) async {
-            await self.inner.emit(packet, toSocket: sid, callback: callback, timeout: timeout)
+        func localMembers(of room: String, namespace: String) -> [String] { self.inner.localMembers(of: room, namespace: namespace) }
+        func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) { self.inner.broadcast(packet, to: target) }
+        func broadcastWithAck(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget, timeout: Duration) async throws(SocketIOAckError) -> [[SocketIOValue]] {
+            try await self.inner.broadcastWithAck(packet, to: target, timeout: timeout)
         }
+        func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] { self.inner.localSockets(target) }
+        func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.inner.addSockets(target, rooms: rooms) }
+        func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.inner.removeSockets(target, rooms: rooms) }
+        func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool) { self.inner.disconnectSockets(target, close: close) }
+        func disconnect(sid: String, namespace: String) { self.inner.disconnect(sid: sid, namespace: namespace) }
+        func emitWithAck(_ packet: SocketIOPacket, toSocket sid: String, timeout: Duration) async throws(SocketIOAckError) -> [SocketIOValue] {
+            try await self.inner.emitWithAck(packet, toSocket: sid, timeout: timeout)
+        }
+        func socketCount(namespace: String) -> Int { self.inner.socketCount(namespace: namespace) }
         func localSocket(sid: String, namespace: String) -> SocketIOSocket? { self.inner.localSocket(sid: sid, namespace: namespace) }
     }
 

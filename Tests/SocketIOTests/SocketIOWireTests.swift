@@ -88,7 +88,7 @@ struct SocketIOWireTests {
 
     @Test func connectReplyOnANamespaceAndExactlyTheSidKey() async throws {
         let io = SocketIOServer()
-        io.namespace("/admin")
+        _ = io.of("/admin")
         let client = try await WireClient(server: io)
         try await client.receive(#"0/admin,{"token":"123"}"#)
         let frames = try await client.frames(atLeast: 1)
@@ -189,7 +189,7 @@ struct SocketIOWireTests {
 
     @Test func serverDisconnectSendsDisconnectPacket() async throws {
         let io = SocketIOServer()
-        io.namespace("/admin")
+        _ = io.of("/admin")
         let client = try await WireClient(server: io)
         try await client.receive("0/admin,")
         let sid = self.sid(try await client.frames(atLeast: 1)[0])
@@ -209,7 +209,10 @@ struct SocketIOWireTests {
             for await _ in gate { break }
             socket.emit("done", "slow")
         }
-        io.on("fast") { socket, _ in socket.emit("done", "fast") }
+        io.on("fast") { socket, _, ack in
+            socket.emit("done", "fast")
+            ack()
+        }
         let client = try await WireClient(server: io)
         try await client.receive("0")
         _ = try await client.frames(atLeast: 1)
@@ -231,10 +234,11 @@ struct SocketIOWireTests {
         let io = SocketIOServer()
         io.on("fail") { _, _ in throw Boom() }
         io.on("next") { socket, _ in socket.emit("next") }
-        io.onError { error, context in
+        io.onErrorWithAck { error, context in
             // Suspends, so that a later event would overtake it if it could.
             await Task.yield()
             context.socket.emit("error", .string(context.event), .bool(error is Boom))
+            return []
         }
         let client = try await WireClient(server: io)
         try await client.receive("0")
