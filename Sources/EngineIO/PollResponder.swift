@@ -35,7 +35,7 @@ final class PollResponder: @unchecked Sendable {
         var body = EngineIOPayload.encode(frames)
         var headers: HTTPHeaders = ["Content-Type": "text/plain; charset=UTF-8", "Cache-Control": "no-store"]
         let compression = self.server.configuration.compression
-        if compression.enabled, body.readableBytes >= compression.threshold,
+        if compression.enabled, body.readableBytes >= compression.threshold, frames.contains(where: \.compress),
             let algorithm = self.acceptedCompression()
         {
             do {

@@ -32,6 +32,11 @@ public struct EngineIOFrame: Sendable, Hashable {
     /// changing ``kind`` or ``bytes`` drops it.
     public private(set) var webSocketMessage: ByteBuffer?
 
+    /// Whether the transport may compress this frame (Socket.IO's `compress(false)` clears
+    /// it). A long-polling response is compressed when any frame it carries allows it, as
+    /// Node's engine does.
+    public var compress = true
+
     /// Bytes to leave free in front of a frame's bytes so that
     /// ``init(kind:framingForWebSocket:)`` can write the WebSocket header in place.
     public static let webSocketHeadroom = 10

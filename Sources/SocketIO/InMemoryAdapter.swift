@@ -182,7 +182,16 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
-        self.deliverLocal(SocketIOPacketEncoder.encode(packet), to: target)
+        self.deliverLocal(Self.encode(packet, flags: target.flags), to: target)
+    }
+
+    /// Encodes a broadcast once for every recipient, marked as the flags say.
+    public static func encode(_ packet: SocketIOPacket, flags: SocketIOBroadcastFlags) -> [EngineIOFrame] {
+        var frames = SocketIOPacketEncoder.encode(packet)
+        if !flags.compress {
+            for index in frames.indices { frames[index].compress = false }
+        }
+        return frames
     }
 
     public func broadcastWithAck(

@@ -115,7 +115,7 @@ public final class ClusterAdapter: SocketIOAdapter {
 
     public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
         // Delivered here first, then to the other hosts (python `PubSubManager.emit`).
-        self.local.deliverLocal(SocketIOPacketEncoder.encode(packet), to: target)
+        self.local.deliverLocal(InMemoryAdapter.encode(packet, flags: target.flags), to: target)
         guard !target.flags.local, case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
         self.publish(
             .emit(

@@ -16,10 +16,14 @@ public import SocketIOParser
 /// ```swift
 /// let emitter = try SocketIOEmitter(url: "redis://127.0.0.1:6379", logger: logger)
 /// try await emitter.run {                       // connects, publishes, flushes, stops
-///     emitter.emit("news", ["n": 1], to: "lobby", namespace: "/chat")
+///     emitter.of("/chat").to("lobby").emit("news", ["n": 1])
 /// }
 /// ```
-public final class SocketIOEmitter: Sendable {
+///
+/// It addresses sockets with the same operator shape as the server
+/// (``SocketIOBroadcasting``): `emitter.to("a").except("b").emit(…)` on `/`,
+/// `emitter.of("/chat")` for another namespace.
+public final class SocketIOEmitter: SocketIOBroadcasting {
     /// The emitter's host id on the channel.
     public let hostID: String
     private let transport: any BackplaneTransport
@@ -48,31 +52,68 @@ public final class SocketIOEmitter: Sendable {
         )
     }
 
-    /// Emits an event to a namespace: everyone, or the members of `rooms` (rooms or sids),
-    /// minus `skip`.
-    public func emit(_ event: String, arguments: [SocketIOValue], to rooms: [String] = [], namespace: String = "/", skip: [String] = []) {
-        self.publisher.publish(
-            .emit(
-                .init(
-                    event: event,
-                    arguments: arguments,
-                    namespace: namespace,
-                    rooms: rooms.isEmpty ? nil : rooms,
-                    skip: skip,
-                    hostID: self.hostID
+    /// Addresses a namespace (Node's `emitter.of`).
+    public func of(_ namespace: String) -> Operator {
+        Operator(emitter: self, namespace: namespace)
+    }
+
+    public func to(_ rooms: [String]) -> Operator {
+        self.of("/").to(rooms)
+    }
+
+    public func except(_ rooms: [String]) -> Operator {
+        self.of("/").except(rooms)
+    }
+
+    /// Emits an event to everyone in namespace `/`.
+    public func emit(_ event: String, arguments: [SocketIOValue]) {
+        self.of("/").emit(event, arguments: arguments)
+    }
+
+    /// The emitter's broadcast operator: a namespace, rooms to address and rooms to leave
+    /// out; immutable, as the server's.
+    public struct Operator: SocketIOBroadcasting {
+        let emitter: SocketIOEmitter
+        /// The namespace addressed.
+        public let namespace: String
+        /// The rooms (or sids) addressed; everyone in the namespace when empty.
+        public private(set) var rooms: [String] = []
+        /// The rooms (or sids) whose members are left out.
+        public private(set) var excluded: [String] = []
+
+        init(emitter: SocketIOEmitter, namespace: String) {
+            self.emitter = emitter
+            self.namespace = namespace
+        }
+
+        public func to(_ rooms: [String]) -> Self {
+            var copy = self
+            for room in rooms where !copy.rooms.contains(room) { copy.rooms.append(room) }
+            return copy
+        }
+
+        public func except(_ rooms: [String]) -> Self {
+            var copy = self
+            for room in rooms where !copy.excluded.contains(room) { copy.excluded.append(room) }
+            return copy
+        }
+
+        /// Publishes the emit; returns at once (``SocketIOEmitter/run(flushTimeout:_:)``
+        /// waits until it is flushed).
+        public func emit(_ event: String, arguments: [SocketIOValue]) {
+            self.emitter.publisher.publish(
+                .emit(
+                    .init(
+                        event: event,
+                        arguments: arguments,
+                        namespace: self.namespace,
+                        rooms: self.rooms.isEmpty ? nil : self.rooms,
+                        skip: self.excluded,
+                        hostID: self.emitter.hostID
+                    )
                 )
             )
-        )
-    }
-
-    /// Emits an event (variadic arguments).
-    public func emit(_ event: String, _ arguments: SocketIOValue..., to room: String? = nil, namespace: String = "/", skip: [String] = []) {
-        self.emit(event, arguments: arguments, to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
-    }
-
-    /// Sends an unnamed message (`message`, or `json` with `json: true`).
-    public func send(_ message: SocketIOValue, json: Bool = false, to room: String? = nil, namespace: String = "/", skip: [String] = []) {
-        self.emit(json ? "json" : "message", arguments: [message], to: room.map { [$0] } ?? [], namespace: namespace, skip: skip)
+        }
     }
 
     /// Puts a socket (on whichever node owns it) in a room.

@@ -98,7 +98,7 @@ struct EmitCommand: AsyncParsableCommand {
             } else if let name = self.event.first {
                 for sequence in 0..<max(1, self.count) {
                     let values = self.count > 1 ? arguments + [.int(sequence)] : arguments
-                    emitter.emit(name, arguments: values, to: self.room, namespace: self.namespace, skip: self.skip)
+                    emitter.of(self.namespace).to(self.room).except(self.skip).emit(name, arguments: values)
                     if self.intervalMilliseconds > 0 {
                         try await Task.sleep(for: .milliseconds(self.intervalMilliseconds))
                     }
