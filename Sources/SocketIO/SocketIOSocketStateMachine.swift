@@ -429,6 +429,8 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         var next: Job?
         switch self.exclusive {
         case nil:
+            // Nothing runs beside an exclusive job, so with none this was an event.
+            assert(self.runningEvents > 0, "jobFinished() without a running job")
             self.runningEvents -= 1
         case .connect:
             self.exclusive = nil
