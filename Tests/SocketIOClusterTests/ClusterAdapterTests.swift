@@ -85,7 +85,7 @@ struct ClusterAdapterTests {
         defer { nodes.stop() }
         var inboxes: [Inbox] = []
         for server in nodes.servers { inboxes.append(Inbox(try await SocketIOTestClient(server: server))) }
-        await nodes.servers[0].emit("news", 1, .binary(ByteBuffer(bytes: [1, 2])))
+        nodes.servers[0].emit("news", 1, .binary(ByteBuffer(bytes: [1, 2])))
         for inbox in inboxes {
             #expect(try await inbox.wait(for: 1) == [event("news", 1, .binary(ByteBuffer(bytes: [1, 2])))])
         }
@@ -167,7 +167,7 @@ struct ClusterAdapterTests {
         ] {
             nodes.bus.inject(ByteBuffer(string: garbage))
         }
-        await nodes.servers[0].emit("still", "alive")
+        nodes.servers[0].emit("still", "alive")
         #expect(try await b.wait(for: 1) == [event("still", "alive")])
     }
 
@@ -176,10 +176,10 @@ struct ClusterAdapterTests {
         defer { nodes.stop() }
         let b = Inbox(try await SocketIOTestClient(server: nodes.servers[1]))
         nodes.transports[1].setDetached(true)
-        await nodes.servers[0].emit("lost")
+        nodes.servers[0].emit("lost")
         #expect(try await b.wait(for: 0) == [])
         nodes.transports[1].setDetached(false)
-        await nodes.servers[0].emit("found")
+        nodes.servers[0].emit("found")
         #expect(try await b.wait(for: 1) == [event("found")])
     }
 

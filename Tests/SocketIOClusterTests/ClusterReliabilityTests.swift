@@ -76,7 +76,7 @@ struct ClusterReliabilityTests {
             for sender in 0..<senders {
                 group.addTask {
                     for n in 0..<perSender {
-                        await nodes.servers[0].emit("burst", .int(sender), .int(n))
+                        nodes.servers[0].emit("burst", .int(sender), .int(n))
                     }
                 }
             }
@@ -118,7 +118,7 @@ struct ClusterReliabilityTests {
         let nodes = ThreeNodes()
         defer { nodes.stop() }
         let remote = Inbox(try await SocketIOTestClient(server: nodes.servers[1]))
-        await nodes.servers[0].emit("real", 0)
+        nodes.servers[0].emit("real", 0)
         try await settle(remote, event: "real", count: 1)
         let host = nodes.adapters[0].hostID
         let epoch = nodes.adapters[0].epoch
@@ -127,7 +127,7 @@ struct ClusterReliabilityTests {
                 string: #"{"method":"emit","event":"forged","data":[],"binary":false,"namespace":"/","room":"nobody","skip_sid":null,"callback":null,"host_id":"\#(host)","seq":999999999999,"epoch":"\#(epoch)"}"#
             )
         )
-        for n in 1...5 { await nodes.servers[0].emit("real", .int(n)) }
+        for n in 1...5 { nodes.servers[0].emit("real", .int(n)) }
         try await settle(remote, event: "real", count: 6)
         #expect(remote.events.filter { $0.name == "real" }.map { $0.arguments[0].intValue } == [0, 1, 2, 3, 4, 5])
     }
@@ -143,7 +143,7 @@ struct ClusterReliabilityTests {
                 string: #"{"method":"emit","event":"bomb","data":[[\#(ph),\#(ph),\#(ph)],"AAAA"],"binary":true,"namespace":"/","room":null,"skip_sid":null,"callback":null,"host_id":"x"}"#
             )
         )
-        await nodes.servers[0].emit("after")
+        nodes.servers[0].emit("after")
         try await settle(remote, event: "after", count: 1)
         #expect(remote.events.map(\.name) == ["after"])
     }

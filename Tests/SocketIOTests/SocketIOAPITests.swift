@@ -187,7 +187,7 @@ struct SocketIOAPITests {
         await second.disconnect()
         #expect(io.rooms(sid: sid).isEmpty)
         let third = try await SocketIOTestClient(server: io)
-        await io.disconnect(sid: third.sid()!)
+        io.disconnect(sid: third.sid()!)
         for _ in 0..<100 where reasons.withLockedValue({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(reasons.withLockedValue { $0 } == ["server namespace disconnect", "client namespace disconnect", "server namespace disconnect"])
     }
@@ -284,7 +284,7 @@ struct SocketIOAPITests {
         await client.send("plain")
         await client.emit("json", ["a": 1])
         #expect(client.getReceived() == [event("message", "plain"), event("json", ["a": 1])])
-        await io.send("to all", json: true)
+        io.send("to all", json: true)
         #expect(client.getReceived() == [event("json", "to all")])
     }
 
@@ -292,7 +292,7 @@ struct SocketIOAPITests {
         let io = SocketIOServer()
         let client = try await SocketIOTestClient(server: io)
         io.startBackgroundTask {
-            await io.emit("tick", 1)
+            io.emit("tick", 1)
             try? await Task.sleep(for: .seconds(3600))
         }
         for _ in 0..<200 where client.getReceived().isEmpty == true { try await Task.sleep(for: .milliseconds(5)) }

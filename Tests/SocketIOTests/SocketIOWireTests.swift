@@ -134,7 +134,7 @@ struct SocketIOWireTests {
         let client = try await WireClient(server: io)
         try await client.receive("0")
         _ = try await client.frames(atLeast: 1)
-        await io.emit("files", .binary(ByteBuffer(bytes: [1])), ["nested": [.binary(ByteBuffer(bytes: [2, 3]))]])
+        io.emit("files", .binary(ByteBuffer(bytes: [1])), ["nested": [.binary(ByteBuffer(bytes: [2, 3]))]])
         let frames = try await client.frames(atLeast: 4)
         #expect(
             Array(frames[1...])
@@ -193,7 +193,7 @@ struct SocketIOWireTests {
         let client = try await WireClient(server: io)
         try await client.receive("0/admin,")
         let sid = self.sid(try await client.frames(atLeast: 1)[0])
-        await io.disconnect(sid: sid, namespace: "/admin")
+        io.disconnect(sid: sid, namespace: "/admin")
         #expect(try await client.frames(atLeast: 2)[1] == "41/admin,")
     }
 
