@@ -30,6 +30,13 @@ public final class SocketIOSocket: Sendable {
     /// Per-connection storage that handlers read and change (Flask's `session`, Node's
     /// `socket.data`).
     public let session: SocketIOSessionStorage
+    /// Whether this socket is a session that came back (connection state recovery): same
+    /// id, rooms and ``session``, and the packets it missed were sent after the CONNECT
+    /// reply (Node `socket.recovered`).
+    public let recovered: Bool
+    /// The private id a client presents to recover this session (the CONNECT reply's
+    /// `pid`); `nil` when connection state recovery is off.
+    let privateID: String?
     /// Whether middlewares are skipped for this socket (a recovered session, with
     /// ``SocketIOConnectionStateRecovery/skipMiddlewares``).
     let skipsMiddlewares: Bool
@@ -109,8 +116,12 @@ public final class SocketIOSocket: Sendable {
         client: SocketIOClientConnection,
         server: SocketIOServer,
         session: SocketIOSessionStorage = SocketIOSessionStorage(),
-        skipsMiddlewares: Bool = false
+        skipsMiddlewares: Bool = false,
+        privateID: String? = nil,
+        recovered: Bool = false
     ) {
+        self.privateID = privateID
+        self.recovered = recovered
         self.id = id
         self.client = NIOLoopBound(client, eventLoop: client.transport.eventLoop)
         self.transport = client.transport
@@ -302,9 +313,9 @@ public final class SocketIOSocket: Sendable {
     /// until the phase is `.connected`, packets emitted meanwhile queue behind it and are
     /// sent here, in order.
     func markConnected() {
-        let reply = SocketIOPacketEncoder.encode(
-            SocketIOPacket(type: .connect, namespace: self.namespace, data: ["sid": .string(self.id)])
-        )
+        var data: SocketIOValue = ["sid": .string(self.id)]
+        if let privateID = self.privateID { data = ["sid": .string(self.id), "pid": .string(privateID)] }
+        let reply = SocketIOPacketEncoder.encode(SocketIOPacket(type: .connect, namespace: self.namespace, data: data))
         var batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
             guard case .connecting(let pending) = state.phase else { return nil }
             state.phase = .sendingConnectReply(pending: [])
