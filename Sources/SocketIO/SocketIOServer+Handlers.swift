@@ -9,7 +9,8 @@ import SocketIOParser
 /// Running a socket's handlers: middlewares, connect, events, errors, disconnect.
 extension SocketIOServer {
     /// Middlewares, then the socket joins its namespace (its own room), then the connect
-    /// handler decides.
+    /// handler decides. A socket that ended before it could join stops there (Node ignores
+    /// a socket whose client left during the middlewares).
     func runConnect(_ socket: SocketIOSocket) async {
         let (middlewares, handler) = socket.nsp.handlers.read { ($0.middlewares, $0.connect) }
         if !socket.skipsMiddlewares {
@@ -23,7 +24,7 @@ extension SocketIOServer {
                 }
             }
         }
-        socket.joinNamespace()
+        guard socket.joinNamespace() else { return }
         let alwaysConnect = self.configuration.alwaysConnect
         if alwaysConnect { socket.markConnected() }
         do {
@@ -94,13 +95,14 @@ extension SocketIOServer {
         }
     }
 
-    /// The socket leaves: `disconnecting` while it still has its rooms, then it leaves them
-    /// (when it had not already), then `disconnect` with the reason.
-    func runDisconnect(_ socket: SocketIOSocket, reason: SocketIODisconnectReason, leaveAfterDisconnecting: Bool) async {
-        let (disconnecting, disconnect) = socket.nsp.handlers.read { ($0.disconnecting, $0.disconnect) }
-        if let disconnecting { await disconnecting(socket, reason) }
-        if leaveAfterDisconnecting { socket.leaveNamespace() }
-        await disconnect?(socket, reason)
+    /// The socket is leaving and still has its rooms: the `disconnecting` handler.
+    func runDisconnecting(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {
+        await socket.nsp.handlers.read({ $0.disconnecting })?(socket, reason)
+    }
+
+    /// The socket has left its rooms: the `disconnect` handler, with the reason.
+    func runDisconnect(_ socket: SocketIOSocket, reason: SocketIODisconnectReason) async {
+        await socket.nsp.handlers.read({ $0.disconnect })?(socket, reason)
     }
 
     /// Routes a handler error to the namespace's error handler, else the default one,

@@ -46,17 +46,19 @@ extension SocketIOServer {
     }
 
 
-    /// Starts the task that drains a socket's mailbox: one at a time per socket, and only
-    /// while it has events, which keeps the Socket.IO ordering contract (a socket's handlers
-    /// run one after the other) without parking a task on every idle connection.
-    func runHandlerTask(for socket: SocketIOSocket) -> Bool {
+    /// Starts a handler task of a socket: it runs `job`, then whatever the socket's machine
+    /// gives it next, and ends when the mailbox has nothing for it. A socket has a task
+    /// only while it has work (one at a time, unless handlers run concurrently), which keeps
+    /// the Socket.IO ordering contract without parking a task on every idle connection.
+    /// - Returns: `false` when the server is stopping (nothing was started).
+    func runHandlerTask(for socket: SocketIOSocket, _ job: SocketIOSocket.StateMachine.Job) -> Bool {
         guard let executor = socket.handlerExecutor else {
-            return self.track { await socket.drainMailbox() }
+            return self.track { await socket.runJobs(from: job) }
         }
         // On the connection's loop (an event just read) the handler starts right here, up to
         // its first suspension, instead of being queued behind the loop's other work.
         return self.track(on: executor, immediately: executor.eventLoop.inEventLoop) {
-            await socket.drainMailbox()
+            await socket.runJobs(from: job)
         }
     }
 

@@ -7,10 +7,9 @@ import EngineIO
 public import EngineIOParser
 import Logging
 import NIOConcurrencyHelpers
+import OrderedCollections
 public import NIOCore
 public import SocketIOParser
-import OrderedCollections
-import DequeModule
 
 /// One client's connection to one namespace: what a handler receives.
 ///
@@ -48,65 +47,32 @@ public final class SocketIOSocket: Sendable {
     /// Where the handler task runs: the connection's loop, or `nil` for the global executor.
     /// Looked up once here, not on every burst of events.
     let handlerExecutor: EventLoopTaskExecutor?
-    private let state: NIOLockedValueBox<State>
-    /// Handlers running at once (``SocketIOConfiguration/concurrentHandlers`` only).
-    private let concurrent = NIOLockedValueBox(ConcurrentHandlers())
+    /// Lifecycle, outbound gate, mailbox and acks: every decision is the machine's, and the
+    /// methods below only carry out what it returns, outside the lock.
+    private let state: NIOLockedValueBox<StateMachine>
     /// What ``use(_:)`` added: run on every incoming event, in order.
     private let packetMiddlewares = NIOLockedValueBox<[SocketIOPacketMiddleware]>([])
 
-    enum Phase {
-        /// The connect handler runs; packets for the client wait behind the CONNECT reply.
-        case connecting(pending: [[EngineIOFrame]])
-        /// The connect handler accepted and the CONNECT reply is being sent (outside the
-        /// lock); packets emitted meanwhile still wait behind it.
-        case sendingConnectReply(pending: [[EngineIOFrame]])
-        /// The socket ended while its CONNECT reply was being sent: `pending` (ending with
-        /// the DISCONNECT, if the client is told) goes out after the reply, then the phase
-        /// is `.disconnected`. Nothing new is queued.
-        case endingAfterConnectReply(pending: [[EngineIOFrame]])
-        case connected
-        case disconnected
+    typealias StateMachine = SocketIOSocketStateMachine<SocketEvent, SocketIODisconnectReason, CheckedContinuation<Void, Never>, AckWaiter>
+
+    /// What one handler run needs (the machine's `Event`).
+    enum SocketEvent: Sendable {
+        /// An event and its handler, looked up once as it was read (`nil`: none).
+        case event(name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder, handler: SocketIOStoredEventHandler?)
+        /// A synchronous handler threw: the error handler runs (it may suspend).
+        case failed(any Error, name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder)
     }
 
-    struct AckWaiter {
+    struct AckWaiter: Sendable {
         let callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
         /// Set once scheduled, which happens outside the lock.
         var timeout: Scheduled<Void>?
     }
 
-    struct State {
-        var phase: Phase = .connecting(pending: [])
-        var acks: [Int: AckWaiter] = [:]
-        /// Events waiting for the handlers, in arrival order.
-        var mailbox = Deque<SocketEvent>()
-        /// Whether a handler task is draining the mailbox.
-        var draining = false
-        /// After the disconnect handler (or a refusal): events are dropped.
-        var mailboxClosed = false
-        /// The mailbox reached ``SocketIOConfiguration/maxQueuedEvents`` and the connection
-        /// stopped reading; it resumes when the mailbox is down to half of it.
-        var readPaused = false
-    }
-
-    struct ConcurrentHandlers {
-        var running = 0
-        /// Reading stopped at ``SocketIOConfiguration/maxQueuedEvents`` running handlers.
-        var readPaused = false
-        /// The disconnect waits for these to finish.
-        var idle: [CheckedContinuation<Void, Never>] = []
-    }
-
-    enum SocketEvent: Sendable {
+    /// What the connection hands ``enqueue(_:)``: the socket's first job.
+    enum FirstJob: Sendable {
+        /// Middlewares, joining the namespace, the connect handler (see ``start()``).
         case connect
-        /// An event and its handler, looked up once as it was read (`nil`: none).
-        case event(name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder, handler: SocketIOStoredEventHandler?)
-        /// A synchronous handler threw: the error handler runs (it may suspend).
-        case failed(any Error, name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder)
-        /// The socket ended; `leaveAfterDisconnecting`: it is still in its rooms until the
-        /// `disconnecting` handler has run.
-        case disconnect(SocketIODisconnectReason, leaveAfterDisconnecting: Bool)
-        /// Resumes once every earlier event has been handled (the test client's sync point).
-        case barrier(CheckedContinuation<Void, Never>)
     }
 
     init(
@@ -132,7 +98,14 @@ public final class SocketIOSocket: Sendable {
         self.handshake = handshake
         self.server = server
         self.handlerExecutor = server.handlerExecutor(for: client.transport.eventLoop)
-        self.state = NIOLockedValueBox(State())
+        let configuration = server.configuration
+        self.state = NIOLockedValueBox(
+            StateMachine(
+                order: configuration.concurrentHandlers ? .concurrent : .sequential,
+                maxQueuedEvents: configuration.maxQueuedEvents,
+                maxPendingAcks: configuration.maxPendingAcks
+            )
+        )
     }
 
     /// The event loop of this client's connection (where its handlers run by default).
@@ -140,43 +113,26 @@ public final class SocketIOSocket: Sendable {
 
     /// Whether the socket is connected (the connect handler accepted it and it has not left).
     public var isConnected: Bool {
-        self.state.withLockedValue { state in
-            switch state.phase {
-            case .connected, .sendingConnectReply: return true
-            case .connecting, .endingAfterConnectReply, .disconnected: return false
-            }
-        }
+        self.state.withLockedValue { $0.isConnected }
     }
+
+    // MARK: Acks
 
     /// Registers the waiter of an ack id before the packet carrying it goes out; `timeout`
     /// `nil` arms no timer (a broadcast with acks has one timer for all recipients).
     /// - Returns: `false` when the packet must not be sent: `callback` then has (or will
     ///   have, on the connection's loop) its error.
     func expectAck(id: Int, timeout: Duration?, callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) -> Bool {
-        enum Reservation {
-            case reserved
-            case disconnected
-            case full
-        }
-        let limit = self.server.configuration.maxPendingAcks
-        let reservation = self.state.withLockedValue { state -> Reservation in
-            switch state.phase {
-            case .disconnected, .endingAfterConnectReply: return .disconnected
-            case .connecting, .sendingConnectReply, .connected: break
-            }
-            if limit > 0, state.acks.count >= limit { return .full }
-            state.acks[id] = AckWaiter(callback: callback, timeout: nil)
-            return .reserved
-        }
-        switch reservation {
-        case .disconnected:
-            self.onLoop { callback(.failure(.disconnected)) }
+        let action = self.state.withLockedValue { $0.reserveAck(AckWaiter(callback: callback, timeout: nil), id: id) }
+        switch action {
+        case .failDisconnected(let waiter):
+            self.onLoop { waiter.callback(.failure(.disconnected)) }
             return false
-        case .full:
+        case .failTooManyPendingAcks(let waiter):
             self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
-            self.onLoop { callback(.failure(.tooManyPendingAcks)) }
+            self.onLoop { waiter.callback(.failure(.tooManyPendingAcks)) }
             return false
-        case .reserved:
+        case .send:
             break
         }
         guard let timeout else { return true }
@@ -185,26 +141,24 @@ public final class SocketIOSocket: Sendable {
         let timer = self.transport.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             self.resolveAck(id: id, with: .failure(.timeout))
         }
-        let stored = self.state.withLockedValue { state -> Bool in
-            guard state.acks[id] != nil else { return false }
-            state.acks[id]?.timeout = timer
-            return true
-        }
+        let stored = self.state.withLockedValue { $0.updateAckWaiter(id: id) { $0.timeout = timer } }
         if !stored { timer.cancel() }
         return true
     }
 
     /// The number of emits waiting for this client's ack (tests).
-    var pendingAckCount: Int { self.state.withLockedValue { $0.acks.count } }
+    var pendingAckCount: Int { self.state.withLockedValue { $0.pendingAckCount } }
 
     /// Runs the waiter of an ack id (client ack, timeout or disconnect). Unknown ids are
     /// ignored, as Node does.
     func resolveAck(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
-        let waiter = self.state.withLockedValue { $0.acks.removeValue(forKey: id) }
+        let waiter = self.state.withLockedValue { $0.resolveAck(id: id) }
         guard let waiter else { return }
         waiter.timeout?.cancel()
         waiter.callback(result)
     }
+
+    // MARK: Sending
 
     /// Hands encoded frames to the client, or queues them behind the CONNECT reply.
     public func deliver(_ frames: [EngineIOFrame]) {
@@ -215,25 +169,8 @@ public final class SocketIOSocket: Sendable {
     /// when the transport cannot take it now (or the CONNECT reply is not out yet).
     func deliver(_ frames: [EngineIOFrame], volatile: Bool) {
         if volatile, !self.transport.isWritable { return }
-        let send = self.state.withLockedValue { state -> Bool in
-            switch state.phase {
-            case .connected:
-                return true
-            case .connecting(var pending):
-                state.phase = .connected  // drop the reference so the append does not copy
-                pending.append(frames)
-                state.phase = .connecting(pending: pending)
-                return false
-            case .sendingConnectReply(var pending):
-                state.phase = .connected  // drop the reference so the append does not copy
-                pending.append(frames)
-                state.phase = .sendingConnectReply(pending: pending)
-                return false
-            case .endingAfterConnectReply, .disconnected:
-                return false
-            }
-        }
-        if send { self.transport.send(frames) }
+        let action = self.state.withLockedValue { $0.deliver(frames) }
+        if action == .sendNow { self.transport.send(frames) }
     }
 
     // MARK: Rooms
@@ -251,6 +188,42 @@ public final class SocketIOSocket: Sendable {
     /// The rooms this socket is in (including the one named after its id).
     public var rooms: [String] {
         self.server.adapter.rooms(sid: self.id, namespace: self.namespace)
+    }
+
+    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``
+    /// or ``SocketIOConfiguration/maxRoomNameBytes``).
+    func roomLimitReached(_ limit: InMemoryAdapter.RoomLimit) {
+        let reporter: LimitReporter
+        switch limit {
+        case .roomsPerSocket: reporter = self.server.limits.maxRoomsPerSocket
+        case .nameBytes: reporter = self.server.limits.maxRoomNameBytes
+        }
+        reporter.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
+    }
+
+    /// The socket joins its namespace: it is in the room of its id, reachable by
+    /// broadcasts (after the middlewares, before the connect handler).
+    /// - Returns: `false` when the socket ended before or while joining: it is not (or no
+    ///   longer) in the namespace, and its connect handler must not run.
+    func joinNamespace() -> Bool {
+        guard self.state.withLockedValue({ $0.joinStarted() }) else { return false }
+        self.server.adapter.socketConnected(self)
+        // An end that came meanwhile left the rooms to us: leaving before the join was
+        // done could have run first and left the socket in the adapter for good.
+        guard let leave = self.state.withLockedValue({ $0.joinFinished() }) else { return true }
+        self.perform(leave)
+        return false
+    }
+
+    /// The socket leaves its namespace and every room; an empty child namespace goes (see
+    /// ``SocketIOConfiguration/cleanupEmptyChildNamespaces``).
+    private func leaveNamespace() {
+        self.server.adapter.socketDisconnected(self)
+        if let parent = self.nsp.parent, self.server.configuration.cleanupEmptyChildNamespaces,
+            self.server.adapter.socketCount(namespace: self.namespace) == 0
+        {
+            parent.remove(self.nsp)
+        }
     }
 
     // MARK: Lifecycle
@@ -281,23 +254,6 @@ public final class SocketIOSocket: Sendable {
         for middleware in middlewares { try middleware(self, name, arguments) }
     }
 
-    /// The socket joins its namespace: it is in the room of its id, reachable by
-    /// broadcasts (after the middlewares, before the connect handler).
-    func joinNamespace() {
-        self.server.adapter.socketConnected(self)
-    }
-
-    /// The socket leaves its namespace and every room; an empty child namespace goes (see
-    /// ``SocketIOConfiguration/cleanupEmptyChildNamespaces``).
-    func leaveNamespace() {
-        self.server.adapter.socketDisconnected(self)
-        if let parent = self.nsp.parent, self.server.configuration.cleanupEmptyChildNamespaces,
-            self.server.adapter.socketCount(namespace: self.namespace) == 0
-        {
-            parent.remove(self.nsp)
-        }
-    }
-
     /// Removes this socket from its connection's table (on the connection's loop).
     private func forget() {
         let client = self.client
@@ -306,55 +262,39 @@ public final class SocketIOSocket: Sendable {
         }
     }
 
+    /// Starts the socket once it is in its connection's table: its connect job runs
+    /// (middlewares, joining the namespace, the connect handler), before any event.
+    func start() {
+        guard let action = self.state.withLockedValue({ $0.start() }) else { return }
+        self.perform(action)
+    }
+
+    /// The connection's way to start the socket (the same as ``start()``).
+    func enqueue(_ job: FirstJob) {
+        switch job {
+        case .connect: self.start()
+        }
+    }
+
     /// The connect handler accepted: CONNECT goes out, then everything queued meanwhile.
     ///
     /// Sent outside the lock: a send may end the session at once (a full outbound buffer),
     /// which ends this socket and takes its lock. Nothing overtakes the reply all the same:
-    /// until the phase is `.connected`, packets emitted meanwhile queue behind it and are
+    /// until the machine says `.done`, packets emitted meanwhile queue behind it and are
     /// sent here, in order.
     func markConnected() {
         var data: SocketIOValue = ["sid": .string(self.id)]
         if let privateID = self.privateID { data = ["sid": .string(self.id), "pid": .string(privateID)] }
         let reply = SocketIOPacketEncoder.encode(SocketIOPacket(type: .connect, namespace: self.namespace, data: data))
-        var batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
-            guard case .connecting(let pending) = state.phase else { return nil }
-            state.phase = .sendingConnectReply(pending: [])
-            return reply + pending.flatMap { $0 }
-        }
-        while let frames = batch {
+        var step = self.state.withLockedValue { $0.connectAccepted(reply: reply) }
+        while case .sendNow(let frames) = step {
             self.transport.send(frames)
-            batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
-                switch state.phase {
-                case .sendingConnectReply(let pending):
-                    if pending.isEmpty {
-                        state.phase = .connected
-                        return nil
-                    }
-                    state.phase = .sendingConnectReply(pending: [])
-                    return pending.flatMap { $0 }
-                case .endingAfterConnectReply(let pending):
-                    // `end()` ran meanwhile: what was queued, then its DISCONNECT, go last.
-                    state.phase = .disconnected
-                    return pending.isEmpty ? nil : pending.flatMap { $0 }
-                case .connecting, .connected, .disconnected:
-                    return nil
-                }
-            }
+            step = self.state.withLockedValue { $0.connectReplySent() }
         }
     }
 
-    /// The adapter refused a join of this socket (``SocketIOConfiguration/maxRoomsPerSocket``
-    /// or ``SocketIOConfiguration/maxRoomNameBytes``).
-    func roomLimitReached(_ limit: InMemoryAdapter.RoomLimit) {
-        let reporter: LimitReporter
-        switch limit {
-        case .roomsPerSocket: reporter = self.server.limits.maxRoomsPerSocket
-        case .nameBytes: reporter = self.server.limits.maxRoomNameBytes
-        }
-        reporter.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
-    }
-
-    /// The connect handler refused: CONNECT_ERROR (or DISCONNECT after `alwaysConnect`).
+    /// The connect handler (or a middleware) refused: CONNECT_ERROR (or DISCONNECT after
+    /// `alwaysConnect`). Nothing is sent when the socket ended meanwhile.
     func refuse(_ refusal: ConnectionRefused, alreadyConnected: Bool) {
         let packet: SocketIOPacket
         if alreadyConnected {
@@ -367,169 +307,102 @@ public final class SocketIOSocket: Sendable {
             }
             packet = SocketIOPacket(type: .connectError, namespace: self.namespace, data: error)
         }
-        self.state.withLockedValue { $0.phase = .disconnected }
-        self.transport.send(SocketIOPacketEncoder.encode(packet))
-        self.leaveNamespace()
-        self.failPendingAcks()
-        self.closeMailbox()
+        let notice = SocketIOPacketEncoder.encode(packet)
+        let actions = self.state.withLockedValue { $0.connectRefused(notice: notice) }
+        self.perform(actions)
         self.forget()
     }
 
-    /// Ends the socket: leaves all rooms, fails pending acks, queues the disconnect event.
+    /// Ends the socket: fails pending acks, queues the disconnect handlers behind the
+    /// events that came before, and leaves the rooms (after the `disconnecting` handler, if
+    /// there is one; at once otherwise).
     /// - Returns: `false` if it had already ended.
     @discardableResult
     func end(reason: SocketIODisconnectReason, notifyClient: Bool) -> Bool {
-        let disconnect = notifyClient
+        let notice = notifyClient
             ? SocketIOPacketEncoder.encode(SocketIOPacket(type: .disconnect, namespace: self.namespace)) : nil
-        // `nil`: ended already. `sendDisconnect`: false when `markConnected` sends it after
-        // the CONNECT reply it is still sending (so the DISCONNECT cannot overtake it).
-        let ended = self.state.withLockedValue { state -> (wasConnected: Bool, sendDisconnect: Bool)? in
-            switch state.phase {
-            case .disconnected, .endingAfterConnectReply: return nil
-            case .connected:
-                state.phase = .disconnected
-                return (true, true)
-            case .sendingConnectReply(var pending):
-                state.phase = .disconnected  // drop the reference so the append does not copy
-                if let disconnect { pending.append(disconnect) }
-                state.phase = .endingAfterConnectReply(pending: pending)
-                return (true, false)
-            case .connecting:
-                state.phase = .disconnected
-                return (false, true)
-            }
-        }
-        guard let (wasConnected, sendDisconnect) = ended else { return false }
-        if sendDisconnect, let disconnect {
-            self.transport.send(disconnect)
-        }
-        // With a `disconnecting` handler the socket keeps its rooms until it has run.
-        let leaveAfterDisconnecting = wasConnected && self.nsp.handlers.read { $0.disconnecting != nil }
-        if !leaveAfterDisconnecting { self.leaveNamespace() }
-        self.failPendingAcks()
-        if wasConnected {
-            // The mailbox closes once the disconnect handler has run, so that a barrier
-            // queued meanwhile still waits for it.
-            self.enqueue(.disconnect(reason, leaveAfterDisconnecting: leaveAfterDisconnecting))
-        } else {
-            self.closeMailbox()
-        }
+        let disconnecting = self.nsp.handlers.read { $0.disconnecting != nil }
+        let actions = self.state.withLockedValue { $0.end(reason: reason, notice: notice, disconnecting: disconnecting) }
+        guard let actions else { return false }
+        self.perform(actions)
         return true
     }
 
-    private func failPendingAcks() {
-        let waiters = self.state.withLockedValue { state -> [AckWaiter] in
-            let waiters = Array(state.acks.values)
-            state.acks = [:]
-            return waiters
-        }
-        guard !waiters.isEmpty else { return }
-        for waiter in waiters { waiter.timeout?.cancel() }
-        // Ack callbacks run on the connection's loop (the API promises it); `end()` may run
-        // elsewhere (a handler on the global executor, `disconnect()` from any task).
-        self.onLoop {
-            for waiter in waiters { waiter.callback(.failure(.disconnected)) }
-        }
-    }
-
-    /// Runs `body` on the connection's loop: at once when already there, else after a hop.
-    private func onLoop(_ body: @escaping @Sendable () -> Void) {
-        let loop = self.transport.eventLoop
-        if loop.inEventLoop {
-            body()
-        } else {
-            loop.execute(body)
-        }
-    }
-
-    /// Waits until every event queued so far has been handled.
+    /// Waits until every event queued so far has been handled (with
+    /// ``SocketIOConfiguration/concurrentHandlers``: has started).
     package func waitUntilIdle() async {
         await withCheckedContinuation { continuation in
-            self.enqueue(.barrier(continuation))
+            let action = self.state.withLockedValue { $0.enqueueBarrier(continuation) }
+            if case .resumeBarrier(let barrier) = action { barrier.resume() }
         }
     }
+
+    /// Whether this socket holds its connection's reading paused (tests).
+    var isHoldingReads: Bool { self.state.withLockedValue { $0.isReadPaused } }
 
     // MARK: Mailbox
 
     /// An event read from the client, on the connection's loop. A synchronous handler runs
-    /// right here when nothing of this socket is queued or running (so the order holds);
-    /// anything else goes through the mailbox.
+    /// right here when the machine allows it (nothing of this socket is queued or running
+    /// that must go first, so the order holds); anything else goes through the mailbox.
     func receiveEvent(name: String, arguments: [SocketIOValue], ackID: Int?) {
         let handler = self.nsp.handlers.eventHandler(name)
         let ack = SocketIOAckResponder.make(socket: self, id: ackID)
-        guard self.handlerExecutor != nil, case .sync(let inline)? = handler, !self.server.isStopping,
-            !self.server.configuration.concurrentHandlers
-        else {
-            self.enqueue(.event(name: name, arguments: arguments, ack: ack, handler: handler))
-            return
+        var inline: (@Sendable (SocketIOSocket, String, [SocketIOValue], SocketIOAckResponder) throws -> Void)?
+        if self.handlerExecutor != nil, case .sync(let body)? = handler, !self.server.isStopping {
+            inline = body
         }
-        // Claimed like a handler task would be, so that whatever arrives meanwhile (a
-        // disconnect from another thread) queues behind this call.
-        let claimed = self.state.withLockedValue { state -> Bool in
-            guard !state.draining, !state.mailboxClosed, state.mailbox.isEmpty else { return false }
-            state.draining = true
-            return true
+        let action = self.state.withLockedValue { state in
+            state.receiveEvent(.event(name: name, arguments: arguments, ack: ack, handler: handler), inlineEligible: inline != nil)
         }
-        guard claimed else {
-            self.enqueue(.event(name: name, arguments: arguments, ack: ack, handler: handler))
-            return
-        }
-        var error: (any Error)?
-        do {
-            try self.runPacketMiddlewares(name, arguments)
-            error = self.server.runInline(inline, socket: self, name: name, arguments: arguments, ack: ack)
-        } catch let refused {
-            error = refused
-        }
-        let startTask = self.state.withLockedValue { state -> Bool in
-            if let error {
-                // The error handler goes first: events queued meanwhile arrived later.
-                state.mailbox.prepend(.failed(error, name: name, arguments: arguments, ack: ack))
+        switch action {
+        case .runInline:
+            var error: (any Error)?
+            do {
+                try self.runPacketMiddlewares(name, arguments)
+                if let inline { error = self.server.runInline(inline, socket: self, name: name, arguments: arguments, ack: ack) }
+            } catch let refused {
+                error = refused
             }
-            if state.mailbox.isEmpty {
-                state.draining = false
-                return false
-            }
-            return true
-        }
-        if startTask, !self.server.runHandlerTask(for: self) {
-            self.closeMailbox()
+            let failure = error.map { SocketEvent.failed($0, name: name, arguments: arguments, ack: ack) }
+            let actions = self.state.withLockedValue { $0.inlineRunFinished(failure: failure) }
+            if !actions.isEmpty { self.perform(actions) }
+        case .queued, .dropped:
+            break
+        case .queuedAndPauseReading:
+            self.pauseReading()
+        case .startDrainTask(let job):
+            self.startTask(job)
+        case .startDrainTaskAndPauseReading(let job):
+            self.pauseReading()
+            self.startTask(job)
         }
     }
 
-    /// Queues an event for the handlers and starts a handler task if none is draining.
-    ///
-    /// At ``SocketIOConfiguration/maxQueuedEvents`` waiting events the connection stops
-    /// reading (backpressure, nothing is dropped); ``drainMailbox()`` resumes it.
-    func enqueue(_ event: SocketEvent) {
-        let limit = self.server.configuration.maxQueuedEvents
-        var pause = false
-        let start = self.state.withLockedValue { state -> Bool? in
-            guard !state.mailboxClosed else { return nil }
-            state.mailbox.append(event)
-            if limit > 0, !state.readPaused, state.mailbox.count >= limit {
-                state.readPaused = true
-                pause = true
-            }
-            if state.draining { return false }
-            state.draining = true
-            return true
+    /// Runs jobs until the machine has none left for this task: the handler task's body.
+    func runJobs(from first: StateMachine.Job) async {
+        var job = first
+        while true {
+            await self.run(job)
+            let step = self.state.withLockedValue { $0.jobFinished() }
+            if !step.actions.isEmpty { self.perform(step.actions) }
+            guard let next = step.next else { return }
+            job = next
         }
-        if pause {
-            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
-            self.transport.pauseReading()
-        }
-        switch start {
-        case nil:
-            // Closed: nothing will run any more, so a barrier is already passed.
-            if case .barrier(let continuation) = event { continuation.resume() }
-        case true?:
-            if !self.server.runHandlerTask(for: self) {
-                // The server is stopping: no handler runs again.
-                self.closeMailbox()
-            }
-        case false?:
-            break
+    }
+
+    private func run(_ job: StateMachine.Job) async {
+        switch job {
+        case .runConnectHandler:
+            await self.server.runConnect(self)
+        case .runHandler(.event(let name, let arguments, let ack, let handler)):
+            await self.handle(name: name, arguments: arguments, ack: ack, handler: handler)
+        case .runHandler(.failed(let error, let name, let arguments, let ack)):
+            await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ack: ack)
+        case .runDisconnectingHandler(let reason):
+            await self.server.runDisconnecting(self, reason: reason)
+        case .runDisconnectHandler(let reason):
+            await self.server.runDisconnect(self, reason: reason)
         }
     }
 
@@ -544,112 +417,58 @@ public final class SocketIOSocket: Sendable {
         await self.server.runEvent(self, name: name, arguments: arguments, ack: ack, handler: handler)
     }
 
-    /// Starts one event's handler on a task of its own (Flask's `async_handlers`): the
-    /// socket's handlers overlap. At ``SocketIOConfiguration/maxQueuedEvents`` running
-    /// handlers the connection stops reading until half of them have finished.
-    private func runConcurrently(name: String, arguments: [SocketIOValue], ack: SocketIOAckResponder, handler: SocketIOStoredEventHandler?) {
-        let limit = self.server.configuration.maxQueuedEvents
-        let pause = self.concurrent.withLockedValue { state -> Bool in
-            state.running += 1
-            guard limit > 0, !state.readPaused, state.running >= limit else { return false }
-            state.readPaused = true
-            return true
-        }
-        if pause {
-            self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
-            self.transport.pauseReading()
-        }
-        let started = self.server.track(on: self.handlerExecutor) {
-            await self.handle(name: name, arguments: arguments, ack: ack, handler: handler)
-            self.concurrentHandlerFinished()
-        }
-        if !started { self.concurrentHandlerFinished() }
+    // MARK: Carrying out the machine's actions
+
+    private func perform(_ actions: [StateMachine.Action]) {
+        for action in actions { self.perform(action) }
     }
 
-    private func concurrentHandlerFinished() {
-        let resumeAt = self.server.configuration.maxQueuedEvents / 2
-        let (resume, idle) = self.concurrent.withLockedValue { state -> (Bool, [CheckedContinuation<Void, Never>]) in
-            state.running -= 1
-            var resume = false
-            if state.readPaused, state.running <= resumeAt {
-                state.readPaused = false
-                resume = true
+    private func perform(_ action: StateMachine.Action) {
+        switch action {
+        case .sendNow(let frames):
+            self.transport.send(frames)
+        case .startDrainTask(let job):
+            self.startTask(job)
+        case .pauseReading:
+            self.pauseReading()
+        case .resumeReading:
+            self.transport.resumeReading()
+        case .resumeBarrier(let barrier):
+            barrier.resume()
+        case .leaveRooms:
+            self.leaveNamespace()
+        case .failAcks(let waiters):
+            for waiter in waiters { waiter.timeout?.cancel() }
+            // Ack callbacks run on the connection's loop (the API promises it); the socket
+            // may end elsewhere (a handler on the global executor, `disconnect()` from any task).
+            self.onLoop {
+                for waiter in waiters { waiter.callback(.failure(.disconnected)) }
             }
-            guard state.running == 0 else { return (resume, []) }
-            defer { state.idle = [] }
-            return (resume, state.idle)
-        }
-        if resume { self.transport.resumeReading() }
-        for continuation in idle { continuation.resume() }
-    }
-
-    /// Returns once no concurrent handler runs (the disconnect handler runs last).
-    private func waitForConcurrentHandlers() async {
-        guard self.server.configuration.concurrentHandlers else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let running = self.concurrent.withLockedValue { state -> Bool in
-                guard state.running > 0 else { return false }
-                state.idle.append(continuation)
-                return true
-            }
-            if !running { continuation.resume() }
         }
     }
 
-    /// Drops queued events (resuming barriers) and refuses new ones.
-    private func closeMailbox() {
-        var resume = false
-        let dropped = self.state.withLockedValue { state -> Deque<SocketEvent> in
-            state.mailboxClosed = true
-            let dropped = state.mailbox
-            state.mailbox = []
-            resume = state.readPaused
-            state.readPaused = false
-            return dropped
-        }
-        if resume { self.transport.resumeReading() }
-        for case .barrier(let continuation) in dropped { continuation.resume() }
+    /// Starts a handler task for `job`; when none can start (the server is stopping), no
+    /// handler of this socket runs again.
+    private func startTask(_ job: StateMachine.Job) {
+        guard !self.server.runHandlerTask(for: self, job) else { return }
+        let actions = self.state.withLockedValue { $0.drainTaskNotStarted(job) }
+        self.perform(actions)
     }
 
-    /// Whether this socket holds its connection's reading paused (tests).
-    var isHoldingReads: Bool { self.state.withLockedValue { $0.readPaused } }
+    /// The mailbox reached ``SocketIOConfiguration/maxQueuedEvents``: stop reading
+    /// (backpressure, nothing is dropped) until the machine resumes it.
+    private func pauseReading() {
+        self.server.limits.maxQueuedEvents.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
+        self.transport.pauseReading()
+    }
 
-    /// Runs queued events in order until the mailbox is empty: the handler task's body.
-    func drainMailbox() async {
-        let resumeAt = self.server.configuration.maxQueuedEvents / 2
-        while true {
-            var resume = false
-            let next = self.state.withLockedValue { state -> SocketEvent? in
-                if let event = state.mailbox.popFirst() {
-                    if state.readPaused, state.mailbox.count <= resumeAt {
-                        state.readPaused = false
-                        resume = true
-                    }
-                    return event
-                }
-                state.draining = false
-                return nil
-            }
-            if resume { self.transport.resumeReading() }
-            guard let next else { return }
-            switch next {
-            case .connect:
-                await self.server.runConnect(self)
-            case .event(let name, let arguments, let ack, let handler):
-                if self.server.configuration.concurrentHandlers {
-                    self.runConcurrently(name: name, arguments: arguments, ack: ack, handler: handler)
-                } else {
-                    await self.handle(name: name, arguments: arguments, ack: ack, handler: handler)
-                }
-            case .failed(let error, let name, let arguments, let ack):
-                await self.server.runErrorHandler(error, socket: self, name: name, arguments: arguments, ack: ack)
-            case .disconnect(let reason, let leaveAfterDisconnecting):
-                await self.waitForConcurrentHandlers()
-                await self.server.runDisconnect(self, reason: reason, leaveAfterDisconnecting: leaveAfterDisconnecting)
-                self.closeMailbox()
-            case .barrier(let continuation):
-                continuation.resume()
-            }
+    /// Runs `body` on the connection's loop: at once when already there, else after a hop.
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        let loop = self.transport.eventLoop
+        if loop.inEventLoop {
+            body()
+        } else {
+            loop.execute(body)
         }
     }
 }

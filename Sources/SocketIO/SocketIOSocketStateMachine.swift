@@ -18,10 +18,14 @@ import EngineIOParser
 ///   DISCONNECT that races the reply goes out after it.
 /// - The connect handler runs before any event handler; the disconnecting handler, then the
 ///   leaving of the rooms, then the disconnect handler run after every earlier event handler.
+/// - The socket leaves its rooms exactly once, and never joins its namespace after that
+///   (a join under way when it ends is left as soon as it is done).
 /// - Event handlers run one at a time in arrival order (``HandlerOrder/sequential``), or each
 ///   on its own run (``HandlerOrder/concurrent``), bounded by `maxQueuedEvents`.
-/// - A barrier resumes once everything queued before it has been handled, and a barrier
-///   queued after the socket ended still waits for the disconnect handler.
+/// - A barrier resumes once everything queued before it has been handled (in concurrent
+///   order: once every event before it has started, as their handlers may wait for what
+///   comes after), and a barrier queued after the socket ended still waits for the
+///   disconnect handler.
 /// - At `maxQueuedEvents` held events the connection stops reading; it resumes at half.
 ///
 /// - Parameters:
@@ -86,7 +90,8 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         /// Resume this barrier: everything queued before it has been handled.
         case resumeBarrier(Barrier)
         /// Remove the socket from all its rooms and from the adapter
-        /// (`adapter.socketDisconnected`). Returned exactly once per socket.
+        /// (`adapter.socketDisconnected`). Returned exactly once per socket, also for one
+        /// that never joined (its namespace may have to go).
         case leaveRooms
         /// Fail these ack waiters with "disconnected" (the socket ended), in id order.
         case failAcks([Waiter])
@@ -138,11 +143,11 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         case queued
     }
 
-    /// What to do with an emit that expects an ack (``reserveAck(_:)``).
+    /// What to do with an emit that expects an ack (``reserveAck(_:id:)``).
     enum AckAction {
-        /// Send the packet with this ack id (and schedule its timeout, then
+        /// Send the packet with the ack id (and schedule its timeout, then
         /// ``updateAckWaiter(id:_:)``).
-        case send(ackID: Int)
+        case send
         /// Do not send: `maxPendingAcks` acks already wait. Fail the waiter with
         /// `tooManyPendingAcks`.
         case failTooManyPendingAcks(Waiter)
@@ -173,9 +178,22 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
 
     fileprivate enum Mail {
         case event(Event)
-        /// The socket ended: the disconnecting handler, the rooms, the disconnect handler.
-        case ending(Reason)
+        /// The socket ended: the disconnecting handler (when `disconnecting`), the rooms,
+        /// the disconnect handler.
+        case ending(Reason, disconnecting: Bool)
         case barrier(Barrier)
+    }
+
+    /// Whether the socket is in the adapter. It joins in its connect job, after the
+    /// middlewares, so it may end before, during or after joining.
+    fileprivate enum Membership {
+        case notJoined
+        /// Being added to the adapter, outside the lock.
+        case joining
+        /// Ended while joining: the rooms are left once the join is done.
+        case leavingAfterJoin
+        case joined
+        case left
     }
 
     /// A job that runs alone: no event handler runs beside it.
@@ -206,7 +224,7 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
     private(set) var isMailboxClosed = false
     /// Whether this socket holds its connection's reading paused.
     private(set) var isReadPaused = false
-    private var nextAckID = 0
+    private var membership = Membership.notJoined
     private var acks: [Int: Waiter] = [:]
 
     /// - Parameters:
@@ -235,8 +253,8 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
 
     // MARK: Connecting
 
-    /// The socket is registered (it is in the adapter, in its own room): its connect
-    /// handler may run. Call once.
+    /// The socket is in its connection's table: its connect job (middlewares, joining the
+    /// namespace with ``joinStarted()``, the connect handler) may run. Call once.
     /// - Returns: ``Action/startDrainTask(_:)`` with ``Job/runConnectHandler``, or nothing
     ///   when the socket ended before it started.
     mutating func start() -> Action? {
@@ -246,6 +264,33 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
             return nil
         }
         return .startDrainTask(.runConnectHandler)
+    }
+
+    /// The connect job is about to add the socket to the adapter (its own room), after the
+    /// middlewares accepted it.
+    /// - Returns: `false` when the socket ended first: it must not join (its rooms are left
+    ///   already), and the connect handler does not run (Node ignores such a socket too).
+    mutating func joinStarted() -> Bool {
+        guard self.membership == .notJoined, self.phase == .connecting else { return false }
+        self.membership = .joining
+        return true
+    }
+
+    /// The socket is in the adapter (after ``joinStarted()``).
+    /// - Returns: ``Action/leaveRooms`` when it ended meanwhile (its leave waited for the
+    ///   join): the connect handler does not run then.
+    mutating func joinFinished() -> Action? {
+        switch self.membership {
+        case .joining:
+            self.membership = .joined
+            return nil
+        case .leavingAfterJoin:
+            self.membership = .left
+            return .leaveRooms
+        case .notJoined, .joined, .left:
+            assertionFailure("joinFinished() without joinStarted()")
+            return nil
+        }
     }
 
     /// The connect handler accepted (or `alwaysConnect` accepts before it runs): `reply`
@@ -297,9 +342,9 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         }
         var actions: [Action] = []
         self.closeOutbound(notice: notice, into: &actions)
-        self.failAcks(into: &actions)
         self.phase = .disconnected
-        actions.append(.leaveRooms)
+        self.leaveRooms(into: &actions)
+        self.failAcks(into: &actions)
         self.closeMailbox(into: &actions)
         return actions
     }
@@ -336,29 +381,36 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
     /// its rooms, then runs its disconnect handler. A socket that never connected leaves
     /// its rooms and drops its queue at once, and no handler runs (its connect handler, if
     /// running, finishes).
+    ///
+    /// - Parameter disconnecting: whether a disconnecting handler runs. Without one the
+    ///   rooms are left at once (nobody would see them) and only the disconnect handler runs.
     /// - Returns: `nil` when it had already ended.
-    mutating func end(reason: Reason, notice: [EngineIOFrame]?) -> [Action]? {
+    mutating func end(reason: Reason, notice: [EngineIOFrame]?, disconnecting: Bool = true) -> [Action]? {
         switch self.phase {
         case .disconnecting, .disconnected: return nil
         case .connecting, .connected: break
         }
         var actions: [Action] = []
         self.closeOutbound(notice: notice, into: &actions)
-        self.failAcks(into: &actions)
         if self.phase == .connecting {
             self.phase = .disconnected
-            actions.append(.leaveRooms)
+            self.leaveRooms(into: &actions)
+            self.failAcks(into: &actions)
             self.closeMailbox(into: &actions)
             return actions
         }
-        self.phase = .disconnecting
-        if self.isMailboxClosed {
-            // The server stops: no handler runs again, but the adapter must forget the socket.
+        if self.isMailboxClosed || !disconnecting {
+            // The server stops (no handler runs again, but the adapter must forget the
+            // socket), or no disconnecting handler needs the rooms.
             self.phase = .disconnected
-            actions.append(.leaveRooms)
-            return actions
+            self.leaveRooms(into: &actions)
+            self.failAcks(into: &actions)
+            if self.isMailboxClosed { return actions }
+        } else {
+            self.phase = .disconnecting
+            self.failAcks(into: &actions)
         }
-        self.mailbox.append(.ending(reason))
+        self.mailbox.append(.ending(reason, disconnecting: disconnecting))
         var next: Job?
         self.dispatch(into: &actions, next: &next, callerIsFree: false)
         return actions
@@ -437,7 +489,7 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         case .disconnecting(let reason):
             if self.phase == .disconnecting {
                 self.phase = .disconnected
-                actions.append(.leaveRooms)
+                self.leaveRooms(into: &actions)
             }
             guard !self.isMailboxClosed else {
                 self.exclusive = nil
@@ -474,11 +526,21 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
     /// Someone waits until everything queued so far has been handled (the test client's
     /// sync point). After the socket ended, that includes its disconnect handler.
     mutating func enqueueBarrier(_ barrier: Barrier) -> BarrierAction {
-        if self.isMailboxClosed || (self.isIdle && self.mailbox.isEmpty) {
+        if self.isMailboxClosed || (self.barrierMayPass && self.mailbox.isEmpty) {
             return .resumeBarrier(barrier)
         }
         self.mailbox.append(.barrier(barrier))
         return .queued
+    }
+
+    /// Whether a barrier at the front of the mailbox is passed: the jobs before it are done
+    /// (in concurrent order the events before it only had to start: a handler waiting for
+    /// something the barrier's owner does next would never finish otherwise).
+    private var barrierMayPass: Bool {
+        switch self.order {
+        case .sequential: return self.isIdle
+        case .concurrent: return self.exclusive == nil
+        }
     }
 
     /// Whether an event at the front of the mailbox may start now.
@@ -512,14 +574,19 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         while let mail = self.mailbox.first {
             switch mail {
             case .barrier(let barrier):
-                guard self.isIdle else { return }
+                guard self.barrierMayPass else { return }
                 self.mailbox.removeFirst()
                 actions.append(.resumeBarrier(barrier))
-            case .ending(let reason):
+            case .ending(let reason, let disconnecting):
                 guard self.isIdle else { return }
                 self.mailbox.removeFirst()
-                self.exclusive = .disconnecting(reason)
-                assign(.runDisconnectingHandler(reason), &actions, &next)
+                if disconnecting {
+                    self.exclusive = .disconnecting(reason)
+                    assign(.runDisconnectingHandler(reason), &actions, &next)
+                } else {
+                    self.exclusive = .disconnect(reason)
+                    assign(.runDisconnectHandler(reason), &actions, &next)
+                }
                 return
             case .event(let event):
                 guard self.mayStartEvent else { return }
@@ -562,7 +629,7 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         self.mailbox = []
         if self.phase == .disconnecting {
             self.phase = .disconnected
-            actions.append(.leaveRooms)
+            self.leaveRooms(into: &actions)
         }
         if self.isReadPaused {
             self.isReadPaused = false
@@ -573,11 +640,27 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         }
     }
 
+    /// Leaves the rooms once: now, after a join under way, or not again.
+    private mutating func leaveRooms(into actions: inout [Action]) {
+        switch self.membership {
+        case .notJoined, .joined:
+            self.membership = .left
+            actions.append(.leaveRooms)
+        case .joining:
+            self.membership = .leavingAfterJoin
+        case .leavingAfterJoin, .left:
+            break
+        }
+    }
+
     // MARK: Acks
 
-    /// An emit expects an ack: reserve an id for `waiter`, unless the socket ended or
+    /// An emit expects an ack: `waiter` waits for ack `id`, unless the socket ended or
     /// `maxPendingAcks` already wait (the packet is then not sent).
-    mutating func reserveAck(_ waiter: Waiter) -> AckAction {
+    ///
+    /// - Parameter id: the packet's ack id, given by the caller: ids are unique across the
+    ///   process, so that a broadcast's one packet carries the same id to every recipient.
+    mutating func reserveAck(_ waiter: Waiter, id: Int) -> AckAction {
         switch self.phase {
         case .disconnecting, .disconnected: return .failDisconnected(waiter)
         case .connecting, .connected: break
@@ -585,10 +668,9 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         if self.maxPendingAcks > 0, self.acks.count >= self.maxPendingAcks {
             return .failTooManyPendingAcks(waiter)
         }
-        let id = self.nextAckID
-        self.nextAckID += 1
+        assert(self.acks[id] == nil, "ack id \(id) reserved twice")
         self.acks[id] = waiter
-        return .send(ackID: id)
+        return .send
     }
 
     /// Changes a waiting ack's waiter (to store its timer, made outside the lock).
@@ -628,6 +710,7 @@ extension SocketIOSocketStateMachine.BarrierAction: Equatable where Barrier: Equ
 extension SocketIOSocketStateMachine.AckAction: Sendable where Waiter: Sendable {}
 extension SocketIOSocketStateMachine.AckAction: Equatable where Waiter: Equatable {}
 extension SocketIOSocketStateMachine.Outbound: Sendable {}
+extension SocketIOSocketStateMachine.Membership: Sendable {}
 extension SocketIOSocketStateMachine.Mail: Sendable where Event: Sendable, Reason: Sendable, Barrier: Sendable {}
 extension SocketIOSocketStateMachine.Exclusive: Sendable where Reason: Sendable {}
 extension SocketIOSocketStateMachine.TaskStep: Sendable

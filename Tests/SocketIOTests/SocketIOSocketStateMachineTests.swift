@@ -32,6 +32,8 @@ struct SocketIOSocketStateMachineTests {
     ) -> Machine {
         var machine = self.machine(order, maxQueuedEvents: maxQueuedEvents, maxPendingAcks: maxPendingAcks)
         #expect(machine.start() == .startDrainTask(.runConnectHandler))
+        #expect(machine.joinStarted() == true)
+        #expect(machine.joinFinished() == nil)
         #expect(machine.connectAccepted(reply: self.reply) == .sendNow(self.reply))
         #expect(machine.connectReplySent() == .done)
         #expect(machine.jobFinished() == Machine.TaskStep(actions: [], next: nil))
@@ -113,11 +115,11 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.receiveEvent("e2", inlineEligible: true) == .queuedAndPauseReading)
         #expect(machine.enqueueBarrier(1) == .queued)
         #expect(machine.isReadPaused)
-        #expect(machine.reserveAck("w") == .send(ackID: 0))
+        #expect(machine.reserveAck("w", id: 0) == .send)
         let connectError: [EngineIOFrame] = [.message("CONNECT_ERROR")]
         #expect(
             machine.connectRefused(notice: connectError)
-                == [.sendNow(connectError), .failAcks(["w"]), .leaveRooms, .resumeReading, .resumeBarrier(1)]
+                == [.sendNow(connectError), .leaveRooms, .failAcks(["w"]), .resumeReading, .resumeBarrier(1)]
         )
         #expect(machine.phase == .disconnected)
         #expect(machine.isMailboxClosed)
@@ -159,10 +161,10 @@ struct SocketIOSocketStateMachineTests {
         _ = machine.start()
         #expect(machine.receiveEvent("e1", inlineEligible: false) == .queued)
         #expect(machine.enqueueBarrier(7) == .queued)
-        #expect(machine.reserveAck("w") == .send(ackID: 0))
+        #expect(machine.reserveAck("w", id: 0) == .send)
         #expect(
             machine.end(reason: "transport close", notice: self.disconnect)
-                == [.sendNow(self.disconnect), .failAcks(["w"]), .leaveRooms, .resumeBarrier(7)]
+                == [.sendNow(self.disconnect), .leaveRooms, .failAcks(["w"]), .resumeBarrier(7)]
         )
         #expect(machine.phase == .disconnected)
         // The connect handler, still running, accepts too late.
@@ -177,6 +179,50 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.end(reason: "transport close", notice: nil) == [.leaveRooms])
         #expect(machine.start() == nil)
         #expect(machine.isIdle)
+    }
+
+    // MARK: Joining the namespace
+
+    @Test func anEndBeforeTheJoinLeavesOnceAndTheSocketNeverJoins() {
+        var machine = self.machine()
+        _ = machine.start()
+        // The transport closes while a middleware awaits.
+        #expect(machine.end(reason: "transport close", notice: nil) == [.leaveRooms])
+        #expect(machine.joinStarted() == false)
+        #expect(machine.jobFinished() == self.step())
+        #expect(machine.isIdle)
+    }
+
+    @Test func anEndDuringTheJoinLeavesOnceTheJoinIsDone() {
+        var machine = self.machine()
+        _ = machine.start()
+        #expect(machine.joinStarted() == true)
+        // From another thread while the adapter adds the socket: leaving now could run
+        // before the join, which would leave the socket in the adapter for good.
+        #expect(machine.end(reason: "transport close", notice: self.disconnect) == [.sendNow(self.disconnect)])
+        #expect(machine.joinFinished() == .leaveRooms)
+        #expect(machine.connectRefused(notice: self.disconnect) == [])
+        #expect(machine.jobFinished() == self.step())
+    }
+
+    @Test func aMiddlewareRefusalLeavesOnceWithoutJoining() {
+        var machine = self.machine()
+        _ = machine.start()
+        let connectError: [EngineIOFrame] = [.message("CONNECT_ERROR")]
+        // Left although never joined: an empty child namespace may have to go.
+        #expect(machine.connectRefused(notice: connectError) == [.sendNow(connectError), .leaveRooms])
+        #expect(machine.joinStarted() == false)
+        #expect(machine.end(reason: "transport close", notice: nil) == nil)
+    }
+
+    @Test func aJoinedSocketLeavesOnceWhenRefused() {
+        var machine = self.machine()
+        _ = machine.start()
+        #expect(machine.joinStarted() == true)
+        #expect(machine.joinFinished() == nil)
+        #expect(machine.connectRefused(notice: self.disconnect) == [.sendNow(self.disconnect), .leaveRooms])
+        #expect(machine.end(reason: "transport close", notice: nil) == nil)
+        #expect(machine.jobFinished() == self.step())
     }
 
     // MARK: Order of handlers
@@ -265,6 +311,28 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.isIdle)
     }
 
+    @Test func withoutADisconnectingHandlerTheRoomsAreLeftAtOnce() {
+        var machine = self.connected()
+        #expect(machine.reserveAck("w", id: 4) == .send)
+        #expect(
+            machine.end(reason: "client disconnect", notice: nil, disconnecting: false)
+                == [.leaveRooms, .failAcks(["w"]), .startDrainTask(.runDisconnectHandler("client disconnect"))]
+        )
+        #expect(machine.phase == .disconnected)
+        #expect(machine.receiveEvent("late", inlineEligible: true) == .dropped)
+        #expect(machine.enqueueBarrier(1) == .queued)
+        #expect(machine.jobFinished() == self.step([.resumeBarrier(1)]))
+        #expect(machine.isMailboxClosed)
+    }
+
+    @Test func withoutADisconnectingHandlerEarlierEventsStillRunFirst() {
+        var machine = self.connected()
+        #expect(machine.receiveEvent("e1", inlineEligible: false) == .startDrainTask(.runHandler("e1")))
+        #expect(machine.end(reason: "client disconnect", notice: nil, disconnecting: false) == [.leaveRooms])
+        #expect(machine.jobFinished() == self.step(next: .runDisconnectHandler("client disconnect")))
+        #expect(machine.jobFinished() == self.step())
+    }
+
     @Test func eventsBeforeTheEndStillRunAndLaterOnesAreDropped() {
         var machine = self.connected()
         #expect(machine.receiveEvent("e1", inlineEligible: false) == .startDrainTask(.runHandler("e1")))
@@ -305,9 +373,9 @@ struct SocketIOSocketStateMachineTests {
 
     @Test func theEndFailsPendingAcksAndRefusesNewOnes() {
         var machine = self.connected()
-        #expect(machine.reserveAck("a") == .send(ackID: 0))
-        #expect(machine.reserveAck("b") == .send(ackID: 1))
-        #expect(machine.reserveAck("c") == .send(ackID: 2))
+        #expect(machine.reserveAck("a", id: 0) == .send)
+        #expect(machine.reserveAck("b", id: 1) == .send)
+        #expect(machine.reserveAck("c", id: 2) == .send)
         #expect(machine.resolveAck(id: 1) == "b")
         #expect(
             machine.end(reason: "transport close", notice: nil)
@@ -317,7 +385,7 @@ struct SocketIOSocketStateMachineTests {
         // A timer firing or a client answering after the end finds nothing.
         #expect(machine.resolveAck(id: 0) == nil)
         // A handler still running emits with an ack: it fails at once.
-        #expect(machine.reserveAck("d") == .failDisconnected("d"))
+        #expect(machine.reserveAck("d", id: 3) == .failDisconnected("d"))
     }
 
     // MARK: Backpressure
@@ -468,15 +536,28 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.jobFinished() == self.step([.resumeBarrier(1)]))
     }
 
-    @Test func aConcurrentBarrierWaitsForEveryEarlierHandler() {
-        var machine = self.connected(.concurrent)
+    @Test func aConcurrentBarrierWaitsForEveryEarlierEventToStart() {
+        var machine = self.connected(.concurrent, maxQueuedEvents: 2)
         _ = machine.receiveEvent("e1", inlineEligible: false)
         _ = machine.receiveEvent("e2", inlineEligible: false)
+        // Both run: the barrier passes, although their handlers are not done (one may wait
+        // for what the barrier's owner sends next, as the test client's `emit` does).
+        #expect(machine.enqueueBarrier(1) == .resumeBarrier(1))
+        #expect(machine.receiveEvent("e3", inlineEligible: false) == .queued)
+        #expect(machine.enqueueBarrier(2) == .queued)
+        // Events behind a barrier wait for it, so that it means "all before me started".
+        #expect(machine.receiveEvent("e4", inlineEligible: true) == .queued)
+        #expect(machine.jobFinished() == self.step([.resumeBarrier(2)], next: .runHandler("e3")))
+        #expect(machine.jobFinished() == self.step(next: .runHandler("e4")))
+    }
+
+    @Test func aConcurrentBarrierWaitsForTheConnectHandler() {
+        var machine = self.machine(.concurrent)
+        _ = machine.start()
         #expect(machine.enqueueBarrier(1) == .queued)
-        // Events behind a barrier wait for it, so that it means "all before me handled".
-        #expect(machine.receiveEvent("e3", inlineEligible: true) == .queued)
-        #expect(machine.jobFinished() == self.step())
-        #expect(machine.jobFinished() == self.step([.resumeBarrier(1)], next: .runHandler("e3")))
+        _ = machine.connectAccepted(reply: self.reply)
+        _ = machine.connectReplySent()
+        #expect(machine.jobFinished() == self.step([.resumeBarrier(1)]))
     }
 
     @Test func aConcurrentInlineErrorStartsItsErrorHandler() {
@@ -490,15 +571,15 @@ struct SocketIOSocketStateMachineTests {
 
     @Test func acksAreCappedAndResolvedOnce() {
         var machine = self.connected(maxPendingAcks: 2)
-        #expect(machine.reserveAck("a") == .send(ackID: 0))
-        #expect(machine.reserveAck("b") == .send(ackID: 1))
-        #expect(machine.reserveAck("c") == .failTooManyPendingAcks("c"))
+        #expect(machine.reserveAck("a", id: 0) == .send)
+        #expect(machine.reserveAck("b", id: 1) == .send)
+        #expect(machine.reserveAck("c", id: 2) == .failTooManyPendingAcks("c"))
         #expect(machine.pendingAckCount == 2)
         // The client answers, then the timeout fires: the first one wins.
         #expect(machine.resolveAck(id: 0) == "a")
         #expect(machine.resolveAck(id: 0) == nil)
-        // Ids are never reused.
-        #expect(machine.reserveAck("d") == .send(ackID: 2))
+        // Ids come from the caller (unique across the process), in any order.
+        #expect(machine.reserveAck("d", id: 7) == .send)
         // A client guessing an id nobody waits for is ignored.
         #expect(machine.resolveAck(id: 99) == nil)
         #expect(machine.pendingAckCount == 2)
@@ -506,9 +587,9 @@ struct SocketIOSocketStateMachineTests {
 
     @Test func aTimerMadeAfterTheAnswerIsCancelled() {
         var machine = self.connected()
-        #expect(machine.reserveAck("a") == .send(ackID: 0))
+        #expect(machine.reserveAck("a", id: 0) == .send)
         #expect(machine.updateAckWaiter(id: 0) { $0 += "+timer" })
-        #expect(machine.reserveAck("b") == .send(ackID: 1))
+        #expect(machine.reserveAck("b", id: 1) == .send)
         // The answer came before the timer was stored.
         #expect(machine.resolveAck(id: 1) == "b")
         #expect(!machine.updateAckWaiter(id: 1) { $0 += "+timer" })
@@ -518,7 +599,7 @@ struct SocketIOSocketStateMachineTests {
     @Test func acksMayBeReservedWhileConnecting() {
         var machine = self.machine(maxPendingAcks: 0)
         _ = machine.start()
-        #expect(machine.reserveAck("a") == .send(ackID: 0))
+        #expect(machine.reserveAck("a", id: 0) == .send)
         #expect(machine.deliver([.message("with ack")]) == .holdBehindConnect)
     }
 }
