@@ -9,7 +9,7 @@ import Logging
 import NIOConcurrencyHelpers
 import OrderedCollections
 public import NIOCore
-public import SocketIOParser
+import SocketIOParser
 
 /// One client's connection to one namespace: what a handler receives.
 ///
@@ -286,7 +286,8 @@ public final class SocketIOSocket: Sendable {
         var data: SocketIOValue = ["sid": .string(self.id)]
         if let privateID = self.privateID { data = ["sid": .string(self.id), "pid": .string(privateID)] }
         let reply = SocketIOPacketEncoder.encode(SocketIOPacket(type: .connect, namespace: self.namespace, data: data))
-        var step = self.state.withLockedValue { $0.connectAccepted(reply: reply) }
+        guard let pending = self.state.withLockedValue({ $0.connectAccepted() }) else { return }
+        var step = StateMachine.ConnectReplyAction.sendNow(reply + pending.joined())
         while case .sendNow(let frames) = step {
             self.transport.send(frames)
             step = self.state.withLockedValue { $0.connectReplySent() }

@@ -63,7 +63,7 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
     /// A handler run, carried out by a handler task (see ``Action/startDrainTask(_:)``).
     /// When it is done the task calls ``jobFinished()``, which may give it the next one.
     enum Job {
-        /// Run the connect handler; it calls ``connectAccepted(reply:)`` or
+        /// Run the connect handler; it calls ``connectAccepted()`` or
         /// ``connectRefused(notice:)`` before the job ends.
         case runConnectHandler
         /// Run the handler of one event (or the error handler of a failed one).
@@ -108,7 +108,7 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         case drop
     }
 
-    /// One step of sending the CONNECT reply and what queued behind it.
+    /// One step of sending what queued behind the CONNECT reply (``connectReplySent()``).
     enum ConnectReplyAction: Sendable, Hashable {
         /// Hand these frames to the transport, outside the lock (a send may end the session
         /// and so this socket), then call ``connectReplySent()``.
@@ -165,8 +165,9 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
 
     /// Where frames for the client go.
     fileprivate enum Outbound {
-        /// Before the connect handler accepted: frames wait for the CONNECT reply.
-        case holding([EngineIOFrame])
+        /// Before the connect handler accepted: frames wait for the CONNECT reply, one
+        /// entry per ``deliver(_:)`` (one packet each, which a recovered session needs).
+        case holding([[EngineIOFrame]])
         /// The reply is being sent (outside the lock); frames sent meanwhile wait behind it.
         case replying([EngineIOFrame])
         case open
@@ -293,19 +294,20 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
         }
     }
 
-    /// The connect handler accepted (or `alwaysConnect` accepts before it runs): `reply`
-    /// (the CONNECT packet) goes out first, then everything sent meanwhile.
+    /// The connect handler accepted (or `alwaysConnect` accepts before it runs): the
+    /// CONNECT reply goes out first, then the returned frames.
     ///
-    /// Sent outside the lock: a send may end the session at once (a full outbound buffer),
-    /// which ends this socket. Until ``connectReplySent()`` says `.done`, frames sent
-    /// meanwhile still queue behind the reply.
-    mutating func connectAccepted(reply: [EngineIOFrame]) -> ConnectReplyAction {
-        guard self.phase == .connecting, case .holding(let pending) = self.outbound else { return .done }
+    /// The caller sends the reply and those frames as one batch (after adding, for a
+    /// recovered session, what its client missed), outside the lock: a send may end the
+    /// session at once (a full outbound buffer), which ends this socket. Until
+    /// ``connectReplySent()`` says `.done`, frames sent meanwhile queue behind that batch.
+    /// - Returns: the frames sent before, one entry per ``deliver(_:)``; `nil` when the
+    ///   socket is not connecting any more (refused, or ended): send nothing then.
+    mutating func connectAccepted() -> [[EngineIOFrame]]? {
+        guard self.phase == .connecting, case .holding(let pending) = self.outbound else { return nil }
         self.phase = .connected
         self.outbound = .replying([])
-        var batch = reply
-        batch.append(contentsOf: pending)
-        return .sendNow(batch)
+        return pending
     }
 
     /// The previous batch of the CONNECT reply was handed to the transport.
@@ -358,7 +360,7 @@ struct SocketIOSocketStateMachine<Event, Reason, Barrier, Waiter> {
             return .sendNow
         case .holding(var pending):
             self.outbound = .closed  // drop the enum's reference so the append does not copy
-            pending.append(contentsOf: frames)
+            pending.append(frames)
             self.outbound = .holding(pending)
             return .holdBehindConnect
         case .replying(var pending):

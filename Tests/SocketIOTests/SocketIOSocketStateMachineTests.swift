@@ -12,7 +12,6 @@ import Testing
 struct SocketIOSocketStateMachineTests {
     typealias Machine = SocketIOSocketStateMachine<String, String, Int, String>
 
-    private let reply: [EngineIOFrame] = [.message("CONNECT")]
     private let disconnect: [EngineIOFrame] = [.message("DISCONNECT")]
 
     private func machine(
@@ -34,7 +33,7 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.start() == .startDrainTask(.runConnectHandler))
         #expect(machine.joinStarted() == true)
         #expect(machine.joinFinished() == nil)
-        #expect(machine.connectAccepted(reply: self.reply) == .sendNow(self.reply))
+        #expect(machine.connectAccepted() == [])
         #expect(machine.connectReplySent() == .done)
         #expect(machine.jobFinished() == Machine.TaskStep(actions: [], next: nil))
         #expect(machine.isIdle)
@@ -53,7 +52,7 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.deliver([.message("a")]) == .holdBehindConnect)
         #expect(machine.deliver([.message("b")]) == .holdBehindConnect)
         #expect(!machine.isConnected)
-        #expect(machine.connectAccepted(reply: self.reply) == .sendNow(self.reply + [.message("a"), .message("b")]))
+        #expect(machine.connectAccepted() == [[.message("a")], [.message("b")]])
         #expect(machine.isConnected)
         // Sent by another thread while the reply is with the transport: still behind it.
         #expect(machine.deliver([.message("c")]) == .holdBehindConnect)
@@ -65,7 +64,7 @@ struct SocketIOSocketStateMachineTests {
     @Test func aDisconnectRacingTheReplyGoesOutAfterIt() {
         var machine = self.machine()
         _ = machine.start()
-        #expect(machine.connectAccepted(reply: self.reply) == .sendNow(self.reply))
+        #expect(machine.connectAccepted() == [])
         #expect(machine.deliver([.message("late")]) == .holdBehindConnect)
         let ended = machine.end(reason: "server disconnect", notice: self.disconnect)
         // Nothing is sent by `end` itself: the DISCONNECT waits for the reply's sender.
@@ -83,7 +82,7 @@ struct SocketIOSocketStateMachineTests {
     @Test func anEndWithoutNoticeDuringTheReplyLetsQueuedFramesOut() {
         var machine = self.machine()
         _ = machine.start()
-        _ = machine.connectAccepted(reply: self.reply)
+        _ = machine.connectAccepted()
         _ = machine.deliver([.message("x")])
         #expect(machine.end(reason: "transport close", notice: nil) == [])
         #expect(machine.connectReplySent() == .sendNow([.message("x")]))
@@ -91,7 +90,7 @@ struct SocketIOSocketStateMachineTests {
 
         var empty = self.machine()
         _ = empty.start()
-        _ = empty.connectAccepted(reply: self.reply)
+        _ = empty.connectAccepted()
         #expect(empty.end(reason: "transport close", notice: nil) == [])
         #expect(empty.connectReplySent() == .done)
     }
@@ -123,7 +122,7 @@ struct SocketIOSocketStateMachineTests {
         )
         #expect(machine.phase == .disconnected)
         #expect(machine.isMailboxClosed)
-        #expect(machine.connectAccepted(reply: self.reply) == .done)
+        #expect(machine.connectAccepted() == nil)
         #expect(machine.deliver([.message("x")]) == .drop)
         // The connect job ends: nothing else runs.
         #expect(machine.jobFinished() == self.step())
@@ -136,7 +135,7 @@ struct SocketIOSocketStateMachineTests {
         var machine = self.machine()
         _ = machine.start()
         // `alwaysConnect`: accepted before the connect handler runs.
-        #expect(machine.connectAccepted(reply: self.reply) == .sendNow(self.reply))
+        #expect(machine.connectAccepted() == [])
         #expect(machine.connectReplySent() == .done)
         #expect(machine.isConnected)
         #expect(machine.receiveEvent("e1", inlineEligible: false) == .queued)
@@ -148,7 +147,7 @@ struct SocketIOSocketStateMachineTests {
     @Test func aRefusalAfterTheSocketEndedIsIgnored() {
         var machine = self.machine()
         _ = machine.start()
-        _ = machine.connectAccepted(reply: self.reply)
+        _ = machine.connectAccepted()
         _ = machine.connectReplySent()
         _ = machine.end(reason: "client disconnect", notice: nil)
         #expect(machine.connectRefused(notice: self.disconnect) == [])
@@ -168,7 +167,7 @@ struct SocketIOSocketStateMachineTests {
         )
         #expect(machine.phase == .disconnected)
         // The connect handler, still running, accepts too late.
-        #expect(machine.connectAccepted(reply: self.reply) == .done)
+        #expect(machine.connectAccepted() == nil)
         #expect(machine.jobFinished() == self.step())
         #expect(machine.isIdle)
         #expect(machine.end(reason: "again", notice: nil) == nil)
@@ -233,7 +232,7 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.receiveEvent("early", inlineEligible: true) == .queued)
         #expect(machine.start() == .startDrainTask(.runConnectHandler))
         #expect(machine.receiveEvent("e1", inlineEligible: true) == .queued)
-        _ = machine.connectAccepted(reply: self.reply)
+        _ = machine.connectAccepted()
         _ = machine.connectReplySent()
         #expect(machine.jobFinished() == self.step(next: .runHandler("early")))
         #expect(machine.jobFinished() == self.step(next: .runHandler("e1")))
@@ -481,7 +480,7 @@ struct SocketIOSocketStateMachineTests {
         #expect(machine.receiveEvent("e1", inlineEligible: true) == .queued)
         #expect(machine.receiveEvent("e2", inlineEligible: true) == .queued)
         #expect(machine.receiveEvent("e3", inlineEligible: false) == .queued)
-        _ = machine.connectAccepted(reply: self.reply)
+        _ = machine.connectAccepted()
         _ = machine.connectReplySent()
         // The connect task takes the first; the others get tasks of their own.
         #expect(
@@ -555,7 +554,7 @@ struct SocketIOSocketStateMachineTests {
         var machine = self.machine(.concurrent)
         _ = machine.start()
         #expect(machine.enqueueBarrier(1) == .queued)
-        _ = machine.connectAccepted(reply: self.reply)
+        _ = machine.connectAccepted()
         _ = machine.connectReplySent()
         #expect(machine.jobFinished() == self.step([.resumeBarrier(1)]))
     }
