@@ -17,7 +17,8 @@ import EngineIOParser
 /// - Nothing overtakes the CONNECT reply: frames sent before it is out wait behind it, and a
 ///   DISCONNECT that races the reply goes out after it.
 /// - The connect handler runs before any event handler; the disconnecting handler, then the
-///   leaving of the rooms, then the disconnect handler run after every earlier event handler.
+///   leaving of the rooms, then the disconnect handler run after every earlier event handler
+///   (without a disconnecting handler, the rooms are left as the socket ends).
 /// - The socket leaves its rooms exactly once, and never joins its namespace after that
 ///   (a join under way when it ends is left as soon as it is done).
 /// - Event handlers run one at a time in arrival order (``HandlerOrder/sequential``), or each
