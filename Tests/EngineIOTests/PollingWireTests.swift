@@ -80,22 +80,12 @@ struct PollingWireTests {
         let harness = WireHarness(allowRequest: { request in
             request.query["token"] == "secret" ? nil : EngineIORequestRefusal("no token")
         })
-        let connection = try harness.connect()
-        _ = try connection.request("GET", "/engine.io/?EIO=4&transport=polling")
-        // The hook runs in a task; give it a moment, then collect the answer.
-        var response: TestResponse?
-        for _ in 0..<200 where response == nil {
-            try await Task.sleep(for: .milliseconds(5))
-            response = try connection.readResponse()
-        }
+        // The hook runs in a task and answers from another thread: a thread-safe loop.
+        let connection = try await AsyncTestConnection.connect(to: harness.engine)
+        let response = try await connection.request("GET", "/engine.io/?EIO=4&transport=polling")
         #expect(response?.status == 403)
         #expect(response?.body == #"{"code":4,"message":"no token"}"#)
-        _ = try connection.request("GET", "/engine.io/?EIO=4&transport=polling&token=secret")
-        var accepted: TestResponse?
-        for _ in 0..<200 where accepted == nil {
-            try await Task.sleep(for: .milliseconds(5))
-            accepted = try connection.readResponse()
-        }
+        let accepted = try await connection.request("GET", "/engine.io/?EIO=4&transport=polling&token=secret")
         #expect(accepted?.status == 200)
     }
 

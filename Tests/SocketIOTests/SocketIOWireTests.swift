@@ -17,6 +17,7 @@ import Testing
 final class CaptureTransport: SocketIOTransport {
     let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
+    let transportName = "websocket"
     private let state = NIOLockedValueBox<(frames: [String], closed: Bool)>(([], false))
 
     func send(_ frames: [EngineIOFrame]) {
