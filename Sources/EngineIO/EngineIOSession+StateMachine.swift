@@ -117,6 +117,17 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         return false
     }
 
+    /// Whether a frame sent now would leave at once instead of waiting in the buffer
+    /// (Node's `transport.writable`): a polling GET is waiting for it, or the session
+    /// travels over a WebSocket (whose own backpressure the session checks).
+    public var sendsImmediately: Bool {
+        switch self.transport {
+        case .polling(let pendingGet), .upgrading(let pendingGet, _, _): return pendingGet != nil
+        case .websocket: return true
+        case .closing, .closed: return false
+        }
+    }
+
     /// The session's active WebSocket, if it travels over one.
     public var activeWebSocket: Socket? {
         if case .websocket(let socket) = self.transport { return socket }

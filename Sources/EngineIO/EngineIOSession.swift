@@ -97,6 +97,16 @@ public final class EngineIOSession: @unchecked Sendable {
     /// `socket.conn.transport.name`, Flask-SocketIO `transport(sid)`). Safe from any thread.
     public var transportName: String { self.transport.rawValue }
 
+    /// Whether a message sent now leaves without waiting in a buffer: a polling GET is
+    /// pending, or the WebSocket's channel is writable (Node's `transport.writable`, which
+    /// volatile messages check). Read on the session's loop; elsewhere it answers `true`
+    /// (the state is the loop's).
+    public var isWritable: Bool {
+        guard self.eventLoop.inEventLoop else { return true }
+        guard self.machine.sendsImmediately else { return false }
+        return self.machine.activeWebSocket?.channel.isWritable ?? true
+    }
+
     /// Sends frames to the client, in order. Safe from any thread.
     public func send(_ frames: [EngineIOFrame]) {
         if self.eventLoop.inEventLoop {

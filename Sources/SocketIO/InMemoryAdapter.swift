@@ -218,8 +218,11 @@ public final class InMemoryAdapter: SocketIOAdapter {
             let collector = AckCollector(expected: recipients.count, continuation: continuation)
             collector.arm(timeout: timeout, on: recipients[0].transport.eventLoop)
             for socket in recipients {
-                socket.expectAck(id: id, timeout: nil) { collector.receive($0) }
-                socket.deliver(frames, volatile: false)
+                // A socket that cannot take one more ack (gone, or at maxPendingAcks) gets
+                // nothing and counts as answered with its error.
+                if socket.expectAck(id: id, timeout: nil, callback: { collector.receive($0) }) {
+                    socket.deliver(frames, volatile: false)
+                }
             }
         }
         return try result.get()

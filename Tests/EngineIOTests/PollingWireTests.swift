@@ -261,6 +261,40 @@ struct PollingWireTests {
         #expect(small.body == "4small")
     }
 
+    @Test func framesMarkedNotToCompressLeaveUncompressed() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let connection = try harness.connect()
+        let text = String(repeating: "compress me ", count: 200)
+        var frame = EngineIOFrame.message(text)
+        frame.compress = false
+        harness.engine.session(id: sid)!.send([frame])
+        let response = try #require(
+            try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", headers: ["Accept-Encoding": "gzip, deflate"])
+        )
+        #expect(response.header("Content-Encoding") == nil)
+        #expect(response.body == "4" + text)
+        // One frame that allows it is enough (Node: any packet of the payload).
+        harness.engine.session(id: sid)!.send([frame, EngineIOFrame.message(text)])
+        let mixed = try #require(
+            try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", headers: ["Accept-Encoding": "gzip"])
+        )
+        #expect(mixed.header("Content-Encoding") == "gzip")
+    }
+
+    @Test func aPollingSessionIsWritableOnlyWhileAGetWaits() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let session = try #require(harness.engine.session(id: sid))
+        #expect(!session.isWritable)
+        let connection = try harness.connect()
+        #expect(try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
+        #expect(session.isWritable)
+        session.send(.text("x"))
+        harness.loop.run()
+        #expect(!session.isWritable)
+    }
+
     @Test func cookieIsSetOnHandshakeOnlyWhenConfigured() throws {
         let plain = WireHarness()
         let response = try #require(try plain.connect().request("GET", "/engine.io/?EIO=4&transport=polling"))

@@ -19,6 +19,9 @@ final class CaptureTransport: SocketIOTransport {
     let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
     let transportName = "websocket"
     private let state = NIOLockedValueBox<(frames: [String], closed: Bool)>(([], false))
+    /// What ``isWritable`` answers (volatile broadcasts check it).
+    let writable = NIOLockedValueBox(true)
+    var isWritable: Bool { self.writable.withLockedValue { $0 } }
 
     func send(_ frames: [EngineIOFrame]) {
         self.state.withLockedValue { state in
@@ -248,5 +251,19 @@ struct SocketIOWireTests {
         try await client.receive(#"2["next"]"#)
         let frames = try await client.frames(atLeast: 4)
         #expect(Array(frames[1...]) == [#"42["error","fail",true]"#, "437[]", #"42["next"]"#])
+    }
+
+    @Test func volatileBroadcastsSkipATransportThatCannotTakeThemNow() async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        client.transport.writable.withLockedValue { $0 = false }
+        io.volatile.emit("tick", 1)
+        io.emit("news", 2)
+        client.transport.writable.withLockedValue { $0 = true }
+        io.volatile.emit("tick", 3)
+        let frames = try await client.frames(atLeast: 3)
+        #expect(Array(frames[1...]) == [#"42["news",2]"#, #"42["tick",3]"#])
     }
 }
