@@ -109,7 +109,7 @@ def test_a_broadcast_with_acks_gathers_every_answer(sio_server, clients, transpo
     silent = clients().connect(sio_server, transport)
     silent.sio.on("poll", lambda *args: threading.Event().wait(5), namespace="/")
     assert silent.sio.call("join", "poll-room", timeout=5)[0] == "joined"
-    result = asker.sio.call("ask_all", "poll-room", 500, timeout=10)
+    result = asker.sio.call("ask_all", ("poll-room", 500), timeout=10)
     assert result[0] == "error" and "timed out" in result[1]
 
 
@@ -157,7 +157,11 @@ def test_disconnecting_handler_still_sees_the_rooms(sio_server, clients, transpo
     sid = leaving.sio.get_sid("/lifecycle")
     leaving.sio.disconnect()
     assert wait_for(lambda: staying.received("/lifecycle", "member_leaving"), 5.0)
-    assert staying.received("/lifecycle", "member_leaving") == [(sid, ["table"], "client namespace disconnect")]
+    (left_sid, rooms, reason), = staying.received("/lifecycle", "member_leaving")
+    assert (left_sid, rooms) == (sid, ["table"])
+    # python-socketio sends the namespace DISCONNECT, then closes the transport: over
+    # polling the close may be handled first.
+    assert reason in ("client namespace disconnect", "transport close")
 
 
 def test_transport_and_room_members(sio_server, clients, transport):
