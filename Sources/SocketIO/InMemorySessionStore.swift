@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import DequeModule
-public import EngineIOParser
+import EngineIOParser
 import NIOConcurrencyHelpers
 public import NIOCore
 
