@@ -59,6 +59,13 @@ public final class InMemorySessionStore: SocketIOSessionStore {
         self.state.withLockedValue { $0.restore(pid: pid, offset: offset, namespace: namespace, now: now) }
     }
 
+    public func missedPackets(
+        after offset: String,
+        for session: SocketIOPersistedSession
+    ) -> Result<[[EngineIOFrame]], SocketIOSessionRestoreFailure> {
+        self.state.withLockedValue { $0.missedPackets(after: offset, for: session) }
+    }
+
     public func prune(now: NIODeadline = .now()) {
         _ = self.state.withLockedValue { $0.prune(now: now) }
     }
@@ -225,10 +232,19 @@ extension InMemorySessionStore {
             }
             self.sessions[pid] = nil
             if self.isExpired(stored.disconnectedAt, now: now) { return .failure(.expired) }
+            return self.missedPackets(after: offset, for: stored.session).map {
+                SocketIORestoredSession(session: stored.session, missedPackets: $0)
+            }
+        }
+
+        /// The events after `offset` addressed to a session, oldest first.
+        func missedPackets(
+            after offset: String,
+            for session: SocketIOPersistedSession
+        ) -> Result<[[EngineIOFrame]], SocketIOSessionRestoreFailure> {
             guard let sequence = self.sequence(of: offset), let index = self.index(of: sequence) else {
                 return .failure(.unknownOffset)
             }
-            let session = stored.session
             // A socket is always in the room named after its id (`socket.emit` addresses it).
             var rooms = Set(session.rooms)
             rooms.insert(session.sid)
@@ -239,7 +255,7 @@ extension InMemorySessionStore {
                     missed.append(packet.frames)
                 }
             }
-            return .success(SocketIORestoredSession(session: session, missedPackets: missed))
+            return .success(missed)
         }
 
         /// The index in the log of the event with this sequence (binary search).

@@ -56,6 +56,22 @@ public protocol SocketIOSessionStore: Sendable {
         now: NIODeadline
     ) async -> Result<SocketIORestoredSession, SocketIOSessionRestoreFailure>
 
+    /// The events after `offset` addressed to `session` (in its namespace, to no room or a
+    /// room it is in, none of its rooms left out), oldest first; the session stays as it is.
+    ///
+    /// For the server to close the gap between a restore and the restored socket's return to
+    /// its rooms: an event logged in between reaches the socket neither live nor in the
+    /// restore's ``SocketIORestoredSession/missedPackets``. Asked again once the socket is
+    /// back in its rooms (its live events queued behind the CONNECT reply), with the
+    /// client's offset, this list has every event it missed; an event that is also queued
+    /// live is in both (same bytes: its offset makes them unique) and is sent once.
+    /// - Returns: the events, or ``SocketIOSessionRestoreFailure/unknownOffset`` when
+    ///   `offset` is not (or no longer) in the log.
+    func missedPackets(
+        after offset: String,
+        for session: SocketIOPersistedSession
+    ) async -> Result<[[EngineIOFrame]], SocketIOSessionRestoreFailure>
+
     /// Drops the sessions and the events older than
     /// ``SocketIOConnectionStateRecovery/maxDisconnectionDuration``. The server calls it
     /// periodically.

@@ -156,6 +156,22 @@ struct InMemorySessionStoreTests {
         _ = try store.restore(pid: "pid-s1", offset: offset, namespace: "/", now: self.start).get()
     }
 
+    @Test func missedPacketsAskedAgainAfterTheRestoreIncludeEventsLoggedInBetween() throws {
+        let store = self.store()
+        let offset = self.emit("seen", in: store)
+        self.emit("missed", in: store, rooms: ["a"])
+        store.persist(self.session("s1", rooms: ["a"]), now: self.start)
+        let restored = try store.restore(pid: "pid-s1", offset: offset, namespace: "/", now: self.start).get()
+        #expect(self.events(restored) == ["missed"])
+        // Logged before the socket is back in its rooms: it would reach it neither way.
+        self.emit("inBetween", in: store, rooms: ["a"])
+        self.emit("notForIt", in: store, rooms: ["b"])
+        let again = try store.missedPackets(after: offset, for: restored.session).get()
+        #expect(self.events(SocketIORestoredSession(session: restored.session, missedPackets: again)) == ["missed", "inBetween"])
+        #expect(store.sessionCount == 0)
+        #expect(store.missedPackets(after: "test.zz", for: restored.session).failure == .unknownOffset)
+    }
+
     // MARK: - Offsets
 
     @Test func offsetsAreUniqueIncreasingAndCarryTheStorePrefix() {
