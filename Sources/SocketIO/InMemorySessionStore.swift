@@ -12,7 +12,8 @@ public import NIOCore
 /// sessions and the event log in memory, for every namespace.
 ///
 /// One lock around one ``State`` (the pure logic, tested with a controllable clock). Logging
-/// an event costs one lock and an append to a deque: the log is ordered by offset, the
+/// an event costs two short holds of the lock (``makeOffset()``, then ``append(_:now:)``)
+/// and an append to a deque, amortized O(1): the log is ordered by offset, the
 /// oldest at the front, so that both bounds (time and ``SocketIOConnectionStateRecovery/maxPackets``)
 /// drop from the front and a restore finds an offset by binary search.
 ///
