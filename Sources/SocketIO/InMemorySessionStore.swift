@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import DequeModule
-import EngineIOParser
+public import EngineIOParser
 import NIOConcurrencyHelpers
 public import NIOCore
 
