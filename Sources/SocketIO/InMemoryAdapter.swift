@@ -7,6 +7,7 @@ public import EngineIOParser
 import NIOConcurrencyHelpers
 import NIOCore
 public import SocketIOParser
+import Synchronization
 
 /// The embedded client manager for one process: rooms and sockets in memory.
 ///
@@ -77,8 +78,23 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     private let state = NIOLockedValueBox<[String: Namespace]>([:])
+    /// Set once when the server turns connection state recovery on; read on every
+    /// broadcast (one atomic load, no lock).
+    private let recovery = AtomicLazyReference<SocketIORecovery>()
 
     public init() {}
+
+    public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool {
+        self.recovery.storeIfNil(recovery) === recovery
+    }
+
+    /// Encodes a broadcast once for its local recipients: with connection state recovery
+    /// on, a recoverable event gets its offset and is logged (see
+    /// ``SocketIORecovery/encode(_:for:)``).
+    public func encode(_ packet: SocketIOPacket, for target: SocketIOBroadcastTarget) -> [EngineIOFrame] {
+        if let recovery = self.recovery.load() { return recovery.encode(packet, for: target) }
+        return Self.encode(packet, flags: target.flags)
+    }
 
     public func socketConnected(_ socket: SocketIOSocket) {
         self.state.withLockedValue { namespaces in
@@ -182,7 +198,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
-        self.deliverLocal(Self.encode(packet, flags: target.flags), to: target)
+        self.deliverLocal(self.encode(packet, for: target), to: target)
     }
 
     /// Encodes a broadcast once for every recipient, marked as the flags say.
