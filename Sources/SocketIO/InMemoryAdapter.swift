@@ -105,6 +105,10 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     public func socketDisconnected(_ socket: SocketIOSocket) {
         self.state.withLockedValue { namespaces in
+            // A recovered socket takes its id back, possibly before the socket it replaces
+            // has left (a `disconnecting` handler still running): the one that leaves late
+            // must not take the new one, or its rooms, with it.
+            guard namespaces[socket.namespace]?.sockets[socket.id] === socket else { return }
             // In place: a copy of the namespace (`guard var`) would copy its tables on write,
             // once per disconnect, which made disconnecting N sockets cost O(N²).
             namespaces[socket.namespace]?.removeSocket(socket.id)

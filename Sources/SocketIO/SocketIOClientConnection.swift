@@ -212,6 +212,20 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         }
     }
 
+    /// The server closes the whole connection on purpose (`socket.disconnect(close: true)`;
+    /// Node `client._disconnect`): every socket leaves its namespace as after a server
+    /// namespace disconnect (DISCONNECT sent, no session kept for recovery), then the
+    /// transport closes. On the transport's loop.
+    func closeFromServer() {
+        let sockets = self.sockets.values
+        self.sockets = [:]
+        self.closed = true
+        for socket in sockets {
+            socket.end(reason: .serverNamespaceDisconnect, notifyClient: true)
+        }
+        self.transport.close()
+    }
+
     private func closeConnection(reason: SocketIODisconnectReason) {
         // No socket is added any more (an asynchronous restore that completes later).
         self.closed = true

@@ -384,6 +384,54 @@ struct ConnectionStateRecoveryTests {
         #expect(second.transport.frames.isEmpty)
     }
 
+    @Test func aSocketThatLeavesLateDoesNotTakeItsRecoveredSuccessorWithIt() async throws {
+        let io = self.server()
+        let gate = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        io.onConnect { socket, _ in if !socket.recovered { socket.join("a") } }
+        io.onDisconnecting { _, _ in
+            await withCheckedContinuation { continuation in gate.withLockedValue { $0 = continuation } }
+        }
+        let first = try await WireClient(server: io)
+        try await first.receive("0")
+        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
+        io.to("a").emit("news", 0)
+        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        try await first.drop()
+        for _ in 0..<400 where gate.withLockedValue({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
+
+        // The old socket is still in its rooms (its disconnecting handler waits) when its
+        // session comes back.
+        let second = try await WireClient(server: io)
+        try await second.receive(#"0{"pid":"\#(reply["pid"]!)","offset":"\#(offset)"}"#)
+        #expect(try self.connectReply(try await second.frames(atLeast: 1)[0]) == reply)
+        gate.withLockedValue { $0 }?.resume()
+        for _ in 0..<400 where io.adapter.localSocket(sid: reply["sid"]!, namespace: "/")?.recovered != true {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        let socket = try #require(io.adapter.localSocket(sid: reply["sid"]!, namespace: "/"))
+        #expect(socket.recovered)
+        #expect(socket.rooms.contains("a"))
+        io.to("a").emit("after", 1)
+        #expect(try self.names(try await self.settledFrames(second, count: 2).dropFirst()) == ["after"])
+    }
+
+    @Test func pruningDropsExpiredSessions() async throws {
+        let io = self.server(SocketIOConnectionStateRecovery(maxDisconnectionDuration: .milliseconds(1)))
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        try await client.drop()
+        let recovery = try #require(io.recovery)
+        let store = try #require(recovery.memoryStore)
+        #expect(store.sessionCount == 1)
+        let pruning = Task { await recovery.runPruning(every: .milliseconds(5)) }
+        for _ in 0..<400 where store.sessionCount > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        pruning.cancel()
+        await pruning.value
+        #expect(store.sessionCount == 0)
+    }
+
     @Test func theLogIsBoundedAndCountsItsLimit() async throws {
         var options = SocketIOConnectionStateRecovery()
         options.maxPackets = 2
