@@ -1,0 +1,1 @@
+// Drafts for issue 14 (see scenarios_draft header).
