@@ -67,25 +67,31 @@ class ScenarioContext {
   }
 
   /// Resolves once `socket` is connected; rejects on connect_error.
-  connected(socket, ms = 5000) {
-    if (socket.connected) return Promise.resolve(socket);
-    return Promise.race([this.next(socket, "connect", ms), this.next(socket, "connect_error", ms).then(([err]) => {
-      throw new Error(`connect_error: ${err.message} ${JSON.stringify(err.data ?? null)}`);
-    })]).then(() => socket);
+  async connected(socket, ms = 5000) {
+    if (socket.connected) return socket;
+    const { event, args } = await this.first(socket, ["connect", "connect_error"], ms);
+    if (event === "connect_error") {
+      throw new Error(`connect_error: ${args[0].message} ${JSON.stringify(args[0].data ?? null)}`);
+    }
+    return socket;
   }
 
   /// The arguments of the next `event` on `emitter` (a socket, a Manager or an engine).
-  next(emitter, event, ms = 5000) {
+  async next(emitter, event, ms = 5000) {
+    return (await this.first(emitter, [event], ms)).args;
+  }
+
+  /// The first of `events` to happen on `emitter`, as {event, args}; rejects after `ms`.
+  first(emitter, events, ms = 5000) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        emitter.off(event, listener);
-        reject(new Error(`no '${event}' within ${ms} ms`));
-      }, ms);
-      const listener = (...args) => {
+      const listeners = events.map((event) => [event, (...args) => settle(() => resolve({ event, args }))]);
+      const timer = setTimeout(() => settle(() => reject(new Error(`none of ${events.join(", ")} within ${ms} ms`))), ms);
+      function settle(outcome) {
         clearTimeout(timer);
-        resolve(args);
-      };
-      emitter.once(event, listener);
+        for (const [event, listener] of listeners) emitter.off(event, listener);
+        outcome();
+      }
+      for (const [event, listener] of listeners) emitter.on(event, listener);
     });
   }
 
