@@ -43,7 +43,7 @@ def require_client() -> str:
     return node
 
 
-def run_js(scenario: str, server, timeout_ms: int = 20000, **options) -> dict:
+def run_js(scenario: str, server, timeout_ms: int = 30000, **options) -> dict:
     """Runs `scenario` against `server` and returns what it returned; fails the test with the
     client's error and output when it threw."""
     node = require_client()

@@ -7,7 +7,7 @@
 //   transports  "default" (polling, then upgrade to websocket: the client's default),
 //               "websocket" or "polling"
 //   bundle      path of the client bundle (default: <repo>/.cache/socket.io.min.js)
-//   timeoutMs   the whole scenario's limit (default 20000)
+//   timeoutMs   the whole scenario's limit (default 30000)
 //   anything else is passed to the scenario as t.options
 //
 // The last line on stdout is `RESULT {"ok":true,"result":…}` (what the scenario returned,
@@ -38,11 +38,12 @@ class ScenarioContext {
     this.managers = [];
   }
 
-  /// Client options every socket gets: the transports of this run, no automatic
-  /// reconnection (a scenario that wants it says so), and short steps.
+  /// Client options every socket gets: the transports of this run and no automatic
+  /// reconnection (a scenario that wants it says so). Waits are ceilings for a loaded
+  /// machine, never measurements.
   clientOptions(extra = {}) {
     const transports = TRANSPORTS[this.mode];
-    return { reconnection: false, timeout: 5000, ...(transports ? { transports } : {}), ...extra };
+    return { reconnection: false, timeout: 10000, ...(transports ? { transports } : {}), ...extra };
   }
 
   /// A socket on its own connection (`forceNew`), already connecting.
@@ -67,7 +68,7 @@ class ScenarioContext {
   }
 
   /// Resolves once `socket` is connected; rejects on connect_error.
-  async connected(socket, ms = 5000) {
+  async connected(socket, ms = 10000) {
     if (socket.connected) return socket;
     const { event, args } = await this.first(socket, ["connect", "connect_error"], ms);
     if (event === "connect_error") {
@@ -77,12 +78,12 @@ class ScenarioContext {
   }
 
   /// The arguments of the next `event` on `emitter` (a socket, a Manager or an engine).
-  async next(emitter, event, ms = 5000) {
+  async next(emitter, event, ms = 10000) {
     return (await this.first(emitter, [event], ms)).args;
   }
 
   /// The first of `events` to happen on `emitter`, as {event, args}; rejects after `ms`.
-  first(emitter, events, ms = 5000) {
+  first(emitter, events, ms = 10000) {
     return new Promise((resolve, reject) => {
       const listeners = events.map((event) => [event, (...args) => settle(() => resolve({ event, args }))]);
       const timer = setTimeout(() => settle(() => reject(new Error(`none of ${events.join(", ")} within ${ms} ms`))), ms);
@@ -103,7 +104,7 @@ class ScenarioContext {
   }
 
   /// Polls `predicate` (which may be async) until it is truthy.
-  async until(predicate, what, ms = 5000) {
+  async until(predicate, what, ms = 10000) {
     const deadline = Date.now() + ms;
     for (;;) {
       const value = await predicate();
@@ -161,7 +162,7 @@ async function main() {
   installBrowserShims();
   const io = createRequire(import.meta.url)(options.bundle ?? DEFAULT_BUNDLE);
   const t = new ScenarioContext(io, url, options);
-  const limit = options.timeoutMs ?? 20000;
+  const limit = options.timeoutMs ?? 30000;
   let timer;
   try {
     const result = await Promise.race([

@@ -36,14 +36,14 @@ export async function acks(t) {
   const socket = await t.connect();
   const callback = await new Promise((resolve) => socket.emit("echo_ack", 1, "two", { three: [3] }, (...args) => resolve(args)));
   const timeoutCallback = await new Promise((resolve) => {
-    socket.timeout(5000).emit("echo_ack", "x", null, (err, ...args) => resolve({ err, args }));
+    socket.timeout(10000).emit("echo_ack", "x", null, (err, ...args) => resolve({ err, args }));
   });
-  const withAck = await socket.timeout(5000).emitWithAck("echo_ack", { nested: true });
+  const withAck = await socket.timeout(10000).emitWithAck("echo_ack", { nested: true });
   const withAckNoTimeout = await socket.emitWithAck("echo_ack", "plain");
   const counts = [];
   for (let i = 0; i < 3; i++) counts.push(await socket.emitWithAck("count"));
   // Many acks in flight at once: each answer must reach its own callback.
-  const concurrent = await Promise.all(Array.from({ length: 20 }, (_, i) => socket.timeout(5000).emitWithAck("echo_ack", i)));
+  const concurrent = await Promise.all(Array.from({ length: 20 }, (_, i) => socket.timeout(10000).emitWithAck("echo_ack", i)));
   const joined = await new Promise((resolve) => socket.emit("join", "js-room", (...args) => resolve(args)));
   return { id: socket.id, callback, timeoutCallback, withAck, withAckNoTimeout, counts, concurrent, joined };
 }
@@ -122,7 +122,7 @@ export async function disconnects(t) {
   const victim = await t.connect();
   const killer = await t.connect();
   const victimGone = t.next(victim, "disconnect");
-  const killed = await killer.timeout(5000).emitWithAck("server_disconnect", victim.id);
+  const killed = await killer.timeout(10000).emitWithAck("server_disconnect", victim.id);
   const [byIdReason] = await victimGone;
 
   const leaving = await t.connect();
@@ -162,9 +162,9 @@ export async function dates(t) {
   const socket = await t.connect("/", { auth: { token: "dates" } });
   const after = Date.now();
   const sent = new Date("2026-11-29T18:30:00.123Z");
-  const plusSecond = await socket.timeout(5000).emitWithAck("date_plus_second", sent);
-  const newYear = await socket.timeout(5000).emitWithAck("date_plus_second", new Date("2026-12-31T23:59:59Z"));
-  const handshake = await socket.timeout(5000).emitWithAck("handshake");
+  const plusSecond = await socket.timeout(10000).emitWithAck("date_plus_second", sent);
+  const newYear = await socket.timeout(10000).emitWithAck("date_plus_second", new Date("2026-12-31T23:59:59Z"));
+  const handshake = await socket.timeout(10000).emitWithAck("handshake");
   return {
     plusSecond,
     plusSecondMs: Date.parse(plusSecond) - sent.getTime(),
