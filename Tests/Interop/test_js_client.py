@@ -12,6 +12,7 @@ Skipped, with the reason, only when Node or the bundle is missing (CI installs b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -34,12 +35,21 @@ def find_node() -> str | None:
     return os.environ.get("NODE_BIN") or shutil.which("node")
 
 
+@functools.cache
+def node_version(node: str) -> tuple[int, ...]:
+    out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout
+    return tuple(int(part) for part in out.strip().lstrip("v").split(".")[:2])
+
+
 def require_client() -> str:
     node = find_node()
     if node is None:
         pytest.skip("Node.js not found (no `node` on PATH, $NODE_BIN unset): the JS client tests need Node >= 20.10")
     if not CLIENT_JS.is_file():
         pytest.skip(f"{CLIENT_JS} missing: run scripts/fetch-client-js.sh (scripts/install-deps.sh does)")
+    # An old Node is a broken setup, not a reason to skip (Debian bookworm's own nodejs is 18).
+    if node_version(node) < (20, 10):
+        pytest.fail(f"{node} is Node {node_version(node)}: the JS client needs >= 20.10 (--experimental-websocket)", pytrace=False)
     return node
 
 
