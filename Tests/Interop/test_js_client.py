@@ -6,6 +6,7 @@ Tests/Interop/js/browser_shims.mjs gives it the XMLHttpRequest and FileReader it
 with). Each test runs one scenario of Tests/Interop/js/scenarios.mjs through
 js/run_scenario.mjs and checks what the client saw. The scenarios run over the client's default
 transports (polling, then upgrade to websocket), over websocket only and over polling only.
+Connection state recovery waits in draft_js_client_issue14.py (not collected yet).
 
 Skipped, with the reason, only when Node or the bundle is missing (CI installs both).
 """
@@ -21,7 +22,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, _finish, start_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -207,3 +208,47 @@ def test_dates(sio_server, mode):
     # for rounding), and `time` is the same instant as JavaScript's Date#toString writes it.
     assert seen["before"] - 1000 <= handshake["issued"] <= seen["after"] + 1000
     assert seen["timeParsed"] == handshake["issued"] // 1000 * 1000
+
+
+# ---------------------------------------------------------------------------
+# acks on demand, retries, middleware (socketio-testserver's API scenarios)
+# ---------------------------------------------------------------------------
+TIMED_OUT = {"error": "operation has timed out", "data": None}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_acks_on_demand(sio_server, mode):
+    seen = run_js("acksOnDemand", sio_server, transports=mode)
+    # No ack packet for a handler that never answers: the client's timeout fires.
+    assert seen["silent"] == "operation has timed out"
+    assert seen["later"] == {"err": None, "args": ["late", 200]}
+    assert seen["tooLate"] == "operation has timed out"
+    assert seen["after"] == "still fine"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_retries_then_answer_or_failure(sio_server, mode):
+    seen = run_js("retries", sio_server, transports=mode)
+    # retries: 3 means four tries of one packet, one after the other's timeout.
+    assert seen["thirdRetry"] == {"err": None, "answer": [4]}
+    assert seen["silent"] == {"err": TIMED_OUT, "answer": []}
+    assert seen["exhausted"] == {"err": TIMED_OUT, "answer": []}
+    assert seen["count"] == {"err": None, "answer": [9]}
+    assert seen["withAck"] == "fine"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_middleware_refusal(mode):
+    # A server of its own: `guarded_stats` counts from zero.
+    server = start_server(binary="socketio-testserver")
+    try:
+        seen = run_js("middleware", server, transports=mode)
+        assert seen["refusal"] == {"message": "unauthorized", "data": {"code": 401}, "welcomes": 0, "active": False}
+        # Refused before the socket existed: no connect handler ran, no socket joined /guarded.
+        assert seen["before"] == {"connects": 0, "sockets": 0}
+        assert seen["afterRefusal"] == {"connects": 0, "sockets": 0}
+        # The admitted one went through the middleware (which marked its session) to the handler.
+        assert seen["welcome"] == [True]
+        assert seen["afterAdmission"] == {"connects": 1, "sockets": 1}
+    finally:
+        _finish(server)

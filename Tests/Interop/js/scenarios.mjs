@@ -175,3 +175,63 @@ export async function dates(t) {
     after,
   };
 }
+
+/// Acks on demand: a handler answers when it chooses (`ack_later` ms) or never (`silent`),
+/// and the client's own timeout decides; a late answer after the client gave up is ignored.
+export async function acksOnDemand(t) {
+  const socket = await t.connect();
+  let silent = null;
+  try {
+    await socket.timeout(300).emitWithAck("silent", 1);
+  } catch (error) {
+    silent = error.message;
+  }
+  const later = await new Promise((resolve) => socket.timeout(10000).emit("ack_later", 200, (err, ...args) => resolve({ err, args })));
+  let tooLate = null;
+  try {
+    await socket.timeout(100).emitWithAck("ack_later", 1000);
+  } catch (error) {
+    tooLate = error.message;
+  }
+  await t.sleep(1200); // the late answer arrives meanwhile and must change nothing
+  const after = await socket.timeout(10000).emitWithAck("echo_ack", "still fine");
+  return { silent, later, tooLate, after };
+}
+
+/// The client's `retries` with `ackTimeout`: `ack_maybe` n answers (with how many calls it has
+/// seen on this socket) only after n unanswered calls, `silent` never answers.
+export async function retries(t) {
+  const socket = await t.connect("/", { retries: 3, ackTimeout: t.options.ackTimeout ?? 600 });
+  const call = (...args) => new Promise((resolve) => socket.emit(...args, (err, ...answer) => resolve({ err, answer })));
+  const thirdRetry = await call("ack_maybe", 3); // tries 1-3 unanswered, the 4th answered
+  const silent = await call("silent", "x"); // 4 tries, then the client fails
+  const exhausted = await call("ack_maybe", 100); // tries 5-8 unanswered: fails
+  const count = await call("ack_maybe", 0); // the 9th call: 4 + 4 + 1
+  const withAck = await socket.emitWithAck("echo_ack", "fine");
+  return { thirdRetry, silent, exhausted, count, withAck };
+}
+
+/// A namespace middleware (`/guarded` admits auth {"token": "let-me-in"} only) refuses before
+/// the socket exists: connect_error carries its message and data, and the namespace's
+/// connect handler never ran nor did the socket join it (`guarded_stats` on `/`).
+export async function middleware(t) {
+  const watcher = await t.connect();
+  const stats = () => watcher.timeout(10000).emitWithAck("guarded_stats");
+  const before = await stats();
+  const refused = t.socket("/guarded", { auth: { token: "nope" } });
+  const welcomes = t.collect(refused, "guarded_welcome");
+  const { event, args } = await t.first(refused, ["connect_error", "connect"]);
+  await t.sleep(100); // a welcome that would follow has time to show up
+  const error = event === "connect_error" ? args[0] : null;
+  const refusal = {
+    message: error?.message ?? "(connected)",
+    data: error?.data ?? null,
+    welcomes: welcomes.length,
+    active: refused.active,
+  };
+  const afterRefusal = await stats();
+  const admitted = t.socket("/guarded", { auth: { token: "let-me-in" } });
+  const welcome = t.next(admitted, "guarded_welcome");
+  await t.connected(admitted);
+  return { before, refusal, afterRefusal, welcome: await welcome, afterAdmission: await stats() };
+}
