@@ -226,7 +226,8 @@ def test_acks_on_demand(sio_server, mode):
     assert seen["after"] == "still fine"
 
 
-@pytest.mark.parametrize("mode", MODES)
+# Eleven ack timeouts of a second each: websocket and polling only (the upgrade is covered above).
+@pytest.mark.parametrize("mode", ["websocket", "polling"])
 def test_retries_then_answer_or_failure(sio_server, mode):
     seen = run_js("retries", sio_server, transports=mode)
     # retries: 3 means four tries of one packet, one after the other's timeout.

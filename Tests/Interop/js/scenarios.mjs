@@ -201,7 +201,8 @@ export async function acksOnDemand(t) {
 /// The client's `retries` with `ackTimeout`: `ack_maybe` n answers (with how many calls it has
 /// seen on this socket) only after n unanswered calls, `silent` never answers.
 export async function retries(t) {
-  const socket = await t.connect("/", { retries: 3, ackTimeout: t.options.ackTimeout ?? 600 });
+  // The answered tries must beat ackTimeout: a second is a wide margin on a loaded machine.
+  const socket = await t.connect("/", { retries: 3, ackTimeout: t.options.ackTimeout ?? 1000 });
   const call = (...args) => new Promise((resolve) => socket.emit(...args, (err, ...answer) => resolve({ err, answer })));
   const thirdRetry = await call("ack_maybe", 3); // tries 1-3 unanswered, the 4th answered
   const silent = await call("silent", "x"); // 4 tries, then the client fails
