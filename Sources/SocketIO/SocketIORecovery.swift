@@ -136,6 +136,10 @@ struct SocketIORecoveredSession: Sendable {
     /// the restore's list) is in the list; an event both logged and queued live is sent
     /// once (its offset makes its bytes unique). The in-memory store answers again at this
     /// moment; another store's restore list is used as is.
+    ///
+    /// Not covered: an event logged before this call whose delivery to the socket is still
+    /// on its way from another event loop (a broadcast racing the reconnect) arrives after
+    /// the socket is connected and goes out live as well, so its client sees it twice.
     func missedFrames(dedupingAgainst pending: [[EngineIOFrame]]) -> (missed: [EngineIOFrame], pending: [[EngineIOFrame]]) {
         var missed = self.restoredMissed
         if let store = self.memoryStore, case .success(let all) = store.missedPackets(after: self.offset, for: self.session) {
