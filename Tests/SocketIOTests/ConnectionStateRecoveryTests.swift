@@ -272,6 +272,18 @@ struct ConnectionStateRecoveryTests {
         #expect(io.recovery?.memoryStore?.sessionCount == 0)
     }
 
+    @Test func aServerCloseOnPurposeKeepsNoSession() async throws {
+        let io = self.server()
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        let handler = client.handler
+        try await client.transport.eventLoop.submit { (handler.value as! SocketIOClientConnection).closeFromServer() }.get()
+        #expect(try await client.frames(atLeast: 2)[1] == "41")
+        #expect(client.transport.isClosed)
+        #expect(io.recovery?.memoryStore?.sessionCount == 0)
+    }
+
     @Test(arguments: [true, false])
     func middlewaresAreSkippedOnRecoveryWhenConfigured(skip: Bool) async throws {
         let io = self.server(SocketIOConnectionStateRecovery(skipMiddlewares: skip))
