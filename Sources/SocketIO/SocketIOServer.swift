@@ -9,7 +9,7 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
-public import SocketIOParser
+import SocketIOParser
 import Synchronization
 
 /// A Socket.IO v5 server: namespaces, events, acks, rooms, broadcasts.

@@ -40,6 +40,10 @@ public final class SocketIOSocket: Sendable {
     /// Whether middlewares are skipped for this socket (a recovered session, with
     /// ``SocketIOConnectionStateRecovery/skipMiddlewares``).
     let skipsMiddlewares: Bool
+    /// The session this socket took over (connection state recovery): its rooms, joined
+    /// again when the socket joins its namespace, and the events its client missed, sent
+    /// right after the CONNECT reply.
+    let recovery: SocketIORecoveredSession?
 
     let transport: any SocketIOTransport
     let server: SocketIOServer
@@ -118,8 +122,10 @@ public final class SocketIOSocket: Sendable {
         session: SocketIOSessionStorage = SocketIOSessionStorage(),
         skipsMiddlewares: Bool = false,
         privateID: String? = nil,
-        recovered: Bool = false
+        recovered: Bool = false,
+        recovery: SocketIORecoveredSession? = nil
     ) {
+        self.recovery = recovery
         self.privateID = privateID
         self.recovered = recovered
         self.id = id
@@ -285,6 +291,9 @@ public final class SocketIOSocket: Sendable {
     /// broadcasts (after the middlewares, before the connect handler).
     func joinNamespace() {
         self.server.adapter.socketConnected(self)
+        if let recovery = self.recovery {
+            self.server.adapter.joinLocal(sid: self.id, rooms: recovery.rooms, namespace: self.namespace)
+        }
     }
 
     /// The socket leaves its namespace and every room; an empty child namespace goes (see
@@ -316,10 +325,17 @@ public final class SocketIOSocket: Sendable {
         var data: SocketIOValue = ["sid": .string(self.id)]
         if let privateID = self.privateID { data = ["sid": .string(self.id), "pid": .string(privateID)] }
         let reply = SocketIOPacketEncoder.encode(SocketIOPacket(type: .connect, namespace: self.namespace, data: data))
-        var batch = self.state.withLockedValue { state -> [EngineIOFrame]? in
+        var batch = self.state.withLockedValue { state -> [[EngineIOFrame]]? in
             guard case .connecting(let pending) = state.phase else { return nil }
             state.phase = .sendingConnectReply(pending: [])
-            return reply + pending.flatMap { $0 }
+            return pending
+        }.map { pending -> [EngineIOFrame] in
+            guard let recovery = self.recovery else { return reply + pending.flatMap { $0 } }
+            // Back in its rooms, a recovered socket asks (outside the lock: the store has
+            // its own) what its client missed: sent after the reply, then the live packets
+            // queued meanwhile that are not among it.
+            let replay = recovery.missedFrames(dedupingAgainst: pending)
+            return reply + replay.missed + replay.pending.flatMap { $0 }
         }
         while let frames = batch {
             self.transport.send(frames)

@@ -6,7 +6,7 @@ Tests/Interop/js/browser_shims.mjs gives it the XMLHttpRequest and FileReader it
 with). Each test runs one scenario of Tests/Interop/js/scenarios.mjs through
 js/run_scenario.mjs and checks what the client saw. The scenarios run over the client's default
 transports (polling, then upgrade to websocket), over websocket only and over polling only.
-Connection state recovery waits in draft_js_client_issue14.py (not collected yet).
+Connection state recovery is in test_js_client_recovery.py.
 
 Skipped, with the reason, only when Node or the bundle is missing (CI installs both).
 """

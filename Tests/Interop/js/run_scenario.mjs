@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 
 import { installBrowserShims } from "./browser_shims.mjs";
 import * as scenarios from "./scenarios.mjs";
-import * as draftScenarios from "./scenarios_draft.mjs";
+import * as recoveryScenarios from "./scenarios_recovery.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_BUNDLE = path.resolve(here, "../../../.cache/socket.io.min.js");
@@ -153,7 +153,7 @@ async function main() {
   const [name, url, optionsJSON] = process.argv.slice(2);
   const options = optionsJSON ? JSON.parse(optionsJSON) : {};
   if (!name || !url) throw new Error("usage: run_scenario.mjs SCENARIO URL [OPTIONS_JSON]");
-  const scenario = scenarios[name] ?? draftScenarios[name];
+  const scenario = scenarios[name] ?? recoveryScenarios[name];
   if (typeof scenario !== "function") throw new Error(`no scenario named ${name}`);
   if (typeof WebSocket === "undefined") {
     throw new Error("this Node has no global WebSocket: run it with --experimental-websocket (Node >= 20.10)");

@@ -1,7 +1,5 @@
-// DRAFT scenarios for connection state recovery (issue 14), run by
-// Tests/Interop/draft_js_client_issue14.py (not collected by pytest until it is renamed
-// test_*.py). They need socketio-testserver's `--recovery-ms` option (listed in that file's
-// docstring): against today's server they fail, on purpose.
+// Scenarios for connection state recovery (issue 14), run by
+// Tests/Interop/test_js_client_recovery.py against socketio-testserver --recovery-ms N.
 
 /// Whether `predicate` becomes true within `ms` (the scenario reports, the test judges).
 async function settles(t, predicate, ms = 3000) {

@@ -1,10 +1,7 @@
-"""DRAFT, not collected by pytest (the name does not match test_*.py): connection state
-recovery (issue 14) seen by the official JavaScript client. Enable it with
-`git mv Tests/Interop/draft_js_client_issue14.py Tests/Interop/test_js_client_recovery.py`
-once socketio-testserver has the option below; until then it fails, on purpose (run it by
-hand: `.venv/bin/python -m pytest Tests/Interop/draft_js_client_issue14.py`).
+"""Connection state recovery (issue 14) seen by the official JavaScript client, against
+socketio-testserver started with `--recovery-ms N`.
 
-The scenarios are in js/scenarios_draft.mjs; the runner and helpers are test_js_client.py's.
+The scenarios are in js/scenarios_recovery.mjs; the runner and helpers are test_js_client.py's.
 What they assume of socketio-testserver:
 - option `--recovery-ms N`: connection state recovery on, sessions kept N ms (Node's
   `connectionStateRecovery: {maxDisconnectionDuration: N}`, skipMiddlewares by default);
