@@ -105,3 +105,15 @@ fi
 # (.cache/socket.io.min.js; fetched once, without npm)
 # ---------------------------------------------------------------------------
 bash "$SCRIPT_DIR/fetch-client-js.sh" >/dev/null
+
+# ---------------------------------------------------------------------------
+# NODE.JS — runs the official client bundle in the interop suite
+# (Tests/Interop/test_js_client.py needs >= 20.10 for --experimental-websocket;
+# Debian's own nodejs is 18, so it comes with the machine, not from apt)
+# ---------------------------------------------------------------------------
+if node_bin=$(command -v node); then
+    node_version=$("$node_bin" --version)
+    log "Node.js $node_version at $node_bin"
+else
+    log "WARNING: no node on PATH: the official JS client tests will fail (they need Node >= 20.10)"
+fi

@@ -43,6 +43,13 @@ public struct EngineIOConfiguration: Sendable {
     public var transports: Transports
     /// How long an upgrade may take between the probe and `5`.
     public var upgradeTimeout: TimeAmount
+    /// While a client upgrades, how often the server checks for a polling GET it still holds
+    /// and answers it with a noop (`6`), so that the client, which waits for its poll to
+    /// return before it sends `5`, completes the upgrade quickly (Node's fixed 100 ms).
+    /// Until then the GET can carry what the application sends right after the probe (a
+    /// Socket.IO CONNECT reply). The check starts at the probe (`2probe`) and stops when
+    /// the upgrade completes or fails, or the session closes. Set after `init`; at least 1 ms.
+    public var upgradeCheckInterval: TimeAmount = .milliseconds(100)
     /// Cross-origin policy.
     public var cors: CORSConfiguration
     /// The session cookie, or `nil` (the default) for none.

@@ -14,6 +14,7 @@ struct EngineIOMetrics: Sendable {
     let opened: [EngineIOTransportKind: Counter]
     let closed: [EngineIOCloseReason: Counter]
     let rejected: Counter
+    let upgraded: Counter
 
     init() {
         self.activeSessions = Meter(label: "engineio.sessions.active")
@@ -27,6 +28,7 @@ struct EngineIOMetrics: Sendable {
         }
         self.closed = closed
         self.rejected = Counter(label: "engineio.requests.rejected")
+        self.upgraded = Counter(label: "engineio.sessions.upgraded")
     }
 
     func sessionOpened(_ transport: EngineIOTransportKind) {
@@ -37,6 +39,11 @@ struct EngineIOMetrics: Sendable {
     func sessionClosed(_ reason: EngineIOCloseReason) {
         self.activeSessions.decrement()
         self.closed[reason]?.increment()
+    }
+
+    /// A polling session moved to WebSocket.
+    func sessionUpgraded() {
+        self.upgraded.increment()
     }
 
     func requestRejected() {

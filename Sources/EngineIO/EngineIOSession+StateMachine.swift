@@ -40,6 +40,13 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         case closeSocket(Socket)
         /// Hand a message to the application.
         case deliver(EngineIOMessage)
+        /// Start the upgrade check: call ``upgradeCheckFired()`` every `interval` until
+        /// ``stopUpgradeCheck``. At most one is running per session.
+        case startUpgradeCheck(interval: TimeAmount)
+        /// Stop the upgrade check (the upgrade completed or failed, or the session closed).
+        case stopUpgradeCheck
+        /// The session moved to its WebSocket: its transport is `websocket` from now on.
+        case upgraded(Socket)
         /// The session is over: tell the application and forget the session.
         case closed(EngineIOCloseReason)
     }
@@ -65,7 +72,11 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// Bytes of the frames waiting in the buffer.
     private(set) var bufferedBytes = 0
     private(set) var heartbeat: Heartbeat
+    /// Whether the upgrade check is running: from the probe (`2probe`) until the session
+    /// leaves `upgrading`. Only ever `true` while upgrading.
+    public private(set) var isUpgradeCheckRunning = false
     let upgradeTimeout: TimeAmount
+    let upgradeCheckInterval: TimeAmount
     let closeTimeout: TimeAmount
     let maxBufferedBytes: Int
     let maxPacketsPerPoll: Int
@@ -80,6 +91,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         pingInterval: TimeAmount,
         pingTimeout: TimeAmount,
         upgradeTimeout: TimeAmount = .seconds(10),
+        upgradeCheckInterval: TimeAmount = .milliseconds(100),
         closeTimeout: TimeAmount = .seconds(30),
         maxBufferedBytes: Int = 16 * 1024 * 1024,
         maxPacketsPerPoll: Int = .max
@@ -87,6 +99,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         self.transport = webSocket.map { .websocket($0) } ?? .polling(pendingGet: nil)
         self.heartbeat = Heartbeat(now: now, interval: pingInterval, timeout: pingTimeout)
         self.upgradeTimeout = upgradeTimeout
+        self.upgradeCheckInterval = max(upgradeCheckInterval, .milliseconds(1))
         self.closeTimeout = closeTimeout
         self.maxBufferedBytes = maxBufferedBytes
         self.maxPacketsPerPoll = max(1, maxPacketsPerPoll)
@@ -102,6 +115,17 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     public var isWebSocket: Bool {
         if case .websocket = self.transport { return true }
         return false
+    }
+
+    /// Whether a frame sent now would leave at once instead of waiting in the buffer
+    /// (Node's `transport.writable`): a polling GET is waiting for it, or the session
+    /// travels over a WebSocket (whose own backpressure the session checks).
+    public var sendsImmediately: Bool {
+        switch self.transport {
+        case .polling(let pendingGet), .upgrading(let pendingGet, _, _): return pendingGet != nil
+        case .websocket: return true
+        case .closing, .closed: return false
+        }
     }
 
     /// The session's active WebSocket, if it travels over one.
@@ -137,9 +161,15 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             self.transport = .polling(pendingGet: nil)
             self.append(frames)
             return .respond(poll, self.takePollBatch())
-        case .polling(.none), .upgrading:
-            // While upgrading, frames wait for the WebSocket (python-engineio does the same):
-            // pending GETs get `6` so that the client moves over.
+        case .upgrading(.some(let poll), let probe, let deadline):
+            // Until the upgrade completes, polling is the session's transport and a pending
+            // GET carries frames (Node flushes to it while it is writable): the CONNECT
+            // reply to a client that just probed leaves now, not after the upgrade.
+            self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
+            self.append(frames)
+            return .respond(poll, self.takePollBatch())
+        case .polling(.none), .upgrading(.none, _, _):
+            // Without a GET, frames wait for the next one or, once upgraded, the WebSocket.
             self.append(frames)
             if self.bufferedBytes > self.maxBufferedBytes {
                 return .overflow(self.close(reason: .transportError))
@@ -199,13 +229,19 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             self.bufferedBytes = 0
             self.transport = .closed
             return [.reject(poll, .badRequest), .respond(pending, [.text(type: .close)]), .closed(.transportError)]
-        case .upgrading(let pending, let probe, let deadline):
-            // The client is moving to the WebSocket: release this GET at once with a noop.
-            var actions: [Action] = []
-            if let pending { actions.append(.respond(pending, [.text(type: .noop)])) }
+        case .upgrading(.some(let pending), let probe, let deadline):
+            // Two GETs during an upgrade: the client is moving to the WebSocket, so both are
+            // released with a noop rather than closing the session.
             self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
-            actions.append(.respond(poll, [.text(type: .noop)]))
-            return actions
+            return [.respond(pending, [.text(type: .noop)]), .respond(poll, [.text(type: .noop)])]
+        case .upgrading(.none, let probe, let deadline):
+            // Polling is still the transport: the GET takes what waits, or is held. Once
+            // the client has probed, the upgrade check releases it with a noop.
+            if self.buffer.isEmpty {
+                self.transport = .upgrading(pendingGet: poll, probe: probe, deadline: deadline)
+                return []
+            }
+            return [.respond(poll, self.takePollBatch())]
         case .websocket:
             // Polling after the upgrade: transport mismatch (Node `verify()`, code 3).
             return [.reject(poll, .badRequest)]
@@ -273,6 +309,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             }
             if case .upgrading(_, let probe, _) = self.transport { actions.append(.closeSocket(probe)) }
             if case .websocket(let socket) = self.transport { actions.append(.closeSocket(socket)) }
+            self.stopUpgradeCheck(&actions)
             self.transport = .closed
             self.buffer.removeAll()
             self.bufferedBytes = 0
@@ -302,27 +339,35 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         switch self.transport {
         case .websocket(let active) where active === socket:
             return self.packetReceived(packet, now: now)
-        case .upgrading(let pending, let probe, let deadline) where probe === socket:
+        case .upgrading(let pending, let probe, _) where probe === socket:
             switch packet {
             case .ping(let data) where data.readableBytesView.elementsEqual("probe".utf8):
-                // Answer the probe and release the pending GET so the client pauses polling.
+                // Answer the probe. The pending GET stays: what the application sends next
+                // (the CONNECT reply) may still leave on it. The upgrade check releases it
+                // within `upgradeCheckInterval` if nothing does, so that the client, which
+                // pauses polling until its GET returns, can send `5` (Node `_maybeUpgrade`).
                 var actions: [Action] = [.write(probe, [.text(type: .pong, data: data)])]
-                if let pending {
-                    actions.append(.respond(pending, [.text(type: .noop)]))
-                    self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
+                if !self.isUpgradeCheckRunning {
+                    self.isUpgradeCheckRunning = true
+                    actions.append(.startUpgradeCheck(interval: self.upgradeCheckInterval))
                 }
                 return actions
             case .upgrade:
                 var actions: [Action] = []
+                self.stopUpgradeCheck(&actions)
                 if let pending { actions.append(.respond(pending, [.text(type: .noop)])) }
                 self.transport = .websocket(probe)
+                actions.append(.upgraded(probe))
                 let buffered = self.takeBuffer()
                 if !buffered.isEmpty { actions.append(.write(probe, buffered)) }
                 return actions
             default:
                 // Anything else on a probe: drop the probe, keep polling (Node `_maybeUpgrade`).
+                var actions: [Action] = []
+                self.stopUpgradeCheck(&actions)
                 self.transport = .polling(pendingGet: pending)
-                return [.closeSocket(probe)]
+                actions.append(.closeSocket(probe))
+                return actions
             }
         default:
             // A frame from a WebSocket this session no longer uses.
@@ -337,8 +382,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             self.transport = .closed
             return [.closed(reason)]
         case .upgrading(let pending, let probe, _) where probe === socket:
+            var actions: [Action] = []
+            self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)
-            return []
+            return actions
         default:
             return []
         }
@@ -350,11 +397,36 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         case .websocket(let active) where active === socket:
             return self.close(reason: .parseError)
         case .upgrading(let pending, let probe, _) where probe === socket:
+            var actions: [Action] = []
+            self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)
-            return [.closeSocket(probe)]
+            actions.append(.closeSocket(probe))
+            return actions
         default:
             return [.closeSocket(socket)]
         }
+    }
+
+    /// The upgrade check: while the client probes, a GET still pending gets a noop (Node
+    /// writes one when the polling transport is writable), so that the client, which holds
+    /// its upgrade until its poll returns, never waits for a heartbeat. A GET answered
+    /// with a frame since needs nothing; the check runs on until the upgrade ends.
+    public mutating func upgradeCheckFired() -> [Action] {
+        guard self.isUpgradeCheckRunning, case .upgrading(let pending, let probe, let deadline) = self.transport else {
+            // A check the machine no longer wants (it should have been stopped): stop it.
+            self.isUpgradeCheckRunning = false
+            return [.stopUpgradeCheck]
+        }
+        guard let pending else { return [] }
+        self.transport = .upgrading(pendingGet: nil, probe: probe, deadline: deadline)
+        return [.respond(pending, [.text(type: .noop)])]
+    }
+
+    /// Stops the upgrade check if it runs: called on every way out of `upgrading`.
+    private mutating func stopUpgradeCheck(_ actions: inout [Action]) {
+        guard self.isUpgradeCheckRunning else { return }
+        self.isUpgradeCheckRunning = false
+        actions.append(.stopUpgradeCheck)
     }
 
     // MARK: Time and close
@@ -375,6 +447,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             return []
         case .upgrading(let pending, let probe, let deadline) where now >= deadline:
             // The client did not finish the upgrade in time.
+            self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)
             actions.append(.closeSocket(probe))
         default:
@@ -410,6 +483,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
             return [.write(socket, [.text(type: .close)]), .closeSocket(socket), .closed(reason)]
         case .polling(let pending), .upgrading(let pending, _, _):
             var actions: [Action] = []
+            self.stopUpgradeCheck(&actions)
             if case .upgrading(_, let probe, _) = self.transport { actions.append(.closeSocket(probe)) }
             if let pending {
                 actions.append(.respond(pending, self.takeBuffer(appending: [.text(type: .close)])))

@@ -6,6 +6,7 @@
 public import EngineIOParser
 import Logging
 public import NIOCore
+import Synchronization
 
 /// One Engine.IO session: a client reachable over polling, WebSocket, or both in turn.
 ///
@@ -14,7 +15,8 @@ public import NIOCore
 ///
 /// `@unchecked Sendable`: every mutable property is read and written on `eventLoop` only
 /// (each entry point hops there first; internal ones assert it), which is the isolation NIO
-/// gives a `ChannelHandler`. The `let` properties are immutable and Sendable.
+/// gives a `ChannelHandler`. The `let` properties are immutable and Sendable (`upgraded`
+/// is an atomic, read from any thread).
 public final class EngineIOSession: @unchecked Sendable {
     typealias StateMachine = EngineIOSessionStateMachine<PollResponder, EngineIOWebSocketConnection>
 
@@ -34,6 +36,11 @@ public final class EngineIOSession: @unchecked Sendable {
     private var handler: (any EngineIOSessionHandler)?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// The upgrade check while a client probes (``EngineIOConfiguration/upgradeCheckInterval``):
+    /// at most one, started and stopped by the state machine's actions.
+    private var upgradeCheck: RepeatedTask?
+    /// Whether the session moved to a WebSocket (set once, on the loop; read anywhere).
+    private let upgraded = Atomic<Bool>(false)
     private var postsInFlight = 0
     /// The client address while this polling session is half-open (no message from the
     /// client yet): it counts against ``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``.
@@ -72,12 +79,33 @@ public final class EngineIOSession: @unchecked Sendable {
             pingInterval: configuration.pingInterval,
             pingTimeout: configuration.pingTimeout,
             upgradeTimeout: configuration.upgradeTimeout,
+            upgradeCheckInterval: configuration.upgradeCheckInterval,
             maxBufferedBytes: configuration.maxBufferedBytes,
             maxPacketsPerPoll: configuration.maxPacketsPerPollResponse
         )
     }
 
     // MARK: Public API (any thread)
+
+    /// The transport the session uses now: the handshake's, then `websocket` once a polling
+    /// session has upgraded. Safe from any thread.
+    public var transport: EngineIOTransportKind {
+        self.upgraded.load(ordering: .relaxed) ? .websocket : self.handshakeTransport
+    }
+
+    /// The name of the transport the session uses now, `"polling"` or `"websocket"` (Node
+    /// `socket.conn.transport.name`, Flask-SocketIO `transport(sid)`). Safe from any thread.
+    public var transportName: String { self.transport.rawValue }
+
+    /// Whether a message sent now leaves without waiting in a buffer: a polling GET is
+    /// pending, or the WebSocket's channel is writable (Node's `transport.writable`, which
+    /// volatile messages check). Read on the session's loop; elsewhere it answers `true`
+    /// (the state is the loop's).
+    public var isWritable: Bool {
+        guard self.eventLoop.inEventLoop else { return true }
+        guard self.machine.sendsImmediately else { return false }
+        return self.machine.activeWebSocket?.channel.isWritable ?? true
+    }
 
     /// Sends frames to the client, in order. Safe from any thread.
     public func send(_ frames: [EngineIOFrame]) {
@@ -359,6 +387,13 @@ public final class EngineIOSession: @unchecked Sendable {
                 socket.write(frames)
             case .closeSocket(let socket):
                 socket.close()
+            case .startUpgradeCheck(let interval):
+                self.startUpgradeCheck(every: interval)
+            case .stopUpgradeCheck:
+                self.stopUpgradeCheck()
+            case .upgraded:
+                self.upgraded.store(true, ordering: .relaxed)
+                self.server.metrics.sessionUpgraded()
             case .deliver(let message):
                 if let address = self.halfOpenAddress { self.established(address) }
                 self.handler?.sessionDidReceive(message)
@@ -375,6 +410,8 @@ public final class EngineIOSession: @unchecked Sendable {
         self.timer?.cancel()
         self.timer = nil
         self.timerDeadline = nil
+        // The machine stops the check before it closes; this only makes sure of it.
+        self.stopUpgradeCheck()
         if let address = self.halfOpenAddress { self.established(address) }
         self.budgetAccount.release(budget: self.server.outboundBudget)
         self.answerDeferredPost()
@@ -382,6 +419,21 @@ public final class EngineIOSession: @unchecked Sendable {
         let handler = self.handler
         self.handler = nil
         handler?.sessionDidClose(reason: reason)
+    }
+
+    /// Starts the upgrade check, replacing any running one (there is never more than one).
+    private func startUpgradeCheck(every interval: TimeAmount) {
+        self.upgradeCheck?.cancel()
+        // A strong capture, as for `timer`: the machine stops the check when the upgrade
+        // ends, and `finish()` when the session does.
+        self.upgradeCheck = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            self.perform(self.machine.upgradeCheckFired())
+        }
+    }
+
+    private func stopUpgradeCheck() {
+        self.upgradeCheck?.cancel()
+        self.upgradeCheck = nil
     }
 
     /// Keeps one timer armed at the earliest deadline. A later deadline does not re-arm:

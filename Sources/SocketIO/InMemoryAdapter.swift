@@ -7,6 +7,7 @@ public import EngineIOParser
 import NIOConcurrencyHelpers
 import NIOCore
 public import SocketIOParser
+import Synchronization
 
 /// The embedded client manager for one process: rooms and sockets in memory.
 ///
@@ -77,8 +78,23 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     private let state = NIOLockedValueBox<[String: Namespace]>([:])
+    /// Set once when the server turns connection state recovery on; read on every
+    /// broadcast (one atomic load, no lock).
+    private let recovery = AtomicLazyReference<SocketIORecovery>()
 
     public init() {}
+
+    public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool {
+        self.recovery.storeIfNil(recovery) === recovery
+    }
+
+    /// Encodes a broadcast once for its local recipients: with connection state recovery
+    /// on, a recoverable event gets its offset and is logged (see
+    /// ``SocketIORecovery/encode(_:for:)``).
+    public func encode(_ packet: SocketIOPacket, for target: SocketIOBroadcastTarget) -> [EngineIOFrame] {
+        if let recovery = self.recovery.load() { return recovery.encode(packet, for: target) }
+        return Self.encode(packet, flags: target.flags)
+    }
 
     public func socketConnected(_ socket: SocketIOSocket) {
         self.state.withLockedValue { namespaces in
@@ -89,6 +105,10 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     public func socketDisconnected(_ socket: SocketIOSocket) {
         self.state.withLockedValue { namespaces in
+            // A recovered socket takes its id back, possibly before the socket it replaces
+            // has left (a `disconnecting` handler still running): the one that leaves late
+            // must not take the new one, or its rooms, with it.
+            guard namespaces[socket.namespace]?.sockets[socket.id] === socket else { return }
             // In place: a copy of the namespace (`guard var`) would copy its tables on write,
             // once per disconnect, which made disconnecting N sockets cost O(N²).
             namespaces[socket.namespace]?.removeSocket(socket.id)
@@ -182,7 +202,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
-        self.deliverLocal(Self.encode(packet, flags: target.flags), to: target)
+        self.deliverLocal(self.encode(packet, for: target), to: target)
     }
 
     /// Encodes a broadcast once for every recipient, marked as the flags say.
@@ -218,8 +238,11 @@ public final class InMemoryAdapter: SocketIOAdapter {
             let collector = AckCollector(expected: recipients.count, continuation: continuation)
             collector.arm(timeout: timeout, on: recipients[0].transport.eventLoop)
             for socket in recipients {
-                socket.expectAck(id: id, timeout: nil) { collector.receive($0) }
-                socket.deliver(frames, volatile: false)
+                // A socket that cannot take one more ack (gone, or at maxPendingAcks) gets
+                // nothing and counts as answered with its error.
+                if socket.expectAck(id: id, timeout: nil, callback: { collector.receive($0) }) {
+                    socket.deliver(frames, volatile: false)
+                }
             }
         }
         return try result.get()

@@ -63,6 +63,12 @@ public protocol SocketIOAdapter: Sendable {
     /// Whether the manager can take clients now: a cluster manager is ready once its
     /// backplane subscription is confirmed. Readiness probes report it.
     var isReady: Bool { get }
+    /// Turns connection state recovery on: from now on, every broadcast this manager
+    /// delivers to local sockets is encoded with ``SocketIORecovery/encode(_:for:)`` (an
+    /// offset appended and the event logged). The server calls it once, before serving.
+    /// - Returns: `false` if this manager cannot (the server then logs that broadcasts
+    ///   carry no offsets and recovered clients miss what was sent meanwhile).
+    func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool
 }
 
 extension SocketIOAdapter {
@@ -70,4 +76,6 @@ extension SocketIOAdapter {
     public func run() async throws {}
     /// A manager with nothing to subscribe to is always ready.
     public var isReady: Bool { true }
+    /// A manager that does not know about recovery.
+    public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool { false }
 }

@@ -21,6 +21,9 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
     private var sockets: [String: SocketIOSocket] = [:]
     private var connectTimer: Scheduled<Void>?
     private var closed = false
+    /// Namespaces whose CONNECT waits for the session store's restore (a store other than
+    /// the in-memory one); a second CONNECT for them is refused as for a joined namespace.
+    private var restoring: Set<String> = []
 
     init(transport: any SocketIOTransport, server: SocketIOServer) {
         self.transport = transport
@@ -84,7 +87,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
     }
 
     private func connect(namespace: String, auth: SocketIOValue?) {
-        guard self.sockets[namespace] == nil else {
+        guard self.sockets[namespace] == nil, !self.restoring.contains(namespace) else {
             // A second CONNECT for a joined namespace is a state error (Node closes).
             self.closeConnection(reason: .parseError)
             return
@@ -99,14 +102,104 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         }
         self.connectTimer?.cancel()
         self.connectTimer = nil
+        guard let recovery = self.server.recovery else {
+            self.addSocket(namespace: nsp, auth: auth)
+            return
+        }
+        guard let (pid, offset) = SocketIORecovery.credentials(in: auth) else {
+            self.addSocket(namespace: nsp, auth: auth, privateID: SessionID.make())
+            return
+        }
+        if let memory = recovery.memoryStore {
+            // Synchronous: the connect stays on the loop, without a task.
+            let result = memory.restore(pid: pid, offset: offset, namespace: namespace, now: .now())
+            self.addSocket(namespace: nsp, auth: auth, restored: result, offset: offset, recovery: recovery)
+            return
+        }
+        // Another store answers asynchronously: the namespace counts as joined meanwhile
+        // (a duplicate CONNECT is refused), and a connection closed meanwhile gives the
+        // session back to the store, so that the client can try again.
+        self.restoring.insert(namespace)
+        let this = NIOLoopBound(self, eventLoop: self.transport.eventLoop)
+        let loop = self.transport.eventLoop
+        let started = self.server.track {
+            let result = await recovery.store.restore(pid: pid, offset: offset, namespace: namespace, now: .now())
+            loop.execute {
+                let connection = this.value
+                connection.restoring.remove(namespace)
+                guard !connection.closed else {
+                    if case .success(let restored) = result { recovery.persist(restored.session) }
+                    return
+                }
+                connection.addSocket(namespace: nsp, auth: auth, restored: result, offset: offset, recovery: recovery)
+            }
+        }
+        if !started {
+            // The server is stopping: no restore; a new session as any other.
+            self.restoring.remove(namespace)
+            self.addSocket(namespace: nsp, auth: auth, privateID: SessionID.make())
+        }
+    }
+
+    /// A socket for a CONNECT with `pid` and `offset`: the session back when the store
+    /// found it (same sid and pid, its data, its rooms and missed events through
+    /// ``SocketIORecoveredSession``), else a new session.
+    private func addSocket(
+        namespace nsp: SocketIONamespace,
+        auth: SocketIOValue?,
+        restored: Result<SocketIORestoredSession, SocketIOSessionRestoreFailure>,
+        offset: String,
+        recovery: SocketIORecovery
+    ) {
+        switch restored {
+        case .success(let restored):
+            let session = SocketIOSessionStorage()
+            session.update { $0 = restored.session.data }
+            self.addSocket(
+                namespace: nsp,
+                auth: auth,
+                id: restored.session.sid,
+                privateID: restored.session.pid,
+                session: session,
+                recovered: SocketIORecoveredSession(
+                    session: restored.session,
+                    offset: offset,
+                    restoredMissed: restored.missedPackets,
+                    memoryStore: recovery.memoryStore
+                ),
+                skipsMiddlewares: recovery.configuration.skipMiddlewares
+            )
+        case .failure(let failure):
+            self.server.logger.debug(
+                "connection state recovery refused: new session",
+                metadata: [SocketIOLoggingKeys.namespace: "\(nsp.name)", SocketIOLoggingKeys.error: "\(failure)"]
+            )
+            self.addSocket(namespace: nsp, auth: auth, privateID: SessionID.make())
+        }
+    }
+
+    private func addSocket(
+        namespace nsp: SocketIONamespace,
+        auth: SocketIOValue?,
+        id: String = SessionID.make(),
+        privateID: String? = nil,
+        session: SocketIOSessionStorage = SocketIOSessionStorage(),
+        recovered: SocketIORecoveredSession? = nil,
+        skipsMiddlewares: Bool = false
+    ) {
         let socket = SocketIOSocket(
-            id: SessionID.make(),
+            id: id,
             namespace: nsp,
             handshake: SocketIOHandshake(auth: auth, request: self.transport.request, connectedAt: self.transport.eventLoop.now),
             client: self,
-            server: self.server
+            server: self.server,
+            session: session,
+            skipsMiddlewares: skipsMiddlewares,
+            privateID: privateID,
+            recovered: recovered != nil,
+            recovery: recovered
         )
-        self.sockets[namespace] = socket
+        self.sockets[nsp.name] = socket
         // Middlewares, then joining the namespace, then the connect handler: in order, on
         // the socket's handler task.
         socket.enqueue(.connect)
@@ -119,7 +212,23 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         }
     }
 
+    /// The server closes the whole connection on purpose (`socket.disconnect(close: true)`;
+    /// Node `client._disconnect`): every socket leaves its namespace as after a server
+    /// namespace disconnect (DISCONNECT sent, no session kept for recovery), then the
+    /// transport closes. On the transport's loop.
+    func closeFromServer() {
+        let sockets = self.sockets.values
+        self.sockets = [:]
+        self.closed = true
+        for socket in sockets {
+            socket.end(reason: .serverNamespaceDisconnect, notifyClient: true)
+        }
+        self.transport.close()
+    }
+
     private func closeConnection(reason: SocketIODisconnectReason) {
+        // No socket is added any more (an asynchronous restore that completes later).
+        self.closed = true
         self.endAll(reason: reason)
         self.transport.close()
     }
@@ -128,6 +237,8 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         let sockets = self.sockets.values
         self.sockets = [:]
         for socket in sockets {
+            // Kept for recovery (a recoverable reason) while the socket is still in its rooms.
+            self.server.recovery?.persist(socket, reason: reason)
             socket.end(reason: reason, notifyClient: false)
         }
     }

@@ -36,6 +36,13 @@ public struct SocketIOConfiguration: Sendable {
     /// new names (Node's `cleanupEmptyChildNamespaces`, off there by default). Handlers
     /// live on the parent, so a child made again later behaves the same.
     public var cleanupEmptyChildNamespaces: Bool = true
+    /// Connection state recovery (Node's `connectionStateRecovery`): `nil`, the default,
+    /// turns it off (the CONNECT reply is `{"sid"}` only, broadcasts carry no offset). On,
+    /// a client whose connection drops comes back with its socket id, rooms, `data` and the
+    /// events it missed; see ``SocketIOConnectionStateRecovery`` for the wire and the limits.
+    /// The server keeps the sessions in an ``InMemorySessionStore`` unless given another
+    /// store; in a cluster each node keeps its own for now.
+    public var connectionStateRecovery: SocketIOConnectionStateRecovery? = nil
 
     // MARK: - Limits
     // Set after `init`. Each limit has a counter `socketio.limit.hits{limit=<name>}` and logs

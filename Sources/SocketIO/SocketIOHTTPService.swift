@@ -18,7 +18,8 @@ public struct SocketIOHTTPService: Service {
         get async throws { try await self.http.localAddress }
     }
 
-    /// Runs the adapter (a cluster subscription) and the listener side by side.
+    /// Runs the adapter (a cluster subscription), the listener and, with connection state
+    /// recovery, the pruning of its store side by side.
     ///
     /// - Throws: the adapter's error as soon as its `run()` fails (a dead backplane thread),
     ///   after closing the listener: a worker that can no longer hear its cluster stops, so
@@ -29,7 +30,7 @@ public struct SocketIOHTTPService: Service {
         // Readiness (`/readyz`) includes the adapter's: a cluster adapter is ready once its
         // subscription is confirmed.
         self.http.setReadinessCheck { server.adapter.isReady }
-        enum Finished { case adapter, listener }
+        enum Finished { case adapter, listener, pruning }
         do {
             try await withThrowingTaskGroup(of: Finished.self) { group in
                 // The client manager runs as long as the listener; an adapter with nothing
@@ -41,6 +42,14 @@ public struct SocketIOHTTPService: Service {
                 group.addTask {
                     try await self.http.run()
                     return .listener
+                }
+                // Connection state recovery drops expired sessions and events about once a
+                // minute, for as long as the server serves.
+                if let recovery = server.recovery {
+                    group.addTask {
+                        await recovery.runPruning()
+                        return .pruning
+                    }
                 }
                 // The first error ends the group: the other task is cancelled (the listener
                 // closes its connections) and the error is thrown.

@@ -24,6 +24,20 @@ struct SocketIOLimitReporters: Sendable {
         name: "maxRoomNameBytes",
         message: "join refused: the room name is too long"
     )
+    /// Connection state recovery's log dropped its oldest events
+    /// (``SocketIOConnectionStateRecovery/maxPackets``).
+    let maxPackets = LimitReporter(
+        prefix: "socketio",
+        name: "maxPackets",
+        message: "recovery log full: oldest events dropped (their clients get a new session)"
+    )
+    /// Connection state recovery dropped the oldest disconnected session
+    /// (``SocketIOConnectionStateRecovery/maxSessions``).
+    let maxSessions = LimitReporter(
+        prefix: "socketio",
+        name: "maxSessions",
+        message: "too many disconnected sessions kept: the oldest dropped (its client gets a new session)"
+    )
     /// Backpressure that an ordinary slow handler causes: logged at debug.
     let maxQueuedEvents = LimitReporter(
         prefix: "socketio",

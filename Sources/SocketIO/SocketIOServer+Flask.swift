@@ -38,6 +38,12 @@ extension SocketIOServer {
         self.adapter.localSocket(sid: sid, namespace: namespace)?.session
     }
 
+    /// The transport of a socket connected to this node: `polling` or `websocket` (Flask
+    /// `transport(sid)`); `nil` for an unknown sid.
+    public func transport(sid: String, namespace: String = "/") -> String? {
+        self.adapter.localSocket(sid: sid, namespace: namespace)?.transport.transportName
+    }
+
     /// Emits to one socket (on any node) and waits for its acknowledgement (Flask
     /// `call(event, data, to=sid)`).
     /// - Throws: ``SocketIOAckError`` on timeout, disconnect or an unknown sid.

@@ -9,7 +9,7 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 public import NIOPosix
-public import SocketIOParser
+import SocketIOParser
 import Synchronization
 
 /// A Socket.IO v5 server: namespaces, events, acks, rooms, broadcasts.
@@ -30,6 +30,9 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
     let logger: Logger
     /// The counters and log lines of the configuration's limits.
     let limits = SocketIOLimitReporters()
+    /// Connection state recovery, when ``SocketIOConfiguration/connectionStateRecovery`` is
+    /// set: its session store and how broadcasts are logged.
+    public let recovery: SocketIORecovery?
     private let namespaces: NIOLockedValueBox<Namespaces>
     private let defaultErrorHandler = NIOLockedValueBox<SocketIOErrorHandler?>(nil)
     let tasks = NIOLockedValueBox<TaskRegistry>(TaskRegistry())
@@ -56,11 +59,16 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
     /// - Parameters:
     ///   - configuration: Socket.IO and Engine.IO settings.
     ///   - adapter: the client manager; `nil` for the embedded in-memory one.
+    ///   - sessionStore: where connection state recovery keeps sessions and events, when
+    ///     ``SocketIOConfiguration/connectionStateRecovery`` is set; `nil` for an
+    ///     ``InMemorySessionStore`` of this process (also with a cluster adapter: recovery is
+    ///     per node until a store shared by the cluster exists). Ignored when recovery is off.
     ///   - allowRequest: an optional hook that may refuse Engine.IO handshakes (403).
     ///   - logger: where the server logs (logging off: a no-op logger).
     public init(
         configuration: SocketIOConfiguration = SocketIOConfiguration(),
         adapter: (any SocketIOAdapter)? = nil,
+        sessionStore: (any SocketIOSessionStore)? = nil,
         allowRequest: EngineIOServer.AllowRequest? = nil,
         logger: Logger = Logger(label: "socketio")
     ) {
@@ -68,6 +76,20 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
         self.configuration = configuration
         self.adapter = adapter ?? InMemoryAdapter()
         self.logger = logger
+        if let options = configuration.connectionStateRecovery {
+            let recovery = SocketIORecovery(
+                configuration: options,
+                store: sessionStore ?? InMemorySessionStore(configuration: options),
+                limits: self.limits,
+                logger: logger
+            )
+            if !self.adapter.enableConnectionStateRecovery(recovery) {
+                logger.warning("connection state recovery: the adapter does not log broadcasts; recovered clients miss what was sent meanwhile")
+            }
+            self.recovery = recovery
+        } else {
+            self.recovery = nil
+        }
         let main = SocketIONamespace(name: "/", adapter: self.adapter, defaultAckTimeout: .nanoseconds(configuration.ackTimeout.nanoseconds))
         self.sockets = main
         self.namespaces = NIOLockedValueBox(Namespaces(byName: ["/": main]))

@@ -9,9 +9,18 @@ public import SocketIOParser
 /// Sending from a socket: to its own client (`emit`), or to others through the broadcast
 /// operator (`to`, `except`, `broadcast`), which always leaves the sender out (Node).
 extension SocketIOSocket: SocketIOBroadcasting {
-    /// Sends an event to this client; returns at once.
+    /// Sends an event to this client; returns at once. With connection state recovery it
+    /// carries an offset and is logged as addressed to this socket's own room (as Node
+    /// does), so that a client that misses it gets it on recovery.
     public func emit(_ event: String, arguments: [SocketIOValue]) {
-        self.deliver(SocketIOPacketEncoder.encode(.event(event, arguments, namespace: self.namespace)))
+        let packet = SocketIOPacket.event(event, arguments, namespace: self.namespace)
+        if let recovery = self.server.recovery {
+            // Node sends it through the adapter addressed to `[socket.id]`; delivered here
+            // directly (the recipient is known, and a cluster adapter would publish it).
+            self.deliver(recovery.encode(packet, for: SocketIOBroadcastTarget(namespace: self.namespace, rooms: [self.id])))
+            return
+        }
+        self.deliver(SocketIOPacketEncoder.encode(packet))
     }
 
     /// Addresses the members of rooms, except this socket (Node `socket.to(room)`).

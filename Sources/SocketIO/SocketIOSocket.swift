@@ -39,6 +39,10 @@ public final class SocketIOSocket: Sendable {
     /// Whether middlewares are skipped for this socket (a recovered session, with
     /// ``SocketIOConnectionStateRecovery/skipMiddlewares``).
     let skipsMiddlewares: Bool
+    /// The session this socket took over (connection state recovery): its rooms, joined
+    /// again when the socket joins its namespace, and the events its client missed, sent
+    /// right after the CONNECT reply.
+    let recovery: SocketIORecoveredSession?
 
     let transport: any SocketIOTransport
     let server: SocketIOServer
@@ -84,8 +88,10 @@ public final class SocketIOSocket: Sendable {
         session: SocketIOSessionStorage = SocketIOSessionStorage(),
         skipsMiddlewares: Bool = false,
         privateID: String? = nil,
-        recovered: Bool = false
+        recovered: Bool = false,
+        recovery: SocketIORecoveredSession? = nil
     ) {
+        self.recovery = recovery
         self.privateID = privateID
         self.recovered = recovered
         self.id = id
@@ -201,13 +207,17 @@ public final class SocketIOSocket: Sendable {
         reporter.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
     }
 
-    /// The socket joins its namespace: it is in the room of its id, reachable by
-    /// broadcasts (after the middlewares, before the connect handler).
+    /// The socket joins its namespace: it is in the room of its id (and, recovered, in the
+    /// rooms of its session), reachable by broadcasts (after the middlewares, before the
+    /// connect handler).
     /// - Returns: `false` when the socket ended before or while joining: it is not (or no
     ///   longer) in the namespace, and its connect handler must not run.
     func joinNamespace() -> Bool {
         guard self.state.withLockedValue({ $0.joinStarted() }) else { return false }
         self.server.adapter.socketConnected(self)
+        if let recovery = self.recovery {
+            self.server.adapter.joinLocal(sid: self.id, rooms: recovery.rooms, namespace: self.namespace)
+        }
         // An end that came meanwhile left the rooms to us: leaving before the join was
         // done could have run first and left the socket in the adapter for good.
         guard let leave = self.state.withLockedValue({ $0.joinFinished() }) else { return true }
@@ -287,7 +297,17 @@ public final class SocketIOSocket: Sendable {
         if let privateID = self.privateID { data = ["sid": .string(self.id), "pid": .string(privateID)] }
         let reply = SocketIOPacketEncoder.encode(SocketIOPacket(type: .connect, namespace: self.namespace, data: data))
         guard let pending = self.state.withLockedValue({ $0.connectAccepted() }) else { return }
-        var step = StateMachine.ConnectReplyAction.sendNow(reply + pending.joined())
+        let batch: [EngineIOFrame]
+        if let recovery = self.recovery {
+            // Back in its rooms, a recovered socket asks (outside the lock: the store has
+            // its own) what its client missed: sent after the reply, then the live packets
+            // queued meanwhile that are not among it.
+            let replay = recovery.missedFrames(dedupingAgainst: pending)
+            batch = reply + replay.missed + replay.pending.joined()
+        } else {
+            batch = reply + pending.joined()
+        }
+        var step = StateMachine.ConnectReplyAction.sendNow(batch)
         while case .sendNow(let frames) = step {
             self.transport.send(frames)
             step = self.state.withLockedValue { $0.connectReplySent() }

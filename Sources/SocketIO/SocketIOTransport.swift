@@ -15,6 +15,10 @@ public protocol SocketIOTransport: AnyObject, Sendable {
     var eventLoop: any EventLoop { get }
     /// The handshake request.
     var request: EngineIORequest { get }
+    /// The name of the transport the connection uses now: `"polling"` or `"websocket"`; a
+    /// polling connection that upgrades reports `"websocket"` from then on (Node
+    /// `socket.conn.transport.name`, Flask-SocketIO `transport(sid)`). Safe from any thread.
+    var transportName: String { get }
     /// Sends frames in order (safe from any thread).
     func send(_ frames: [EngineIOFrame])
     /// Closes the connection (safe from any thread).

@@ -57,6 +57,13 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// Ready once the backplane subscription is confirmed; not while (re)connecting.
     public var isReady: Bool { self.transport.isSubscribed }
 
+    /// Connection state recovery is per node for now: this node's local deliveries (its own
+    /// broadcasts and the emits other nodes publish) get offsets from, and are logged in,
+    /// this node's store; a client recovers when it comes back to the node it left.
+    public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool {
+        self.local.enableConnectionStateRecovery(recovery)
+    }
+
     /// This node's publisher epoch (the `epoch` field of its emits).
     public var epoch: String { self.publisher.epoch }
 
@@ -115,7 +122,7 @@ public final class ClusterAdapter: SocketIOAdapter {
 
     public func broadcast(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget) {
         // Delivered here first, then to the other hosts (python `PubSubManager.emit`).
-        self.local.deliverLocal(InMemoryAdapter.encode(packet, flags: target.flags), to: target)
+        self.local.deliverLocal(self.local.encode(packet, for: target), to: target)
         guard !target.flags.local, case .array(let data) = packet.data, let name = data.first?.stringValue else { return }
         self.publish(
             .emit(
@@ -274,10 +281,9 @@ public final class ClusterAdapter: SocketIOAdapter {
     private func deliver(_ emit: MessageQueueMessage.Emit) {
         let packet = SocketIOPacket.event(emit.event, emit.arguments, namespace: emit.namespace)
         guard let callback = emit.callback else {
-            self.local.deliverLocal(
-                SocketIOPacketEncoder.encode(packet),
-                to: SocketIOBroadcastTarget(namespace: emit.namespace, rooms: emit.rooms ?? [], except: emit.skip)
-            )
+            // Stamped with an offset of this node's store when recovery is on.
+            let target = SocketIOBroadcastTarget(namespace: emit.namespace, rooms: emit.rooms ?? [], except: emit.skip)
+            self.local.deliverLocal(self.local.encode(packet, for: target), to: target)
             return
         }
         // An emit with an ack: it targets one sid; if it is ours, send it with a local ack

@@ -14,6 +14,8 @@ import SocketIOParser
 final class TestTransport: SocketIOTransport {
     let eventLoop: any EventLoop
     let request: EngineIORequest
+    /// The in-process client stands for a WebSocket client (its request says so).
+    let transportName = "websocket"
     private let state = NIOLockedValueBox(State())
 
     struct State {

@@ -29,6 +29,9 @@ struct TestServerCommand: AsyncParsableCommand {
     @Option var messageQueue: String?
     @Flag var trustProxy = false
     @Option var channel = "socketio"
+    /// Turns connection state recovery on with this `maxDisconnectionDuration` (off when
+    /// absent): the official-JS-client recovery tests use it.
+    @Option(name: .customLong("recovery-ms")) var recoveryMilliseconds: Int64?
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -41,19 +44,20 @@ struct TestServerCommand: AsyncParsableCommand {
                 throw ValidationError("--message-queue: \(error)")
             }
         }
-        let io = SocketIOServer(
-            configuration: SocketIOConfiguration(
-                engine: EngineIOConfiguration(
-                    pingInterval: .milliseconds(self.pingInterval),
-                    pingTimeout: .milliseconds(self.pingTimeout),
-                    cors: .any,
-                    trustForwardedFor: self.trustProxy
-                ),
-                alwaysConnect: self.alwaysConnect
+        var configuration = SocketIOConfiguration(
+            engine: EngineIOConfiguration(
+                pingInterval: .milliseconds(self.pingInterval),
+                pingTimeout: .milliseconds(self.pingTimeout),
+                cors: .any,
+                trustForwardedFor: self.trustProxy
             ),
-            adapter: adapter,
-            logger: logger
+            alwaysConnect: self.alwaysConnect
         )
+        if let recoveryMilliseconds = self.recoveryMilliseconds {
+            guard recoveryMilliseconds > 0 else { throw ValidationError("--recovery-ms must be positive") }
+            configuration.connectionStateRecovery = SocketIOConnectionStateRecovery(maxDisconnectionDuration: .milliseconds(recoveryMilliseconds))
+        }
+        let io = SocketIOServer(configuration: configuration, adapter: adapter, logger: logger)
         Self.installHandlers(io)
         let server = io.httpServer(host: self.host, port: self.port)
         try await ServiceRunner.run(server, localAddress: { try await server.localAddress }, logger: logger)
@@ -70,7 +74,8 @@ struct TestServerCommand: AsyncParsableCommand {
             case "false": return false
             default: break
             }
-            socket.session["count"] = 0
+            // A recovered session keeps its data (--recovery-ms).
+            if !socket.recovered { socket.session["count"] = 0 }
             socket.emit("welcome", ["sid": .string(socket.id), "auth": auth ?? .null])
             return true
         }
@@ -120,6 +125,7 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         io.on("disconnect_me") { socket, _ in socket.disconnect() }
         io.onWithAck("rooms") { socket, _ in [.array(socket.rooms.map { .string($0) })] }
+        io.onWithAck("recovered") { socket, _ in [.bool(socket.recovered)] }
         io.onWithAck("handshake") { socket, _ in
             let handshake = socket.handshake
             let fields: SocketIOValue = [
@@ -180,6 +186,7 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         chat.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
         chat.on("fail") { _, _ in throw Boom() }
+        APIScenarios.install(on: io)
         io.onDefaultError { error, context in
             context.socket.emit("default_error", ["event": .string(context.event), "namespace": .string(context.socket.namespace)])
         }

@@ -80,22 +80,12 @@ struct PollingWireTests {
         let harness = WireHarness(allowRequest: { request in
             request.query["token"] == "secret" ? nil : EngineIORequestRefusal("no token")
         })
-        let connection = try harness.connect()
-        _ = try connection.request("GET", "/engine.io/?EIO=4&transport=polling")
-        // The hook runs in a task; give it a moment, then collect the answer.
-        var response: TestResponse?
-        for _ in 0..<200 where response == nil {
-            try await Task.sleep(for: .milliseconds(5))
-            response = try connection.readResponse()
-        }
+        // The hook runs in a task and answers from another thread: a thread-safe loop.
+        let connection = try await AsyncTestConnection.connect(to: harness.engine)
+        let response = try await connection.request("GET", "/engine.io/?EIO=4&transport=polling")
         #expect(response?.status == 403)
         #expect(response?.body == #"{"code":4,"message":"no token"}"#)
-        _ = try connection.request("GET", "/engine.io/?EIO=4&transport=polling&token=secret")
-        var accepted: TestResponse?
-        for _ in 0..<200 where accepted == nil {
-            try await Task.sleep(for: .milliseconds(5))
-            accepted = try connection.readResponse()
-        }
+        let accepted = try await connection.request("GET", "/engine.io/?EIO=4&transport=polling&token=secret")
         #expect(accepted?.status == 200)
     }
 
@@ -269,6 +259,40 @@ struct PollingWireTests {
         )
         #expect(small.header("Content-Encoding") == nil)
         #expect(small.body == "4small")
+    }
+
+    @Test func framesMarkedNotToCompressLeaveUncompressed() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let connection = try harness.connect()
+        let text = String(repeating: "compress me ", count: 200)
+        var frame = EngineIOFrame.message(text)
+        frame.compress = false
+        harness.engine.session(id: sid)!.send([frame])
+        let response = try #require(
+            try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", headers: ["Accept-Encoding": "gzip, deflate"])
+        )
+        #expect(response.header("Content-Encoding") == nil)
+        #expect(response.body == "4" + text)
+        // One frame that allows it is enough (Node: any packet of the payload).
+        harness.engine.session(id: sid)!.send([frame, EngineIOFrame.message(text)])
+        let mixed = try #require(
+            try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)", headers: ["Accept-Encoding": "gzip"])
+        )
+        #expect(mixed.header("Content-Encoding") == "gzip")
+    }
+
+    @Test func aPollingSessionIsWritableOnlyWhileAGetWaits() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let session = try #require(harness.engine.session(id: sid))
+        #expect(!session.isWritable)
+        let connection = try harness.connect()
+        #expect(try connection.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
+        #expect(session.isWritable)
+        session.send(.text("x"))
+        harness.loop.run()
+        #expect(!session.isWritable)
     }
 
     @Test func cookieIsSetOnHandshakeOnlyWhenConfigured() throws {

@@ -62,14 +62,129 @@ struct SessionStateMachineTests {
         let second = machine.upgradeRequested(probe: Socket(), now: t0)
         #expect(accepted)
         #expect(!second)
-        guard case .buffered = machine.send([.message("x")]) else { Issue.record("not buffered"); return }
+        // Polling is the transport until the upgrade completes: the pending GET takes the
+        // first send, and the next one waits.
+        guard case .respond(1, let first) = machine.send([.message("x")]) else { Issue.record("not on the GET"); return }
+        #expect(texts(first) == ["4x"])
+        guard case .buffered = machine.send([.message("y")]) else { Issue.record("not buffered"); return }
         let probe = machine.webSocketPacketReceived(.ping(ByteBuffer(string: "probe")), from: socket, now: t0)
-        #expect(probe.count == 2)
+        #expect(summary(probe, socket) == ["write socket 3probe", "startUpgradeCheck 100ms"])
         let upgraded = machine.webSocketPacketReceived(.upgrade, from: socket, now: t0)
-        guard case .write(let target, let frames) = upgraded.first else { Issue.record("no flush"); return }
-        #expect(target === socket)
-        #expect(texts(frames) == ["4x"])
+        #expect(summary(upgraded, socket) == ["stopUpgradeCheck", "upgraded socket", "write socket 4y"])
         #expect(machine.isActiveWebSocket(socket))
+    }
+
+    // MARK: The upgrade check (Node `_maybeUpgrade`: a noop every 100 ms while writable)
+
+    /// The actions as text, the probe socket named `socket`.
+    private func summary(_ actions: [Machine.Action], _ socket: Socket) -> [String] {
+        actions.map { action in
+            func name(_ other: Socket) -> String { other === socket ? "socket" : "other socket" }
+            switch action {
+            case .respond(let poll, let frames): return "respond \(poll) " + texts(frames).joined(separator: " ")
+            case .reject(let poll, let error): return "reject \(poll) \(error)"
+            case .write(let target, let frames): return "write \(name(target)) " + texts(frames).joined(separator: " ")
+            case .closeSocket(let target): return "closeSocket \(name(target))"
+            case .deliver: return "deliver"
+            case .startUpgradeCheck(let interval): return "startUpgradeCheck \(interval.nanoseconds / 1_000_000)ms"
+            case .stopUpgradeCheck: return "stopUpgradeCheck"
+            case .upgraded(let target): return "upgraded \(name(target))"
+            case .closed(let reason): return "closed \(reason)"
+            }
+        }
+    }
+
+    /// A polling session with GET 1 pending and `socket` probed.
+    private func probedMachine(_ socket: Socket) -> Machine {
+        var machine = self.machine()
+        let parked = machine.pollReceived(1)
+        #expect(parked.isEmpty)
+        let accepted = machine.upgradeRequested(probe: socket, now: t0)
+        #expect(accepted)
+        let probe = machine.webSocketPacketReceived(.ping(ByteBuffer(string: "probe")), from: socket, now: t0)
+        #expect(summary(probe, socket) == ["write socket 3probe", "startUpgradeCheck 100ms"])
+        #expect(machine.isUpgradeCheckRunning)
+        return machine
+    }
+
+    @Test func probeKeepsThePendingGetForWhatIsSentNext() {
+        let socket = Socket()
+        var machine = self.probedMachine(socket)
+        // The CONNECT reply sent right after the probe leaves on the pending GET.
+        guard case .respond(1, let frames) = machine.send([.message("40")]) else { Issue.record("not on the GET"); return }
+        #expect(texts(frames) == ["440"])
+        // Nothing pending: the check has nothing to release.
+        let check = machine.upgradeCheckFired()
+        #expect(summary(check, socket).isEmpty)
+        #expect(machine.isUpgradeCheckRunning)
+    }
+
+    @Test func upgradeCheckReleasesAPendingGetWithANoop() {
+        let socket = Socket()
+        var machine = self.probedMachine(socket)
+        let released = machine.upgradeCheckFired()
+        #expect(summary(released, socket) == ["respond 1 6"])
+        let nothingPending = machine.upgradeCheckFired()
+        #expect(summary(nothingPending, socket).isEmpty)
+        // A GET during the upgrade is held, then released by the next check.
+        let held = machine.pollReceived(2)
+        #expect(held.isEmpty)
+        let releasedLater = machine.upgradeCheckFired()
+        #expect(summary(releasedLater, socket) == ["respond 2 6"])
+        // A GET while frames wait takes them at once.
+        guard case .buffered = machine.send([.message("m")]) else { Issue.record("not buffered"); return }
+        let answered = machine.pollReceived(3)
+        #expect(summary(answered, socket) == ["respond 3 4m"])
+    }
+
+    @Test func aSecondProbeStartsNoSecondCheck() {
+        let socket = Socket()
+        var machine = self.probedMachine(socket)
+        let again = machine.webSocketPacketReceived(.ping(ByteBuffer(string: "probe")), from: socket, now: t0)
+        #expect(summary(again, socket) == ["write socket 3probe"])
+        #expect(machine.isUpgradeCheckRunning)
+    }
+
+    @Test func noCheckBeforeTheProbe() {
+        let socket = Socket()
+        var machine = self.machine()
+        let parked = machine.pollReceived(1)
+        #expect(parked.isEmpty)
+        let accepted = machine.upgradeRequested(probe: socket, now: t0)
+        #expect(accepted)
+        #expect(!machine.isUpgradeCheckRunning)
+        // A check the machine did not start stops itself.
+        let stale = machine.upgradeCheckFired()
+        #expect(summary(stale, socket) == ["stopUpgradeCheck"])
+        // The GET stays pending.
+        guard case .respond(1, _) = machine.send([.message("x")]) else { Issue.record("GET not pending"); return }
+    }
+
+    /// Every way out of an upgrade after the probe.
+    enum UpgradeEnd: String, CaseIterable, CustomTestStringConvertible {
+        case completed, badProbePacket, probeClosed, probeParseError, timedOut, serverClose, clientClose
+        var testDescription: String { self.rawValue }
+    }
+
+    @Test(arguments: UpgradeEnd.allCases)
+    func upgradeCheckStopsWhenTheUpgradeEnds(_ end: UpgradeEnd) {
+        let socket = Socket()
+        var machine = self.probedMachine(socket)
+        let actions: [Machine.Action]
+        switch end {
+        case .completed: actions = machine.webSocketPacketReceived(.upgrade, from: socket, now: t0)
+        case .badProbePacket: actions = machine.webSocketPacketReceived(.message(.text("x")), from: socket, now: t0)
+        case .probeClosed: actions = machine.webSocketClosed(socket, reason: .transportClose)
+        case .probeParseError: actions = machine.webSocketParseError(from: socket)
+        case .timedOut: actions = machine.timerFired(now: t0 + .milliseconds(1000))
+        case .serverClose: actions = machine.close(reason: .forcedClose, now: t0)
+        case .clientClose: actions = machine.packetReceived(.close, now: t0)
+        }
+        #expect(summary(actions, socket).filter { $0 == "stopUpgradeCheck" }.count == 1)
+        #expect(!machine.isUpgradeCheckRunning)
+        // A late firing changes nothing but stops the check.
+        let late = summary(machine.upgradeCheckFired(), socket)
+        #expect(late == ["stopUpgradeCheck"])
     }
 
     @Test func closingWebSocketSessionSendsCloseThenClosesSocket() {

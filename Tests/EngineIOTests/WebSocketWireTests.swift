@@ -6,6 +6,7 @@
 @testable import EngineIO
 import EngineIOParser
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -134,18 +135,26 @@ struct WebSocketWireTests {
         let (sid, _) = try harness.handshake()
         let poller = try harness.connect()
         #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
-        // The application sends while the upgrade is under way: it must arrive exactly once.
+        // The application sends while the upgrade is under way: each message arrives exactly
+        // once, on the GET while one is pending, else on the WebSocket once upgraded.
         let socket = try harness.connect()
         #expect(try socket.upgrade("/engine.io/?EIO=4&transport=websocket&sid=\(sid)")?.status == 101)
         harness.engine.session(id: sid)!.send(.text("during"))
+        #expect(try poller.readResponse()?.body == "4during")
+        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
         try socket.sendText("2probe")
         #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("3probe".utf8))])
-        // The pending GET is released with a noop.
+        // The upgrade check releases the pending GET with a noop.
+        harness.advance(.milliseconds(100))
         #expect(try poller.readResponse()?.body == "6")
-        // A GET during the upgrade gets a noop at once.
-        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)")?.body == "6")
+        // A GET during the upgrade is held, and released by the next check.
+        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
+        harness.advance(.milliseconds(100))
+        #expect(try poller.readResponse()?.body == "6")
+        // No GET pending: this one waits for the WebSocket.
+        harness.engine.session(id: sid)!.send(.text("between"))
         try socket.sendText("5")
-        #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("4during".utf8))])
+        #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("4between".utf8))])
         try socket.sendText("4after")
         #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("4after".utf8))])
         // Polling after the upgrade: transport mismatch.
@@ -160,6 +169,76 @@ struct WebSocketWireTests {
         // The session still works.
         try socket.sendText("4still")
         #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("4still".utf8))])
+    }
+
+    /// Node's upgrade check: the GET pending at the probe is not answered with a noop at
+    /// once, so that a message sent right after the probe (a Socket.IO CONNECT reply) leaves
+    /// on it instead of waiting for the next poll; the check answers it `6` only if nothing
+    /// else did.
+    @Test func messageRightAfterTheProbeLeavesOnThePendingGet() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let poller = try harness.connect()
+        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
+        let socket = try harness.connect()
+        #expect(try socket.upgrade("/engine.io/?EIO=4&transport=websocket&sid=\(sid)")?.status == 101)
+        try socket.sendText("2probe")
+        #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("3probe".utf8))])
+        #expect(try poller.readResponse() == nil)
+        harness.engine.session(id: sid)!.send(.text(#"0{"sid":"x"}"#))
+        #expect(try poller.readResponse()?.body == #"40{"sid":"x"}"#)
+        // The client's next GET, with nothing to send, is released by the check.
+        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
+        harness.advance(.milliseconds(99))
+        #expect(try poller.readResponse() == nil)
+        harness.advance(.milliseconds(1))
+        #expect(try poller.readResponse()?.body == "6")
+        try socket.sendText("5")
+        try socket.sendText("4hi")
+        #expect(try socket.readFrames() == [TestFrame(opcode: text, payload: Array("4hi".utf8))])
+    }
+
+    @Test func upgradeCheckIntervalIsConfigurable() throws {
+        var configuration = EngineIOConfiguration(path: "/engine.io/", pingInterval: .seconds(25), cors: .any)
+        configuration.upgradeCheckInterval = .milliseconds(30)
+        let harness = WireHarness(configuration: configuration)
+        let (sid, _) = try harness.handshake()
+        let poller = try harness.connect()
+        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)") == nil)
+        let socket = try harness.connect()
+        _ = try socket.upgrade("/engine.io/?EIO=4&transport=websocket&sid=\(sid)")
+        try socket.sendText("2probe")
+        _ = try socket.readFrames()
+        harness.advance(.milliseconds(29))
+        #expect(try poller.readResponse() == nil)
+        harness.advance(.milliseconds(1))
+        #expect(try poller.readResponse()?.body == "6")
+    }
+
+    @Test func transportNameFollowsTheUpgrade() throws {
+        let harness = WireHarness()
+        let (sid, _) = try harness.handshake()
+        let session = try #require(harness.engine.session(id: sid))
+        #expect(session.transportName == "polling")
+        let socket = try harness.connect()
+        _ = try socket.upgrade("/engine.io/?EIO=4&transport=websocket&sid=\(sid)")
+        try socket.sendText("2probe")
+        _ = try socket.readFrames()
+        #expect(session.transportName == "polling")
+        try socket.sendText("5")
+        #expect(session.transportName == "websocket")
+        #expect(session.transport == .websocket)
+        // Readable from any thread, without the session's loop.
+        let elsewhere = NIOLockedValueBox("")
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { elsewhere.withLockedValue { $0 = session.transportName } }
+        group.wait()
+        #expect(elsewhere.withLockedValue { $0 } == "websocket")
+        let direct = try harness.connect()
+        _ = try direct.upgrade("/engine.io/?EIO=4&transport=websocket")
+        let open = try #require(try direct.readFrames().first)
+        let directID = String(open.text.split(separator: "\"")[3])
+        #expect(harness.engine.session(id: directID)?.transportName == "websocket")
     }
 
     @Test func badProbeKeepsPolling() throws {

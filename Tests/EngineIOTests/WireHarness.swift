@@ -13,7 +13,10 @@ import Testing
 /// An engine on an embedded event loop, with connections that speak raw HTTP/WebSocket
 /// bytes: every test sees the exact bytes on the wire, and controls time.
 final class WireHarness {
-    let loop = EmbeddedEventLoop()
+    /// Made on first use, on the test's thread: an embedded loop checks that it is used,
+    /// and freed, on the thread that made it, so a test that only uses an
+    /// ``AsyncTestConnection`` (and moves between threads) never makes one.
+    private(set) lazy var loop = EmbeddedEventLoop()
     let engine: EngineIOServer
     let delegate: RecordingDelegate
 
@@ -80,53 +83,20 @@ struct TestFrame: Equatable {
     var text: String { String(decoding: self.payload, as: UTF8.self) }
 }
 
-/// One client connection on the embedded loop.
-final class TestConnection {
-    let channel: EmbeddedChannel
-    let loop: EmbeddedEventLoop
+/// The bytes a client connection has read from the server, parsed into HTTP responses and
+/// WebSocket frames.
+struct ServerBytes {
     private var inbound: [UInt8] = []
 
-    init(channel: EmbeddedChannel, loop: EmbeddedEventLoop) {
-        self.channel = channel
-        self.loop = loop
-    }
-
-    /// Sends raw bytes from the client.
-    func send(_ bytes: [UInt8]) throws {
-        try self.channel.writeInbound(ByteBuffer(bytes: bytes))
-        self.loop.run()
-    }
-
-    /// Sends an HTTP request and returns the response if one is complete.
-    @discardableResult
-    func request(_ method: String, _ uri: String, headers: [String: String] = [:], body: String? = nil) throws -> TestResponse? {
-        try self.requestBytes(method, uri, headers: headers, body: body.map { Array($0.utf8) })
-    }
-
-    @discardableResult
-    func requestBytes(_ method: String, _ uri: String, headers: [String: String] = [:], body: [UInt8]?) throws -> TestResponse? {
-        var text = "\(method) \(uri) HTTP/1.1\r\nHost: localhost\r\n"
-        for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        if let body { text += "Content-Length: \(body.count)\r\n" }
-        text += "\r\n"
-        try self.send(Array(text.utf8) + (body ?? []))
-        return try self.readResponse()
-    }
-
-    /// Collects what the server wrote so far.
-    private func drain() throws {
-        self.loop.run()
-        while let part = try self.channel.readOutbound(as: IOData.self) {
-            switch part {
-            case .byteBuffer(let buffer): self.inbound += Array(buffer.readableBytesView)
-            case .fileRegion: Issue.record("unexpected file region")
-            }
+    mutating func append(_ part: IOData) {
+        switch part {
+        case .byteBuffer(let buffer): self.inbound += Array(buffer.readableBytesView)
+        case .fileRegion: Issue.record("unexpected file region")
         }
     }
 
-    /// Parses one complete HTTP response, if there is one.
-    func readResponse() throws -> TestResponse? {
-        try self.drain()
+    /// Parses and removes one complete HTTP response, if there is one.
+    mutating func takeResponse() -> TestResponse? {
         guard let end = self.indexOf([13, 10, 13, 10]) else { return nil }
         let headText = String(decoding: self.inbound[..<end], as: UTF8.self)
         var lines = headText.components(separatedBy: "\r\n")
@@ -151,16 +121,97 @@ final class TestConnection {
         return nil
     }
 
-    // MARK: WebSocket
+    /// Parses and removes every complete WebSocket frame.
+    mutating func takeFrames() -> [TestFrame] {
+        var frames: [TestFrame] = []
+        while self.inbound.count >= 2 {
+            let opcode = self.inbound[0] & 0x0F
+            var length = Int(self.inbound[1] & 0x7F)
+            var offset = 2
+            if length == 126 {
+                guard self.inbound.count >= 4 else { break }
+                length = Int(self.inbound[2]) << 8 | Int(self.inbound[3])
+                offset = 4
+            } else if length == 127 {
+                guard self.inbound.count >= 10 else { break }
+                length = self.inbound[2..<10].reduce(0) { $0 << 8 | Int($1) }
+                offset = 10
+            }
+            guard self.inbound.count >= offset + length else { break }
+            frames.append(TestFrame(opcode: opcode, payload: Array(self.inbound[offset..<(offset + length)])))
+            self.inbound.removeFirst(offset + length)
+        }
+        return frames
+    }
 
-    /// Sends the upgrade request; returns the 101 response.
-    func upgrade(_ uri: String, headers: [String: String] = [:]) throws -> TestResponse? {
+    /// The bytes of a request as a client sends them.
+    static func request(_ method: String, _ uri: String, headers: [String: String], body: [UInt8]?) -> [UInt8] {
+        var text = "\(method) \(uri) HTTP/1.1\r\nHost: localhost\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        if let body { text += "Content-Length: \(body.count)\r\n" }
+        text += "\r\n"
+        return Array(text.utf8) + (body ?? [])
+    }
+
+    /// The headers of a WebSocket upgrade request, added to `headers`.
+    static func upgradeHeaders(_ headers: [String: String]) -> [String: String] {
         var all = headers
         all["Upgrade"] = "websocket"
         all["Connection"] = "Upgrade"
         all["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
         all["Sec-WebSocket-Version"] = "13"
-        return try self.request("GET", uri, headers: all)
+        return all
+    }
+}
+
+/// One client connection on the embedded loop.
+final class TestConnection {
+    let channel: EmbeddedChannel
+    let loop: EmbeddedEventLoop
+    private var bytes = ServerBytes()
+
+    init(channel: EmbeddedChannel, loop: EmbeddedEventLoop) {
+        self.channel = channel
+        self.loop = loop
+    }
+
+    /// Sends raw bytes from the client.
+    func send(_ bytes: [UInt8]) throws {
+        try self.channel.writeInbound(ByteBuffer(bytes: bytes))
+        self.loop.run()
+    }
+
+    /// Sends an HTTP request and returns the response if one is complete.
+    @discardableResult
+    func request(_ method: String, _ uri: String, headers: [String: String] = [:], body: String? = nil) throws -> TestResponse? {
+        try self.requestBytes(method, uri, headers: headers, body: body.map { Array($0.utf8) })
+    }
+
+    @discardableResult
+    func requestBytes(_ method: String, _ uri: String, headers: [String: String] = [:], body: [UInt8]?) throws -> TestResponse? {
+        try self.send(ServerBytes.request(method, uri, headers: headers, body: body))
+        return try self.readResponse()
+    }
+
+    /// Collects what the server wrote so far.
+    private func drain() throws {
+        self.loop.run()
+        while let part = try self.channel.readOutbound(as: IOData.self) {
+            self.bytes.append(part)
+        }
+    }
+
+    /// Parses one complete HTTP response, if there is one.
+    func readResponse() throws -> TestResponse? {
+        try self.drain()
+        return self.bytes.takeResponse()
+    }
+
+    // MARK: WebSocket
+
+    /// Sends the upgrade request; returns the 101 response.
+    func upgrade(_ uri: String, headers: [String: String] = [:]) throws -> TestResponse? {
+        try self.request("GET", uri, headers: ServerBytes.upgradeHeaders(headers))
     }
 
     /// Sends one masked client frame.
@@ -186,28 +237,56 @@ final class TestConnection {
     /// Reads every complete server frame so far.
     func readFrames() throws -> [TestFrame] {
         try self.drain()
-        var frames: [TestFrame] = []
-        while self.inbound.count >= 2 {
-            let opcode = self.inbound[0] & 0x0F
-            var length = Int(self.inbound[1] & 0x7F)
-            var offset = 2
-            if length == 126 {
-                guard self.inbound.count >= 4 else { break }
-                length = Int(self.inbound[2]) << 8 | Int(self.inbound[3])
-                offset = 4
-            } else if length == 127 {
-                guard self.inbound.count >= 10 else { break }
-                length = self.inbound[2..<10].reduce(0) { $0 << 8 | Int($1) }
-                offset = 10
-            }
-            guard self.inbound.count >= offset + length else { break }
-            frames.append(TestFrame(opcode: opcode, payload: Array(self.inbound[offset..<(offset + length)])))
-            self.inbound.removeFirst(offset + length)
-        }
-        return frames
+        return self.bytes.takeFrames()
     }
 
     var isActive: Bool { self.channel.isActive }
+}
+
+/// One client connection on its own thread-safe testing loop, for tests that leave the
+/// test's thread: an `allowRequest` hook runs in a task and answers from another thread,
+/// which an `EmbeddedEventLoop` must never see (it belongs to the thread that made it).
+/// Async throughout; time does not move unless the test moves it.
+final class AsyncTestConnection {
+    let channel: NIOAsyncTestingChannel
+    private var bytes = ServerBytes()
+
+    private init(channel: NIOAsyncTestingChannel) {
+        self.channel = channel
+    }
+
+    /// A new TCP connection to `engine`.
+    static func connect(to engine: EngineIOServer) async throws -> AsyncTestConnection {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.testingEventLoop.executeInContext {
+            try EngineIOHTTPServer.configurePipeline(channel: channel, engine: engine, router: nil)
+        }
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).get()
+        return AsyncTestConnection(channel: channel)
+    }
+
+    /// Sends a request and waits for its response (`nil` if none came within two seconds).
+    func request(_ method: String, _ uri: String, headers: [String: String] = [:], body: String? = nil) async throws -> TestResponse? {
+        try await self.channel.writeInbound(ByteBuffer(bytes: ServerBytes.request(method, uri, headers: headers, body: body.map { Array($0.utf8) })))
+        return try await self.response()
+    }
+
+    /// Sends a WebSocket upgrade request and waits for the answer.
+    func upgrade(_ uri: String, headers: [String: String] = [:]) async throws -> TestResponse? {
+        try await self.request("GET", uri, headers: ServerBytes.upgradeHeaders(headers))
+    }
+
+    /// Waits for the next complete response; the wait only bounds a failing test.
+    func response() async throws -> TestResponse? {
+        for _ in 0..<400 {
+            while let part = try await self.channel.readOutbound(as: IOData.self) {
+                self.bytes.append(part)
+            }
+            if let response = self.bytes.takeResponse() { return response }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
 }
 
 /// Records what the engine tells the application; optionally echoes messages.

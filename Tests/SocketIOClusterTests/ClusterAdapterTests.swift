@@ -9,6 +9,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SocketIO
 @testable import SocketIOCluster
+import SocketIOEmitter
 import SocketIOMessageQueue
 import SocketIOParser
 import SocketIOTesting
@@ -89,6 +90,40 @@ struct ClusterAdapterTests {
         for inbox in inboxes {
             #expect(try await inbox.wait(for: 1) == [event("news", 1, .binary(ByteBuffer(bytes: [1, 2])))])
         }
+    }
+
+    @Test func theEmittersOperatorAddressesNamespacesRoomsAndExceptions() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        for server in nodes.servers { server.of("/chat").on("join") { socket, arguments in socket.join(arguments[0].stringValue!) } }
+        let a = try await SocketIOTestClient(server: nodes.servers[1], namespace: "/chat")
+        let b = try await SocketIOTestClient(server: nodes.servers[2], namespace: "/chat")
+        let root = Inbox(try await SocketIOTestClient(server: nodes.servers[2]))
+        await a.emit("join", "r", namespace: "/chat")
+        await b.emit("join", "r", namespace: "/chat")
+        let emitter = SocketIOEmitter(transport: nodes.bus.makeTransport(role: .publishOnly))
+        let chat = emitter.of("/chat")
+        let toR = chat.to("r")
+        // Immutable: `except` makes a new operator.
+        toR.except(b.sid(namespace: "/chat")!).emit("only-a", 1)
+        toR.emit("both", 2)
+        emitter.emit("root", 3)
+        let namespaceEvents: (SocketIOTestClient, Int) async throws -> [SocketIOTestClient.ReceivedEvent] = { client, count in
+            var seen: [SocketIOTestClient.ReceivedEvent] = []
+            for _ in 0..<400 where seen.count < count {
+                seen += client.getReceived(namespace: "/chat")
+                if seen.count >= count { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            // Anything more (a wrong recipient) has had time to arrive.
+            try await Task.sleep(for: .milliseconds(30))
+            return seen + client.getReceived(namespace: "/chat")
+        }
+        let chatEvent = { (name: String, value: Int) in SocketIOTestClient.ReceivedEvent(name: name, arguments: [.int(value)], namespace: "/chat") }
+        #expect(try await namespaceEvents(a, 2) == [chatEvent("only-a", 1), chatEvent("both", 2)])
+        #expect(try await namespaceEvents(b, 1) == [chatEvent("both", 2)])
+        #expect(try await root.wait(for: 1) == [event("root", 3)])
+        #expect(toR.rooms == ["r"] && toR.excluded.isEmpty)
     }
 
     @Test func roomEmitSkipAndRemoteRoomOperations() async throws {

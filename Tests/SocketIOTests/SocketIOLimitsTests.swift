@@ -20,6 +20,7 @@ import Testing
 final class LimitedTransport: SocketIOTransport {
     let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
+    let transportName = "websocket"
     let limit: Int
     struct State {
         var bytes = 0

@@ -17,7 +17,11 @@ import Testing
 final class CaptureTransport: SocketIOTransport {
     let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
+    let transportName = "websocket"
     private let state = NIOLockedValueBox<(frames: [String], closed: Bool)>(([], false))
+    /// What ``isWritable`` answers (volatile broadcasts check it).
+    let writable = NIOLockedValueBox(true)
+    var isWritable: Bool { self.writable.withLockedValue { $0 } }
 
     func send(_ frames: [EngineIOFrame]) {
         self.state.withLockedValue { state in
@@ -41,10 +45,14 @@ struct WireClient {
     let transport = CaptureTransport()
     let handler: NIOLoopBound<any EngineIOSessionHandler>
 
-    init(server: SocketIOServer) async throws {
+    /// - Parameter first: a message the client sends at once, delivered in the same loop
+    ///   task as the attach (no scheduling delay between them, however loaded the machine).
+    init(server: SocketIOServer, first: EngineIOMessage? = nil) async throws {
         let transport = self.transport
         self.handler = try await transport.eventLoop.submit {
-            NIOLoopBound(server.attach(transport), eventLoop: transport.eventLoop)
+            let handler = server.attach(transport)
+            if let first { handler.sessionDidReceive(first) }
+            return NIOLoopBound(handler, eventLoop: transport.eventLoop)
         }.get()
     }
 
@@ -175,14 +183,15 @@ struct SocketIOWireTests {
     }
 
     @Test func clientThatJoinsNoNamespaceIsClosedAfterConnectTimeout() async throws {
-        // The timeout leaves a loaded CI machine time to deliver the second client's CONNECT
-        // (a separate hop after `attach`, which starts the timer); the waits only bound the test.
+        // The second client's CONNECT arrives in the same loop task as its attach (which
+        // starts the timer): a separate hop could come after the timeout when the test's
+        // task waits for a thread (the full suite keeps both cores busy), closing a client
+        // that did join. The waits only bound the test.
         let io = SocketIOServer(configuration: SocketIOConfiguration(connectTimeout: .milliseconds(500)))
         let client = try await WireClient(server: io)
         for _ in 0..<2000 where !client.transport.isClosed { try await Task.sleep(for: .milliseconds(5)) }
         #expect(client.transport.isClosed)
-        let joined = try await WireClient(server: io)
-        try await joined.receive("0")
+        let joined = try await WireClient(server: io, first: .text("0"))
         try await Task.sleep(for: .milliseconds(700))
         #expect(!joined.transport.isClosed)
     }
@@ -247,5 +256,19 @@ struct SocketIOWireTests {
         try await client.receive(#"2["next"]"#)
         let frames = try await client.frames(atLeast: 4)
         #expect(Array(frames[1...]) == [#"42["error","fail",true]"#, "437[]", #"42["next"]"#])
+    }
+
+    @Test func volatileBroadcastsSkipATransportThatCannotTakeThemNow() async throws {
+        let io = SocketIOServer()
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        _ = try await client.frames(atLeast: 1)
+        client.transport.writable.withLockedValue { $0 = false }
+        io.volatile.emit("tick", 1)
+        io.emit("news", 2)
+        client.transport.writable.withLockedValue { $0 = true }
+        io.volatile.emit("tick", 3)
+        let frames = try await client.frames(atLeast: 3)
+        #expect(Array(frames[1...]) == [#"42["news",2]"#, #"42["tick",3]"#])
     }
 }
