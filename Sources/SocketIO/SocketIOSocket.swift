@@ -242,8 +242,11 @@ public final class SocketIOSocket: Sendable {
     /// (Node `socket.disconnect(true)`), which closes it with every namespace on it.
     public func disconnect(close: Bool = false) {
         if close {
-            // The engine's close ends every socket of the connection (reason: forced close).
-            self.transport.close()
+            // Node `client._disconnect()`: every namespace of the connection is told
+            // DISCONNECT (so the client does not reconnect, and no session is kept for
+            // recovery), then the transport closes.
+            let client = self.client
+            self.transport.eventLoop.execute { client.value.closeFromServer() }
             return
         }
         guard self.end(reason: .serverNamespaceDisconnect, notifyClient: true) else { return }

@@ -274,12 +274,17 @@ struct ConnectionStateRecoveryTests {
 
     @Test func aServerCloseOnPurposeKeepsNoSession() async throws {
         let io = self.server()
+        _ = io.of("/chat")
+        io.on("kick") { socket, _ in socket.disconnect(close: true) }
         let client = try await WireClient(server: io)
         try await client.receive("0")
-        _ = try await client.frames(atLeast: 1)
-        let handler = client.handler
-        try await client.transport.eventLoop.submit { (handler.value as! SocketIOClientConnection).closeFromServer() }.get()
-        #expect(try await client.frames(atLeast: 2)[1] == "41")
+        try await client.receive("0/chat,")
+        _ = try await client.frames(atLeast: 2)
+        try await client.receive(#"2["kick"]"#)
+        // Node `socket.disconnect(true)`: every namespace is told, then the transport closes.
+        let frames = try await client.frames(atLeast: 4)
+        #expect(Set(frames[2...]) == ["41", "41/chat,"])
+        for _ in 0..<400 where !client.transport.isClosed { try await Task.sleep(for: .milliseconds(5)) }
         #expect(client.transport.isClosed)
         #expect(io.recovery?.memoryStore?.sessionCount == 0)
     }
