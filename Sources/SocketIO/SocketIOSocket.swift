@@ -10,6 +10,7 @@ import NIOConcurrencyHelpers
 import OrderedCollections
 public import NIOCore
 import SocketIOParser
+import Synchronization
 
 /// One client's connection to one namespace: what a handler receives.
 ///
@@ -56,6 +57,9 @@ public final class SocketIOSocket: Sendable {
     private let state: NIOLockedValueBox<StateMachine>
     /// What ``use(_:)`` added: run on every incoming event, in order.
     private let packetMiddlewares = NIOLockedValueBox<[SocketIOPacketMiddleware]>([])
+    /// Whether ``use(_:)`` added any: read without the lock on every event, so that a socket
+    /// without packet middlewares (most) pays no lock for them.
+    private let hasPacketMiddlewares = Atomic<Bool>(false)
 
     typealias StateMachine = SocketIOSocketStateMachine<SocketEvent, SocketIODisconnectReason, CheckedContinuation<Void, Never>, AckWaiter>
 
@@ -259,10 +263,12 @@ public final class SocketIOSocket: Sendable {
     /// where the handler would (inline for synchronous handlers) and must not block.
     public func use(_ middleware: @escaping SocketIOPacketMiddleware) {
         self.packetMiddlewares.withLockedValue { $0.append(middleware) }
+        self.hasPacketMiddlewares.store(true, ordering: .releasing)
     }
 
     /// Runs the packet middlewares of an event.
     func runPacketMiddlewares(_ name: String, _ arguments: [SocketIOValue]) throws {
+        guard self.hasPacketMiddlewares.load(ordering: .acquiring) else { return }
         let middlewares = self.packetMiddlewares.withLockedValue { $0 }
         for middleware in middlewares { try middleware(self, name, arguments) }
     }
