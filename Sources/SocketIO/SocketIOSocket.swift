@@ -54,7 +54,9 @@ public final class SocketIOSocket: Sendable {
     let handlerExecutor: EventLoopTaskExecutor?
     /// Lifecycle, outbound gate, mailbox and acks: every decision is the machine's, and the
     /// methods below only carry out what it returns, outside the lock.
-    private let state: NIOLockedValueBox<StateMachine>
+    /// The socket's lifecycle, mailbox and acks (one lock around the pure machine);
+    /// internal for the socket's extensions in other files only.
+    let state: NIOLockedValueBox<StateMachine>
     /// What ``use(_:)`` added: run on every incoming event, in order.
     private let packetMiddlewares = NIOLockedValueBox<[SocketIOPacketMiddleware]>([])
     /// Whether ``use(_:)`` added any: read without the lock on every event, so that a socket
@@ -124,48 +126,6 @@ public final class SocketIOSocket: Sendable {
     /// Whether the socket is connected (the connect handler accepted it and it has not left).
     public var isConnected: Bool {
         self.state.withLockedValue { $0.isConnected }
-    }
-
-    // MARK: Acks
-
-    /// Registers the waiter of an ack id before the packet carrying it goes out; `timeout`
-    /// `nil` arms no timer (a broadcast with acks has one timer for all recipients).
-    /// - Returns: `false` when the packet must not be sent: `callback` then has (or will
-    ///   have, on the connection's loop) its error.
-    func expectAck(id: Int, timeout: Duration?, callback: @escaping @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void) -> Bool {
-        let action = self.state.withLockedValue { $0.reserveAck(AckWaiter(callback: callback, timeout: nil), id: id) }
-        switch action {
-        case .failDisconnected(let waiter):
-            self.onLoop { waiter.callback(.failure(.disconnected)) }
-            return false
-        case .failTooManyPendingAcks(let waiter):
-            self.server.limits.maxPendingAcks.hit(self.server.logger, metadata: [SocketIOLoggingKeys.namespace: "\(self.namespace)"])
-            self.onLoop { waiter.callback(.failure(.tooManyPendingAcks)) }
-            return false
-        case .send:
-            break
-        }
-        guard let timeout else { return true }
-        // Scheduled outside the lock (no call out while holding it); an answer that came
-        // first (a client guessing ids) already removed the waiter, and the timer goes.
-        let timer = self.transport.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            self.resolveAck(id: id, with: .failure(.timeout))
-        }
-        let stored = self.state.withLockedValue { $0.updateAckWaiter(id: id) { $0.timeout = timer } }
-        if !stored { timer.cancel() }
-        return true
-    }
-
-    /// The number of emits waiting for this client's ack (tests).
-    var pendingAckCount: Int { self.state.withLockedValue { $0.pendingAckCount } }
-
-    /// Runs the waiter of an ack id (client ack, timeout or disconnect). Unknown ids are
-    /// ignored, as Node does.
-    func resolveAck(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
-        let waiter = self.state.withLockedValue { $0.resolveAck(id: id) }
-        guard let waiter else { return }
-        waiter.timeout?.cancel()
-        waiter.callback(result)
     }
 
     // MARK: Sending
@@ -493,35 +453,12 @@ public final class SocketIOSocket: Sendable {
     }
 
     /// Runs `body` on the connection's loop: at once when already there, else after a hop.
-    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
         let loop = self.transport.eventLoop
         if loop.inEventLoop {
             body()
         } else {
             loop.execute(body)
         }
-    }
-}
-
-/// Per-connection storage (Flask's `session`), safe from any task.
-public final class SocketIOSessionStorage: Sendable {
-    private let values = NIOLockedValueBox<[String: any Sendable]>([:])
-
-    init() {}
-
-    /// Reads or writes one value.
-    public subscript(key: String) -> (any Sendable)? {
-        get { self.values.withLockedValue { $0[key] } }
-        set { self.values.withLockedValue { $0[key] = newValue } }
-    }
-
-    /// Reads a value of a given type.
-    public func get<Value: Sendable>(_ key: String, as type: Value.Type = Value.self) -> Value? {
-        self.values.withLockedValue { $0[key] as? Value }
-    }
-
-    /// Changes the storage atomically.
-    public func update<Result>(_ body: (inout [String: any Sendable]) throws -> Result) rethrows -> Result {
-        try self.values.withLockedValue(body)
     }
 }
