@@ -117,8 +117,17 @@ up)
         if printf '%s' "$existing" | grep -q "\"name\":\"$topic\""; then
             continue
         fi
-        "$TANSU" topic create --broker "$url" --partitions "$partitions" "$topic" >&2 \
-            || { log "cannot create topic $topic"; exit 1; }
+        if ! "$TANSU" topic create --broker "$url" --partitions "$partitions" "$topic" >&2; then
+            # A worker that was already waiting for the broker may have created it meanwhile
+            # (its metadata request auto-creates topics): the topic is there, which is all
+            # this step is for.
+            if "$TANSU" topic list --broker "$url" | grep -q "\"name\":\"$topic\""; then
+                log "topic $topic was created meanwhile by a client"
+                continue
+            fi
+            log "cannot create topic $topic"
+            exit 1
+        fi
         log "topic $topic ($partitions partitions)"
     done
     echo "kafka://127.0.0.1:$PORT"
