@@ -23,13 +23,14 @@ typealias OrderedJSON = OrderedDictionary<String, SocketIOValue>
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "socketio-bench",
-        abstract: "Load generator for Socket.IO servers: connect, fanout, latency and cluster scenarios.",
+        abstract: "Load generator for Socket.IO servers: connect, fanout, latency, cluster and rooms scenarios.",
         discussion: """
             Scenarios use the events of socketio-demo (and of Flask-SocketIO's example app): \
-            `my_broadcast_event` for broadcasts, `echo` (acknowledged with its arguments) for round trips. \
+            `my_broadcast_event` for broadcasts, `join` and `my_room_event` for rooms, `echo` (acknowledged \
+            with its arguments) for round trips. \
             With --json the result is printed as one JSON object on the last line of standard output.
             """,
-        subcommands: [ConnectScenario.self, FanoutScenario.self, LatencyScenario.self, ClusterScenario.self]
+        subcommands: [ConnectScenario.self, FanoutScenario.self, LatencyScenario.self, ClusterScenario.self, RoomsScenario.self]
     )
 }
 
@@ -355,5 +356,107 @@ struct ClusterScenario: AsyncParsableCommand {
         try await emitter.run(flushTimeout: .seconds(5)) {
             try await fanout.run(common, scenario: "cluster", fields: fields, emitter: emitter)
         }
+    }
+}
+
+// MARK: - rooms
+
+struct RoomsScenario: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rooms",
+        abstract: "Many small rooms, a sender in every room: clients spread round robin over the --url servers (so a room's members sit on different workers of a cluster); messages/s, deliveries/s, completion latency."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Number of rooms.")
+    var rooms = 200
+
+    @Option(help: "Clients per room (client 0 of each room sends; every member, sender included, receives).")
+    var roomSize = 10
+
+    @Option(help: "Messages in flight over all rooms (default: one per room, every room's sender busy).")
+    var window: Int?
+
+    @Option(help: "Measured messages (sent by the rooms in turn).")
+    var messages = 20000
+
+    @Option(help: "Unmeasured messages first.")
+    var warmup = 200
+
+    func validate() throws {
+        guard self.rooms > 0, self.roomSize > 0 else { throw ValidationError("--rooms and --room-size must be positive") }
+    }
+
+    func run() async throws {
+        let (rooms, size, window, messages, warmup, concurrency) = (
+            self.rooms, self.roomSize, self.window ?? self.rooms, self.messages, self.warmup, self.common.concurrency
+        )
+        let timeout = TimeAmount.seconds(Int64(self.common.timeoutS))
+        let fields: OrderedJSON = [
+            "clients": .int(rooms * size), "rooms": .int(rooms), "room_size": .int(size),
+            "workers": .int(self.common.urls.count),
+        ]
+        try await self.common.run(scenario: "rooms", fields: fields) { swarm in
+            swarm.value.openAll(count: rooms * size, concurrency: concurrency, timeout: timeout).flatMap {
+                RoomsSetup.joinAll(swarm.value, roomSize: size, timeout: timeout)
+            }.flatMap { () -> EventLoopFuture<SocketIOValue> in
+                let clients = swarm.value.connectedClients
+                guard clients.count == rooms * size else {
+                    return swarm.value.loop.makeSucceededFuture(["error": "not every client connected"])
+                }
+                return FanoutDriver(
+                    swarm: swarm.value,
+                    window: window,
+                    broadcasts: messages,
+                    warmup: warmup,
+                    receiversPerBroadcast: size
+                ) { seq in
+                    // Rooms send in turn; the room's first member sends (the demo's
+                    // `my_room_event` emits `my_response` to the room, sender included).
+                    let room = seq % rooms
+                    clients[room * size].sendText("42[\"my_room_event\",{\"data\":\(seq),\"room\":\"r\(room)\"}]")
+                }.run(timeout: timeout).map { result in
+                    guard case .object(var fields) = result, let elapsed = fields["elapsed_s"]?.doubleValue, elapsed > 0,
+                        let completed = fields["completed"]?.intValue
+                    else { return result }
+                    fields["messages_per_s"] = .double((Double(completed) / elapsed).rounded())
+                    return .object(fields)
+                }
+            }
+        }
+    }
+}
+
+/// Puts client i in room `r(i / roomSize)` with the demo's `join` and waits for every
+/// answer (`my_response` "In rooms: …"). Clients are spread round robin over the servers,
+/// so the members of a room sit on different workers.
+enum RoomsSetup {
+    static func joinAll(_ swarm: BenchSwarm, roomSize: Int, timeout: TimeAmount) -> EventLoopFuture<Void> {
+        let clients = swarm.connectedClients
+        let promise = swarm.loop.makePromise(of: Void.self)
+        var answered = 0
+        let expected = clients.count
+        let marker = Array("In rooms".utf8)
+        let deadline = swarm.loop.scheduleTask(in: timeout) { promise.fail(BenchError(message: "joins timed out")) }
+        swarm.onEvent = { _, payload in
+            let isJoinAnswer = payload.withUnsafeReadableBytes { bytes in
+                bytes.count >= marker.count && (0...(bytes.count - marker.count)).contains { start in
+                    marker.indices.allSatisfy { bytes[start + $0] == marker[$0] }
+                }
+            }
+            guard isJoinAnswer else { return }
+            answered += 1
+            if answered == expected {
+                deadline.cancel()
+                swarm.onEvent = nil
+                promise.succeed(())
+            }
+        }
+        for (index, client) in clients.enumerated() {
+            client.sendText("42[\"join\",{\"room\":\"r\(index / roomSize)\"}]")
+        }
+        if expected == 0 { promise.succeed(()) }
+        return promise.futureResult
     }
 }

@@ -37,10 +37,13 @@ final class FanoutDriver {
     private var deadline: Scheduled<Void>?
 
     /// - Parameters:
-    ///   - publish: sends broadcast `seq` (a client's `my_broadcast_event`, or the emitter).
-    init(swarm: BenchSwarm, window: Int, broadcasts: Int, warmup: Int, publish: @escaping (Int) -> Void) {
+    ///   - receiversPerBroadcast: how many clients get each broadcast (the members of its
+    ///     room); `nil`: every connected client.
+    ///   - publish: sends broadcast `seq` (a client's `my_broadcast_event` or
+    ///     `my_room_event`, or the emitter).
+    init(swarm: BenchSwarm, window: Int, broadcasts: Int, warmup: Int, receiversPerBroadcast: Int? = nil, publish: @escaping (Int) -> Void) {
         self.swarm = swarm
-        self.receivers = swarm.connectedClients.count
+        self.receivers = receiversPerBroadcast ?? swarm.connectedClients.count
         self.window = max(1, window)
         self.warmup = warmup
         self.total = warmup + broadcasts

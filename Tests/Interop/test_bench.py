@@ -63,6 +63,19 @@ def test_fanout_counts_every_delivery(demo):
     assert report["deliveries_per_s"] > 0 and report["completion_ms"]["p99"] is not None
 
 
+def test_rooms_deliver_each_message_to_its_room_only(demo):
+    report = bench("rooms", "--url", demo.url, "--rooms", "6", "--room-size", "4", "--messages", "120",
+                   "--warmup", "6")
+    assert report["scenario"] == "rooms"
+    assert report["clients"] == 24 and report["receivers"] == 4
+    assert report["completed"] == 120
+    # Every message reached exactly the 4 members of its room: a delivery to another
+    # room's member would be a stray one (its count already reached zero) or a miss.
+    assert report["deliveries"] == 120 * 4
+    assert report["stray_deliveries"] == 0
+    assert report["messages_per_s"] > 0
+
+
 @pytest.mark.parametrize("binary_bytes", [0, 1000])
 def test_latency_closed_loops_of_acks(demo, binary_bytes):
     report = bench("latency", "--url", demo.url, "--clients", "3", "--requests", "60", "--warmup", "2",
