@@ -6,6 +6,7 @@ cross-node feature reaches exactly the right clients, exactly once. Also: python
 write_only managers, Flask-SocketIO workers and our socketio-emit CLI share the cluster, a
 broker restart loses nothing, garbage on the channel is dropped."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -571,6 +572,39 @@ def test_mixed_cluster_with_a_flask_socketio_worker(broker, broker_url, workers)
         for peer in peers:
             peer.close()
         flask.stop()
+
+
+@pytest.mark.timeout(120)
+def test_node_membership_heartbeats_goodbye_and_silence(broker):
+    """Workers announce themselves with heartbeats: every worker counts the live ones
+    (`io.serverCount`); a killed worker is dropped after its missed beats, a gracefully
+    stopped one at once by its goodbye (each drop is told apart by the observer's log)."""
+    nodes = []
+    clients = []
+    try:
+        for _ in range(3):
+            nodes.append(start_server("--message-queue", broker.url, "--heartbeat-ms", "200",
+                                      binary="socketio-testserver", env=broker.worker_env))
+        clients = [Peer(node.url) for node in nodes]
+        counts = lambda: [client.client.call("server_count") for client in clients]
+        assert wait_for(lambda: counts() == [3, 3, 3], timeout=30), counts()
+        observer = clients[0]
+
+        nodes[1].proc.send_signal(signal.SIGKILL)
+        nodes[1].proc.wait(timeout=10)
+        assert wait_for(lambda: observer.client.call("server_count") == 2, timeout=30)
+        assert "a cluster node went silent; dropped" in nodes[0].output()
+        assert "a cluster node left" not in nodes[0].output()
+
+        nodes[2].stop()  # SIGTERM: a graceful stop
+        assert wait_for(lambda: observer.client.call("server_count") == 1, timeout=30)
+        assert "a cluster node left" in nodes[0].output()
+        assert nodes[0].output().count("a cluster node went silent; dropped") == 1
+    finally:
+        for client in clients:
+            client.close()
+        for node in nodes:
+            node.stop()
 
 
 @pytest.mark.timeout(60)

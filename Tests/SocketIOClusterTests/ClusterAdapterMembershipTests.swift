@@ -1,0 +1,89 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import Backplane
+import Logging
+import NIOCore
+import SocketIO
+@testable import SocketIOCluster
+import Testing
+
+/// Node membership end to end: three adapters beating on an in-memory bus.
+struct ClusterAdapterMembershipTests {
+    private let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Waits until `condition` holds (or a generous deadline passes).
+    private func eventually(_ condition: () -> Bool) async throws -> Bool {
+        for _ in 0..<400 where !condition() {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test func nodesSeeEachOtherAndLeaveByGoodbyeOrSilence() async throws {
+        let bus = InMemoryBackplaneBus()
+        let transports = (0..<3).map { _ in bus.makeTransport() }
+        let adapters = transports.map {
+            ClusterAdapter(transport: $0, heartbeatInterval: .milliseconds(50), membership: .init(missedBeats: 3), logger: self.logger)
+        }
+        let servers = adapters.map { SocketIOServer(adapter: $0, logger: self.logger) }
+        let tasks = adapters.map { adapter in Task { try? await adapter.run() } }
+        defer { for task in tasks { task.cancel() } }
+
+        #expect(try await eventually { servers.allSatisfy { $0.serverCount == 3 } })
+        #expect(adapters[0].nodes == adapters.map(\.hostID).sorted())
+
+        // A graceful stop: its goodbye removes it long before the missed beats would.
+        tasks[2].cancel()
+        #expect(try await eventually { adapters[0].serverCount == 2 && adapters[1].serverCount == 2 })
+        #expect(adapters[0].nodes == [adapters[0].hostID, adapters[1].hostID].sorted())
+
+        // Silence: node 1 stops beating without a goodbye (its link is cut).
+        transports[1].setDetached(true)
+        #expect(try await eventually { adapters[0].serverCount == 1 })
+        #expect(adapters[0].nodes == [adapters[0].hostID])
+    }
+
+    @Test func aGracefulStopSaysGoodbyeOnTheChannel() async throws {
+        let bus = InMemoryBackplaneBus()
+        let listener = bus.makeTransport()
+        let adapter = ClusterAdapter(transport: bus.makeTransport(), heartbeatInterval: .seconds(60), logger: self.logger)
+        let task = Task { try? await adapter.run() }
+        // The first heartbeat is published at once; then nothing until the goodbye.
+        let listening = Task { () -> [MessageQueueMessageSummary] in
+            var seen: [MessageQueueMessageSummary] = []
+            for await bytes in listener.messages {
+                seen.append(MessageQueueMessageSummary(bytes))
+                if seen.last == .goodbye { break }
+            }
+            return seen
+        }
+        let runner = Task { try? await listener.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        await task.value
+        // Stopping the listener ends its inbox, so a missing goodbye fails instead of hanging.
+        try await Task.sleep(for: .milliseconds(50))
+        runner.cancel()
+        let heard = await listening.value
+        #expect(heard == [.heartbeat, .goodbye])
+    }
+}
+
+/// Just the method of a channel message, for comparisons.
+enum MessageQueueMessageSummary: Hashable {
+    case heartbeat, goodbye, other
+
+    init(_ bytes: ByteBuffer) {
+        let text = String(buffer: bytes)
+        if text.contains(#""method":"heartbeat""#) {
+            self = .heartbeat
+        } else if text.contains(#""method":"goodbye""#) {
+            self = .goodbye
+        } else {
+            self = .other
+        }
+    }
+}
