@@ -5,6 +5,7 @@
 
 import Backplane
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SocketIO
 @testable import SocketIOCluster
@@ -49,26 +50,22 @@ struct ClusterAdapterMembershipTests {
     @Test func aGracefulStopSaysGoodbyeOnTheChannel() async throws {
         let bus = InMemoryBackplaneBus()
         let listener = bus.makeTransport()
-        let adapter = ClusterAdapter(transport: bus.makeTransport(), heartbeatInterval: .seconds(60), logger: self.logger)
-        let task = Task { try? await adapter.run() }
-        // The first heartbeat is published at once; then nothing until the goodbye.
-        let listening = Task { () -> [MessageQueueMessageSummary] in
-            var seen: [MessageQueueMessageSummary] = []
+        let heard = NIOLockedValueBox<[MessageQueueMessageSummary]>([])
+        let listening = Task {
             for await bytes in listener.messages {
-                seen.append(MessageQueueMessageSummary(bytes))
-                if seen.last == .goodbye { break }
+                heard.withLockedValue { $0.append(MessageQueueMessageSummary(bytes)) }
             }
-            return seen
         }
         let runner = Task { try? await listener.run() }
-        try await Task.sleep(for: .milliseconds(100))
+        let adapter = ClusterAdapter(transport: bus.makeTransport(), heartbeatInterval: .seconds(60), logger: self.logger)
+        let task = Task { try? await adapter.run() }
+        // The first heartbeat is published at once; then nothing but the goodbye.
+        #expect(try await eventually { heard.withLockedValue { $0 } == [.heartbeat] })
         task.cancel()
         await task.value
-        // Stopping the listener ends its inbox, so a missing goodbye fails instead of hanging.
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(try await eventually { heard.withLockedValue { $0 } == [.heartbeat, .goodbye] })
         runner.cancel()
-        let heard = await listening.value
-        #expect(heard == [.heartbeat, .goodbye])
+        await listening.value
     }
 }
 
