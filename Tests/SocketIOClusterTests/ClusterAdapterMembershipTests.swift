@@ -67,6 +67,37 @@ struct ClusterAdapterMembershipTests {
         runner.cancel()
         await listening.value
     }
+
+    @Test func peersBeatsAndFutureMethodsAreNotLoggedAsGarbage() {
+        let log = CapturedLog()
+        let adapter = ClusterAdapter(transport: InMemoryBackplaneBus().makeTransport(), logger: Logger(label: "test", factory: { _ in log }))
+        adapter.handle(ByteBuffer(string: #"{"method":"heartbeat","host_id":"peer","interval_ms":5000}"#))
+        adapter.handle(ByteBuffer(string: #"{"method":"goodbye","host_id":"peer"}"#))
+        adapter.handle(ByteBuffer(string: #"{"method":"a_future_method","host_id":"peer","whatever":[1]}"#))
+        #expect(log.lines.filter { $0.level >= .warning }.isEmpty)
+        #expect(log.lines.map(\.message) == ["a cluster node joined", "a cluster node left"])
+        // Garbage still is (one line, within the budget).
+        adapter.handle(ByteBuffer(string: "not json"))
+        #expect(log.lines.filter { $0.level >= .warning }.map(\.message) == ["dropped an invalid message-queue message"])
+    }
+}
+
+/// A log handler that keeps what it is given.
+struct CapturedLog: LogHandler {
+    private let box = NIOLockedValueBox<[(level: Logger.Level, message: String)]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var lines: [(level: Logger.Level, message: String)] { self.box.withLockedValue { $0 } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.box.withLockedValue { $0.append((event.level, "\(event.message)")) }
+    }
 }
 
 /// Just the method of a channel message, for comparisons.
