@@ -89,6 +89,11 @@ struct TestServerCommand: AsyncParsableCommand {
         io.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
         io.onWithAck("echo_ack") { _, arguments in SocketIOAck(arguments) }
         io.onWithAck("server_count") { _, _ in [.int(io.serverCount)] }
+        // This node's host id and the live nodes' (for operators; tests tell nodes apart).
+        let membership = io.adapter as? ClusterAdapter
+        io.onWithAck("cluster_nodes") { _, _ in
+            [["self": .string(membership?.hostID ?? ""), "nodes": .array((membership?.nodes ?? []).map { .string($0) })]]
+        }
         io.onWithAck("join") { socket, arguments in
             socket.join(arguments.first?.stringValue ?? "")
             return ["joined", .array(socket.rooms.map { .string($0) })]
