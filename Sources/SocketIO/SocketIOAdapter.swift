@@ -69,6 +69,9 @@ public protocol SocketIOAdapter: Sendable {
     /// - Returns: `false` if this manager cannot (the server then logs that broadcasts
     ///   carry no offsets and recovered clients miss what was sent meanwhile).
     func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool
+    /// How many server nodes are live, this one included (Node's `io.serverCount()`): a
+    /// cluster manager counts the nodes it hears heartbeats from.
+    var serverCount: Int { get }
 }
 
 extension SocketIOAdapter {
@@ -78,4 +81,6 @@ extension SocketIOAdapter {
     public var isReady: Bool { true }
     /// A manager that does not know about recovery.
     public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool { false }
+    /// A manager that serves one process: this node alone.
+    public var serverCount: Int { 1 }
 }

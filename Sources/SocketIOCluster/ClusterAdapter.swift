@@ -31,6 +31,11 @@ public final class ClusterAdapter: SocketIOAdapter {
     private let windows: NIOLockedValueBox<SequenceWindows>
     /// Lines about garbage, forged or refused channel messages: one each, within a budget.
     private let logBudget = NIOLockedValueBox(LogBudget())
+    private let membershipLogBudget = NIOLockedValueBox(LogBudget())
+    /// The live nodes, from the heartbeats and goodbyes heard (one lock).
+    private let membership: NIOLockedValueBox<ClusterMembership>
+    /// How often this node announces itself while `run()` runs.
+    public let heartbeatInterval: Duration
 
     struct PendingCallbacks {
         var nextID = 1
@@ -41,14 +46,22 @@ public final class ClusterAdapter: SocketIOAdapter {
     ///   - transport: the backplane (Redis, AMQP, Kafka, or an in-memory bus in tests).
     ///   - hostID: this node's id; a new random one by default.
     ///   - duplicates: how much of each publisher's numbering is remembered to drop repeats.
+    ///   - heartbeatInterval: how often this node announces itself on the channel (5 s, as
+    ///     Node's Redis adapter).
+    ///   - membership: when a silent peer is dropped (after `missedBeats` of its intervals).
     public init(
         transport: any BackplaneTransport,
         hostID: String = HostID.make(),
         duplicates: SequenceWindows.Configuration = .init(),
+        heartbeatInterval: Duration = .seconds(5),
+        membership: ClusterMembership.Configuration = .init(),
         logger: Logger
     ) {
+        precondition(heartbeatInterval > .zero, "heartbeatInterval must be positive")
         self.transport = transport
         self.hostID = hostID
+        self.heartbeatInterval = heartbeatInterval
+        self.membership = NIOLockedValueBox(ClusterMembership(selfID: hostID, configuration: membership))
         self.logger = logger
         self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID)
         self.windows = NIOLockedValueBox(SequenceWindows(configuration: duplicates))
@@ -66,6 +79,12 @@ public final class ClusterAdapter: SocketIOAdapter {
 
     /// This node's publisher epoch (the `epoch` field of its emits).
     public var epoch: String { self.publisher.epoch }
+
+    /// The host ids of the live nodes, this one included, in name order.
+    public var nodes: [String] { self.membership.withLockedValue { $0.nodes } }
+
+    /// How many nodes are live, this one included (Node's `io.serverCount()`).
+    public var serverCount: Int { self.membership.withLockedValue { $0.count } }
 
     // MARK: Local state
 
@@ -206,17 +225,43 @@ public final class ClusterAdapter: SocketIOAdapter {
 
     // MARK: Receiving
 
-    /// Connects the backplane and applies what other hosts publish, until cancelled.
+    /// Connects the backplane, announces this node with heartbeats and applies what other
+    /// hosts publish, until cancelled; then says goodbye, so that the others drop this node
+    /// at once instead of after the missed beats.
     /// - Throws: the transport's error when it gave up (the worker should then exit).
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            // The transport ends its inbox when it stops, failed or not; its error is
-            // rethrown by the group.
-            group.addTask { try await self.transport.run() }
-            for await bytes in self.transport.messages {
-                self.handle(bytes)
+        // The transport runs outside this task's cancellation: on cancellation the goodbye
+        // is queued first, and only then is the transport stopped (it publishes what is
+        // queued before it stops).
+        let transport = self.transport
+        let connection = Task { try await transport.run() }
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.beat() }
+                // The transport ends its inbox when it stops, failed or not.
+                for await bytes in self.transport.messages {
+                    self.handle(bytes)
+                }
+                group.cancelAll()
             }
-            group.cancelAll()
+        } onCancel: {
+            self.publish(.goodbye(hostID: self.hostID))
+            connection.cancel()
+        }
+        try await connection.value
+    }
+
+    /// Publishes a heartbeat every interval and drops the peers that went silent, until
+    /// cancelled.
+    private func beat() async {
+        let milliseconds = Int(max(1, self.heartbeatInterval.inMilliseconds))
+        while !Task.isCancelled {
+            self.publish(.heartbeat(hostID: self.hostID, intervalMilliseconds: milliseconds))
+            let dropped = self.membership.withLockedValue { $0.tick(now: .now) }
+            for case .timedOut(let host) in dropped {
+                self.logMembership("a cluster node went silent; dropped", host: host)
+            }
+            try? await Task.sleep(for: self.heartbeatInterval)
         }
     }
 
@@ -227,6 +272,16 @@ public final class ClusterAdapter: SocketIOAdapter {
         var metadata = metadata
         if suppressed > 0 { metadata["backplane.suppressed"] = "\(suppressed)" }
         self.logger.warning(message, metadata: metadata)
+    }
+
+    /// Logs a membership change within its own budget: anyone on the channel can announce
+    /// hosts, and a flood of forged ones must not flood the log.
+    private func logMembership(_ message: Logger.Message, host: String) {
+        let (allowed, suppressed) = self.membershipLogBudget.withLockedValue { $0.take(now: .now) }
+        guard allowed else { return }
+        var metadata: Logger.Metadata = ["backplane.host": "\(host)"]
+        if suppressed > 0 { metadata["backplane.suppressed"] = "\(suppressed)" }
+        self.logger.info(message, metadata: metadata)
     }
 
     /// Applies one channel message (internal for tests).
@@ -249,6 +304,12 @@ public final class ClusterAdapter: SocketIOAdapter {
         // Our own messages were applied when they were published.
         guard message.hostID != self.hostID else { return }
         switch message {
+        case .heartbeat(let host, let interval):
+            let change = self.membership.withLockedValue { $0.heartbeat(host: host, interval: .milliseconds(interval), now: .now) }
+            if change != nil { self.logMembership("a cluster node joined", host: host) }
+        case .goodbye(let host):
+            let change = self.membership.withLockedValue { $0.goodbye(host: host, now: .now) }
+            if change != nil { self.logMembership("a cluster node left", host: host) }
         case .emit(let emit):
             switch self.windows.withLockedValue({ $0.check(host: emit.hostID, epoch: emit.epoch, sequence: emit.sequence) }) {
             case .repeated:

@@ -14,6 +14,9 @@
 //   {"method":"enter_room"|"leave_room","sid":…,"room":…,"namespace":…,"host_id":…}
 //   {"method":"close_room","room":…,"namespace":…,"host_id":…}
 //   {"method":"callback","host_id":<origin>,"sid":…,"namespace":…,"id":N,"args":[…]}
+//   our extensions (python-socketio ignores methods it does not know):
+//   {"method":"heartbeat","host_id":…,"interval_ms":N}   node membership
+//   {"method":"goodbye","host_id":…}                      a node stopping gracefully
 //
 // Defined once here and used by both the cluster manager and the emitter.
 //===----------------------------------------------------------------------===//
@@ -34,6 +37,11 @@ public enum MessageQueueMessage: Sendable, Hashable {
     case closeRoom(room: String, namespace: String, hostID: String)
     /// A client's ack for an emit made on host `hostID` (the addressee).
     case callback(hostID: String, sid: String, namespace: String, id: Int, arguments: [SocketIOValue])
+    /// Our extension: node `hostID` is alive and beats every `intervalMilliseconds`
+    /// (node membership; python-socketio ignores it).
+    case heartbeat(hostID: String, intervalMilliseconds: Int)
+    /// Our extension: node `hostID` is stopping gracefully.
+    case goodbye(hostID: String)
 
     public struct Emit: Sendable, Hashable {
         public var event: String
@@ -94,7 +102,7 @@ public enum MessageQueueMessage: Sendable, Hashable {
         switch self {
         case .emit(let emit): return emit.hostID
         case .disconnect(_, _, let host), .enterRoom(_, _, _, let host), .leaveRoom(_, _, _, let host),
-            .closeRoom(_, _, let host), .callback(let host, _, _, _, _):
+            .closeRoom(_, _, let host), .callback(let host, _, _, _, _), .heartbeat(let host, _), .goodbye(let host):
             return host
         }
     }
@@ -150,6 +158,10 @@ public enum MessageQueueMessage: Sendable, Hashable {
                 "method": "callback", "host_id": .string(host), "sid": .string(sid), "namespace": .string(namespace),
                 "id": .int(id), "args": .array(arguments),
             ]
+        case .heartbeat(let host, let interval):
+            object = ["method": "heartbeat", "host_id": .string(host), "interval_ms": .int(interval)]
+        case .goodbye(let host):
+            object = ["method": "goodbye", "host_id": .string(host)]
         }
         var buffer = ByteBuffer()
         JSONWriter.write(.object(object), into: &buffer)
@@ -264,6 +276,13 @@ public enum MessageQueueMessage: Sendable, Hashable {
                 id: id,
                 arguments: object["args"]?.arrayValue ?? []
             )
+        case "heartbeat":
+            guard let interval = object["interval_ms"]?.intValue, interval > 0 else {
+                throw MessageQueueDecodingError("heartbeat: interval_ms missing or not positive")
+            }
+            return .heartbeat(hostID: try string("host_id"), intervalMilliseconds: interval)
+        case "goodbye":
+            return .goodbye(hostID: try string("host_id"))
         default:
             return nil
         }

@@ -32,14 +32,21 @@ struct TestServerCommand: AsyncParsableCommand {
     /// Turns connection state recovery on with this `maxDisconnectionDuration` (off when
     /// absent): the official-JS-client recovery tests use it.
     @Option(name: .customLong("recovery-ms")) var recoveryMilliseconds: Int64?
+    /// The cluster heartbeat interval (node membership); a peer is dropped after 3 missed.
+    @Option(name: .customLong("heartbeat-ms")) var heartbeatMilliseconds: Int64 = 5_000
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "socketio-testserver")
         var adapter: (any SocketIOAdapter)?
         if let url = self.messageQueue {
+            guard self.heartbeatMilliseconds > 0 else { throw ValidationError("--heartbeat-ms must be positive") }
             do {
-                adapter = ClusterAdapter(transport: try MessageQueueTransport.make(url: url, channel: self.channel, logger: logger), logger: logger)
+                adapter = ClusterAdapter(
+                    transport: try MessageQueueTransport.make(url: url, channel: self.channel, logger: logger),
+                    heartbeatInterval: .milliseconds(self.heartbeatMilliseconds),
+                    logger: logger
+                )
             } catch {
                 throw ValidationError("--message-queue: \(error)")
             }
@@ -81,6 +88,12 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         io.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
         io.onWithAck("echo_ack") { _, arguments in SocketIOAck(arguments) }
+        io.onWithAck("server_count") { _, _ in [.int(io.serverCount)] }
+        // This node's host id and the live nodes' (for operators; tests tell nodes apart).
+        let membership = io.adapter as? ClusterAdapter
+        io.onWithAck("cluster_nodes") { _, _ in
+            [["self": .string(membership?.hostID ?? ""), "nodes": .array((membership?.nodes ?? []).map { .string($0) })]]
+        }
         io.onWithAck("join") { socket, arguments in
             socket.join(arguments.first?.stringValue ?? "")
             return ["joined", .array(socket.rooms.map { .string($0) })]

@@ -6,6 +6,7 @@ cross-node feature reaches exactly the right clients, exactly once. Also: python
 write_only managers, Flask-SocketIO workers and our socketio-emit CLI share the cluster, a
 broker restart loses nothing, garbage on the channel is dropped."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -571,6 +572,48 @@ def test_mixed_cluster_with_a_flask_socketio_worker(broker, broker_url, workers)
         for peer in peers:
             peer.close()
         flask.stop()
+
+
+@pytest.mark.timeout(120)
+def test_node_membership_heartbeats_goodbye_and_silence(broker):
+    """Workers announce themselves with heartbeats: every worker knows the live ones
+    (`io.serverCount`, the host ids); a killed worker is dropped after its missed beats, a
+    gracefully stopped one at once by its goodbye (each drop is told apart by the observer's
+    log). Other tests' workers may share the channel: only ours are looked at."""
+    nodes = []
+    clients = []
+    try:
+        for _ in range(3):
+            nodes.append(start_server("--message-queue", broker.url, "--heartbeat-ms", "200",
+                                      binary="socketio-testserver", env=broker.worker_env))
+        clients = [Peer(node.url) for node in nodes]
+        ids = [client.client.call("cluster_nodes")["self"] for client in clients]
+
+        def live(client):
+            """Which of our nodes `client`'s worker counts live; its serverCount agrees."""
+            seen = client.client.call("cluster_nodes")["nodes"]
+            assert client.client.call("server_count") >= len(seen) - 1
+            return [host for host in ids if host in seen]
+
+        assert wait_for(lambda: all(live(client) == ids for client in clients), timeout=30), \
+            [live(client) for client in clients]
+        assert all(client.client.call("server_count") >= 3 for client in clients)
+        observer = clients[0]
+
+        nodes[1].proc.send_signal(signal.SIGKILL)
+        nodes[1].proc.wait(timeout=10)
+        assert wait_for(lambda: live(observer) == [ids[0], ids[2]], timeout=30), (live(observer), nodes[0].output()[-3000:])
+        assert "a cluster node went silent; dropped" in nodes[0].output()
+        assert "a cluster node left" not in nodes[0].output()
+
+        nodes[2].stop()  # SIGTERM: a graceful stop
+        assert wait_for(lambda: live(observer) == [ids[0]], timeout=30), (live(observer), nodes[0].output()[-3000:])
+        assert "a cluster node left" in nodes[0].output()
+    finally:
+        for client in clients:
+            client.close()
+        for node in nodes:
+            node.stop()
 
 
 @pytest.mark.timeout(60)

@@ -44,9 +44,24 @@ struct MessageQueueMessageTests {
             .leaveRoom(sid: "s", room: "r", namespace: "/", hostID: host),
             .closeRoom(room: "r", namespace: "/", hostID: host),
             .callback(hostID: host, sid: "s", namespace: "/", id: 3, arguments: ["ok", 1]),
+            .heartbeat(hostID: host, intervalMilliseconds: 5000),
+            .goodbye(hostID: host),
         ]
         for message in messages {
             #expect(try MessageQueueMessage.decode(message.encoded()) == message)
+        }
+    }
+
+    @Test func encodesMembershipMessages() {
+        #expect(
+            String(buffer: MessageQueueMessage.heartbeat(hostID: host, intervalMilliseconds: 5000).encoded())
+                == #"{"method":"heartbeat","host_id":"9f1c2b7e8d6a4c5b9e0f1a2b3c4d5e6f","interval_ms":5000}"#
+        )
+        #expect(
+            String(buffer: MessageQueueMessage.goodbye(hostID: host).encoded()) == #"{"method":"goodbye","host_id":"9f1c2b7e8d6a4c5b9e0f1a2b3c4d5e6f"}"#
+        )
+        for garbage in [#"{"method":"heartbeat","host_id":"h"}"#, #"{"method":"heartbeat","host_id":"h","interval_ms":0}"#, #"{"method":"goodbye"}"#] {
+            #expect(throws: MessageQueueDecodingError.self) { try MessageQueueMessage.decode(ByteBuffer(string: garbage)) }
         }
     }
 
