@@ -166,8 +166,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
                     offset: offset,
                     restoredMissed: restored.missedPackets,
                     memoryStore: recovery.memoryStore
-                ),
-                skipsMiddlewares: recovery.configuration.skipMiddlewares
+                )
             )
         case .failure(let failure):
             self.server.logger.debug(
@@ -184,8 +183,7 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
         id: String = SessionID.make(),
         privateID: String? = nil,
         session: SocketIOSessionStorage = SocketIOSessionStorage(),
-        recovered: SocketIORecoveredSession? = nil,
-        skipsMiddlewares: Bool = false
+        recovered: SocketIORecoveredSession? = nil
     ) {
         let socket = SocketIOSocket(
             id: id,
@@ -194,15 +192,13 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
             client: self,
             server: self.server,
             session: session,
-            skipsMiddlewares: skipsMiddlewares,
             privateID: privateID,
-            recovered: recovered != nil,
             recovery: recovered
         )
         self.sockets[nsp.name] = socket
         // Middlewares, then joining the namespace, then the connect handler: in order, on
         // the socket's handler task.
-        socket.enqueue(.connect)
+        socket.start()
     }
 
     /// A socket ended from the server side (refused, or disconnected by the server).

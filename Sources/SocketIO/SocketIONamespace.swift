@@ -5,7 +5,6 @@
 
 import NIOConcurrencyHelpers
 public import SocketIOParser
-import Synchronization
 
 /// A namespace (Node's `Namespace`, Flask's `namespace=`): its handlers, its middlewares,
 /// its error handler, and its view of the client manager.
@@ -24,9 +23,7 @@ public final class SocketIONamespace: SocketIOHandlerRegistering, SocketIOBroadc
     /// The client manager (shared by every namespace of a server).
     public let adapter: any SocketIOAdapter
     let handlers: SocketIOHandlerBox
-    private let defaultAckTimeout: Duration
-    /// Sockets connected here (for the clean-up of empty child namespaces).
-    private let connected = Atomic<Int>(0)
+    let defaultAckTimeout: Duration
 
     init(name: String, adapter: any SocketIOAdapter, defaultAckTimeout: Duration, handlers: SocketIOHandlerBox = SocketIOHandlerBox(), parent: SocketIOParentNamespace? = nil) {
         self.name = name
@@ -50,12 +47,6 @@ public final class SocketIONamespace: SocketIOHandlerRegistering, SocketIOBroadc
     /// The socket of this node with that id.
     public func socket(id: String) -> SocketIOSocket? {
         self.adapter.localSocket(sid: id, namespace: self.name)
-    }
-
-    /// Counts a socket in (`true`) or out; returns how many remain.
-    @discardableResult
-    func count(_ joining: Bool) -> Int {
-        joining ? self.connected.wrappingAdd(1, ordering: .relaxed).newValue : self.connected.wrappingSubtract(1, ordering: .relaxed).newValue
     }
 }
 
@@ -96,7 +87,7 @@ public final class SocketIOParentNamespace: SocketIOHandlerRegistering {
             let child = SocketIONamespace(
                 name: name,
                 adapter: self.template.adapter,
-                defaultAckTimeout: self.template.broadcastOperator.defaultAckTimeout,
+                defaultAckTimeout: self.template.defaultAckTimeout,
                 handlers: self.template.handlers,
                 parent: self
             )

@@ -172,11 +172,6 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
         return nil
     }
 
-    /// The namespace with this name if it exists (no child is made).
-    func existingNamespace(_ name: String) -> SocketIONamespace? {
-        self.namespaces.withLockedValue { $0.byName[name] }
-    }
-
     /// Handles errors of namespaces without their own handler (Flask `on_error_default`).
     public func onDefaultError(_ handler: @escaping @Sendable (any Error, SocketIOErrorContext) async -> Void) {
         self.defaultErrorHandler.withLockedValue {

@@ -33,13 +33,15 @@ public final class SocketIOSocket: Sendable {
     /// Whether this socket is a session that came back (connection state recovery): same
     /// id, rooms and ``session``, and the packets it missed were sent after the CONNECT
     /// reply (Node `socket.recovered`).
-    public let recovered: Bool
+    public var recovered: Bool { self.recovery != nil }
     /// The private id a client presents to recover this session (the CONNECT reply's
     /// `pid`); `nil` when connection state recovery is off.
     let privateID: String?
     /// Whether middlewares are skipped for this socket (a recovered session, with
     /// ``SocketIOConnectionStateRecovery/skipMiddlewares``).
-    let skipsMiddlewares: Bool
+    var skipsMiddlewares: Bool {
+        self.recovery != nil && self.server.configuration.connectionStateRecovery?.skipMiddlewares == true
+    }
     /// The session this socket took over (connection state recovery): its rooms, joined
     /// again when the socket joins its namespace, and the events its client missed, sent
     /// right after the CONNECT reply.
@@ -79,12 +81,6 @@ public final class SocketIOSocket: Sendable {
         var timeout: Scheduled<Void>?
     }
 
-    /// What the connection hands ``enqueue(_:)``: the socket's first job.
-    enum FirstJob: Sendable {
-        /// Middlewares, joining the namespace, the connect handler (see ``start()``).
-        case connect
-    }
-
     init(
         id: String,
         namespace: SocketIONamespace,
@@ -92,21 +88,17 @@ public final class SocketIOSocket: Sendable {
         client: SocketIOClientConnection,
         server: SocketIOServer,
         session: SocketIOSessionStorage = SocketIOSessionStorage(),
-        skipsMiddlewares: Bool = false,
         privateID: String? = nil,
-        recovered: Bool = false,
         recovery: SocketIORecoveredSession? = nil
     ) {
         self.recovery = recovery
         self.privateID = privateID
-        self.recovered = recovered
         self.id = id
         self.client = NIOLoopBound(client, eventLoop: client.transport.eventLoop)
         self.transport = client.transport
         self.namespace = namespace.name
         self.nsp = namespace
         self.session = session
-        self.skipsMiddlewares = skipsMiddlewares
         self.handshake = handshake
         self.server = server
         self.handlerExecutor = server.handlerExecutor(for: client.transport.eventLoop)
@@ -246,13 +238,6 @@ public final class SocketIOSocket: Sendable {
     func start() {
         guard let action = self.state.withLockedValue({ $0.start() }) else { return }
         self.perform(action)
-    }
-
-    /// The connection's way to start the socket (the same as ``start()``).
-    func enqueue(_ job: FirstJob) {
-        switch job {
-        case .connect: self.start()
-        }
     }
 
     /// The connect handler accepted: CONNECT goes out, then everything queued meanwhile.
