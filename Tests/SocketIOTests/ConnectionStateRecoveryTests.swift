@@ -53,6 +53,20 @@ struct ConnectionStateRecoveryTests {
         return try #require(try self.json(frame) as? [Any])
     }
 
+    /// Connects a client to `/`, lets `emit` send it one event, and returns the client, its
+    /// CONNECT reply and the offset that event carried: the start of every recovery.
+    private func connectWithOffset(
+        _ io: SocketIOServer,
+        emit: (SocketIOServer) -> Void = { $0.emit("news", 0) }
+    ) async throws -> (client: WireClient, reply: [String: String], offset: String) {
+        let client = try await WireClient(server: io)
+        try await client.receive("0")
+        let reply = try self.connectReply(try await client.frames(atLeast: 1)[0])
+        emit(io)
+        let offset = try self.offset(try await client.frames(atLeast: 2)[1])
+        return (client, reply, offset)
+    }
+
     private func offset(_ frame: String) throws -> String {
         try #require(try self.event(frame).last as? String)
     }
@@ -129,11 +143,7 @@ struct ConnectionStateRecoveryTests {
             let connected = Connected(id: socket.id, recovered: socket.recovered, rooms: socket.rooms, data: socket.session.get("n"))
             seen.withLockedValue { $0.append(connected) }
         }
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.to("a").emit("before", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io) { $0.to("a").emit("before", 0) }
 
         try await first.drop()
         #expect(io.recovery?.memoryStore?.sessionCount == 1)
@@ -166,11 +176,7 @@ struct ConnectionStateRecoveryTests {
     @Test func socketEmitsAreReplayedToTheirSocketOnly() async throws {
         let io = self.server()
         io.on("ping") { socket, _ in socket.emit("pong", 1) }
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.emit("start", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io) { $0.emit("start", 0) }
         let other = try await WireClient(server: io)
         try await other.receive("0")
         _ = try await other.frames(atLeast: 1)
@@ -197,11 +203,7 @@ struct ConnectionStateRecoveryTests {
             await withCheckedContinuation { continuation in gate.withLockedValue { $0 = continuation } }
             socket.emit("late", 1)
         }
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.emit("start", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io) { $0.emit("start", 0) }
         try await first.receive(#"2["slow"]"#)
         for _ in 0..<400 where gate.withLockedValue({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
         try await first.drop()
@@ -218,11 +220,7 @@ struct ConnectionStateRecoveryTests {
 
     @Test func anExpiredSessionGetsANewOne() async throws {
         let io = self.server(SocketIOConnectionStateRecovery(maxDisconnectionDuration: .milliseconds(1)))
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.emit("news", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io)
         try await first.drop(reason: .pingTimeout)
         try await Task.sleep(for: .milliseconds(20))
 
@@ -294,11 +292,7 @@ struct ConnectionStateRecoveryTests {
         let io = self.server(SocketIOConnectionStateRecovery(skipMiddlewares: skip))
         let runs = NIOLockedValueBox(0)
         io.use { _ in runs.withLockedValue { $0 += 1 } }
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.emit("news", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io)
         try await first.drop()
 
         let second = try await WireClient(server: io)
@@ -356,11 +350,7 @@ struct ConnectionStateRecoveryTests {
         configuration.connectionStateRecovery = SocketIOConnectionStateRecovery()
         let store = SlowStore()
         let io = SocketIOServer(configuration: configuration, sessionStore: store)
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.emit("news", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io)
         try await first.drop()
         io.emit("missed", 1)
 
@@ -385,11 +375,7 @@ struct ConnectionStateRecoveryTests {
         configuration.connectionStateRecovery = SocketIOConnectionStateRecovery()
         let store = SlowStore()
         let io = SocketIOServer(configuration: configuration, sessionStore: store)
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.emit("news", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io)
         try await first.drop()
 
         let second = try await WireClient(server: io)
@@ -408,11 +394,7 @@ struct ConnectionStateRecoveryTests {
         io.onDisconnecting { _, _ in
             await withCheckedContinuation { continuation in gate.withLockedValue { $0 = continuation } }
         }
-        let first = try await WireClient(server: io)
-        try await first.receive("0")
-        let reply = try self.connectReply(try await first.frames(atLeast: 1)[0])
-        io.to("a").emit("news", 0)
-        let offset = try self.offset(try await first.frames(atLeast: 2)[1])
+        let (first, reply, offset) = try await self.connectWithOffset(io) { $0.to("a").emit("news", 0) }
         try await first.drop()
         for _ in 0..<400 where gate.withLockedValue({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
 
