@@ -104,6 +104,7 @@ public final class AMQPBackplane: BackplaneTransport {
     /// The topic exchange of the channels other than the main one.
     private var topicExchange: String { self.configuration.channel + ".cluster" }
     private let subscriptions: BackplaneSubscriptions
+    private let stop = StopSignal()
     private let outbox: PublishQueue
     private let logger: Logger
     private let reporter: BackplaneReporter
@@ -116,7 +117,7 @@ public final class AMQPBackplane: BackplaneTransport {
         self.configuration = configuration
         self.logger = logger
         self.reporter = BackplaneReporter(kind: "amqp", logger: logger)
-        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes)
+        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes, stop: self.stop)
         self.messages = BackplaneInbox(limits: configuration.inbox, kind: "amqp", logger: logger)
         var generator = SystemRandomNumberGenerator()
         self.queueName = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))\(String(generator.next() as UInt64, radix: 16))"
@@ -148,9 +149,9 @@ public final class AMQPBackplane: BackplaneTransport {
 
     public func run() async throws {
         defer { self.messages.finish() }
-        let loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }, { self.consumerLoop() }]
+        let loops: [@Sendable () throws -> Void] = [{ try self.publisherLoop() }, { try self.consumerLoop() }]
         try await BlockingThreads.run(loops) {
-            self.outbox.stop()
+            self.stop.stop()
         }
     }
 
@@ -169,107 +170,112 @@ public final class AMQPBackplane: BackplaneTransport {
 
     // MARK: Publisher
 
-    /// The publisher thread: owns the publishing connection.
-    private func publisherLoop() {
-        var connection: AMQPConnection?
+    private func client(_ name: String) -> BlockingClient {
+        BlockingClient(
+            .init(name: name, initialBackoff: self.configuration.retry.initialBackoff, maxBackoff: self.configuration.retry.maxBackoff),
+            stop: self.stop,
+            logger: self.logger,
+            reporter: self.reporter
+        )
+    }
+
+    /// The publisher thread: owns the publishing connection, made when there is something
+    /// to publish.
+    private func publisherLoop() throws {
         var window = ConfirmWindow(limit: self.configuration.confirmWindow)
         var policy = PublishRetryPolicy(configuration: self.configuration.retry)
-        var outage = false
+        // After a failure, one message in flight, so that the next failure is blamed on the
+        // right message.
         var probing = false
-        var oldestSent: ContinuousClock.Instant?
-        var stoppedAt: ContinuousClock.Instant?
         // Idle waits are sliced so that heartbeats go out well within the broker's limit.
-        let idleSlice = max(0.05, min(1.0, self.configuration.heartbeat.inSeconds / 4))
+        let idleSlice = Duration.seconds(max(0.05, min(1.0, self.configuration.heartbeat.inSeconds / 4)))
+        try self.client("amqp publisher").run(
+            ready: { self.outbox.waitForMessages(timeout: idleSlice) },
+            connect: { afterOutage in
+                let fresh = try self.connect()
+                try fresh.declareExchange(self.configuration.channel, type: "fanout")
+                // Publishing to an exchange that does not exist closes the channel.
+                try fresh.declareExchange(self.topicExchange, type: "topic")
+                try fresh.confirmSelect()
+                // Give the other nodes time to rebind before flushing what waited.
+                if afterOutage { self.stop.sleep(self.configuration.resubscribeWait) }
+                return fresh
+            },
+            serve: { link, healthy in
+                window.reset()
+                do {
+                    try self.publish(on: link, window: &window, policy: &policy, probing: &probing, idleSlice: idleSlice, healthy: healthy)
+                } catch {
+                    // With several messages in flight the failure cannot be blamed on one of
+                    // them: back off and probe with one. While probing, it counts against the head.
+                    let failure = BackplaneError(.connection, "\(error)")
+                    var wait = policy.connectFailed()
+                    if probing, window.inFlight > 0 {
+                        let decision = policy.publishFailed(failure)
+                        if decision.dropHead {
+                            let head = self.outbox.peek(from: 0, limit: 1, timeout: 0)?.first
+                            self.outbox.removeFirst(1)
+                            self.reporter.poison(bytes: head?.payload.readableBytes ?? 0, attempts: decision.attempts, error: failure)
+                        }
+                        wait = decision.wait
+                    }
+                    probing = true
+                    throw BlockingClient.RetryAfter(wait, cause: failure)
+                }
+            }
+        )
+    }
+
+    /// Publishes on one connection until stopped (with a bounded last chance for what is
+    /// queued) or until it fails: sends what the confirm window allows, reads every confirm
+    /// that has arrived, retires settled messages from the outbox in order.
+    private func publish(
+        on link: AMQPConnection,
+        window: inout ConfirmWindow,
+        policy: inout PublishRetryPolicy,
+        probing: inout Bool,
+        idleSlice: Duration,
+        healthy: () -> Void
+    ) throws {
         let exchange = self.configuration.channel
         let topicExchange = self.topicExchange
-
-        func fail(_ error: BackplaneError) {
-            // With several messages in flight the failure cannot be blamed on one of them:
-            // back off and probe with one. While probing, it counts against the head.
-            let wait: Duration
-            if probing, window.inFlight > 0 {
-                let decision = policy.publishFailed(error)
-                if decision.dropHead {
-                    let head = self.outbox.peek(from: 0, limit: 1, timeout: 0)?.first
-                    self.outbox.removeFirst(1)
-                    self.reporter.poison(bytes: head?.payload.readableBytes ?? 0, attempts: decision.attempts, error: error)
-                }
-                wait = decision.wait
-            } else {
-                wait = policy.connectFailed()
-            }
-            if !outage {
-                self.logger.info("amqp publisher lost its connection; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
-            }
-            outage = true
-            probing = true
-            connection = nil
-            window.reset()
-            oldestSent = nil
-            _ = self.outbox.pause(seconds: wait.inSeconds)
-        }
-
+        var oldestSent: ContinuousClock.Instant?
+        var stoppedAt: ContinuousClock.Instant?
         while true {
-            if self.outbox.isStopped {
+            if self.stop.isStopped {
                 // Shutdown: what is queued gets a bounded last chance.
                 let now = ContinuousClock.now
                 if stoppedAt == nil { stoppedAt = now }
-                if self.outbox.count == 0 || now - stoppedAt! > self.configuration.confirmTimeout { break }
+                if self.outbox.count == 0 || now - stoppedAt! > self.configuration.confirmTimeout { return }
             }
-            if connection == nil {
-                guard let head = self.outbox.peek(from: 0, limit: 1, timeout: idleSlice) else { break }
-                if head.isEmpty { continue }
-                do {
-                    let fresh = try self.connect()
-                    try fresh.declareExchange(exchange, type: "fanout")
-                    // Publishing to an exchange that does not exist closes the channel.
-                    try fresh.declareExchange(topicExchange, type: "topic")
-                    try fresh.confirmSelect()
-                    connection = fresh
-                } catch {
-                    if !outage {
-                        self.logger.info("amqp publisher cannot connect; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
+            // Send what the window allows (waiting a slice when idle).
+            let room = window.room(probing: probing)
+            var sentNow = 0
+            if room > 0 {
+                let timeout = window.inFlight > 0 ? 0 : idleSlice.inSeconds
+                let batch = self.outbox.peek(from: window.inFlight, limit: room, timeout: timeout) ?? []
+                for message in batch {
+                    if message.channel == exchange {
+                        try link.publish(message.payload, exchange: exchange, routingKey: "")
+                    } else {
+                        try link.publish(message.payload, exchange: topicExchange, routingKey: message.channel)
                     }
-                    outage = true
-                    if self.outbox.isStopped { break }
-                    _ = self.outbox.pause(seconds: policy.connectFailed().inSeconds)
-                    continue
-                }
-                if outage {
-                    self.reporter.reconnected("amqp publisher reconnected")
-                    if !self.outbox.isStopped { _ = self.outbox.pause(seconds: self.configuration.resubscribeWait.inSeconds) }
-                    outage = false
+                    _ = window.sent()
+                    if oldestSent == nil { oldestSent = .now }
+                    sentNow += 1
                 }
             }
-            guard let link = connection else { continue }
-            do {
-                // Send what the window allows (waiting a slice when idle).
-                let room = window.room(probing: probing)
-                var sentNow = 0
-                if room > 0 {
-                    let timeout = window.inFlight > 0 ? 0 : idleSlice
-                    let batch = self.outbox.peek(from: window.inFlight, limit: room, timeout: timeout) ?? []
-                    for message in batch {
-                        if message.channel == exchange {
-                            try link.publish(message.payload, exchange: exchange, routingKey: "")
-                        } else {
-                            try link.publish(message.payload, exchange: topicExchange, routingKey: message.channel)
-                        }
-                        _ = window.sent()
-                        if oldestSent == nil { oldestSent = .now }
-                        sentNow += 1
-                    }
-                }
-                // Read confirms; heartbeats are serviced here too (also when idle).
-                var wait = window.inFlight > 0 && sentNow == 0 ? 10 : 0
-                while let confirm = try link.pollConfirm(timeoutMilliseconds: wait) {
-                    window.settle(tag: confirm.tag, multiple: confirm.multiple, acknowledged: confirm.acknowledged)
-                    wait = 0
-                }
-                let retired = window.retire()
-                if !retired.isEmpty {
+            // Read every confirm that has arrived (the broker acks in batches, `multiple`);
+            // heartbeats are serviced here too (also when idle).
+            var wait = window.inFlight > 0 && sentNow == 0 ? 10 : 0
+            while let confirm = try link.pollConfirm(timeoutMilliseconds: wait) {
+                window.settle(tag: confirm.tag, multiple: confirm.multiple, acknowledged: confirm.acknowledged)
+                wait = 0
+            }
+            let retired = window.retire()
+            if !retired.isEmpty {
+                if retired.contains(false) {
                     let messages = self.outbox.peek(from: 0, limit: retired.count, timeout: 0) ?? []
-                    self.outbox.removeFirst(retired.count)
                     for (index, acknowledged) in retired.enumerated() where !acknowledged {
                         let nack = BackplaneError(.refused, "broker refused the message (nack)")
                         let decision = policy.publishFailed(nack)
@@ -279,17 +285,17 @@ public final class AMQPBackplane: BackplaneTransport {
                             error: nack
                         )
                     }
-                    if retired.contains(true) {
-                        policy.published()
-                        probing = false
-                    }
-                    oldestSent = window.inFlight > 0 ? .now : nil
                 }
-                if let oldest = oldestSent, ContinuousClock.now - oldest > self.configuration.confirmTimeout {
-                    throw AMQPError(description: "no publisher confirm within \(self.configuration.confirmTimeout)")
+                self.outbox.removeFirst(retired.count)
+                if retired.contains(true) {
+                    policy.published()
+                    probing = false
+                    healthy()
                 }
-            } catch {
-                fail(BackplaneError(.connection, "\(error)"))
+                oldestSent = window.inFlight > 0 ? .now : nil
+            }
+            if let oldest = oldestSent, ContinuousClock.now - oldest > self.configuration.confirmTimeout {
+                throw AMQPError(description: "no publisher confirm within \(self.configuration.confirmTimeout)")
             }
         }
     }
@@ -312,18 +318,20 @@ public final class AMQPBackplane: BackplaneTransport {
 
     /// The consumer thread: owns the consuming connection. Without subscriptions (an emitter
     /// that asked for none yet) it keeps no connection and no queue.
-    private func consumerLoop() {
-        var backoff = self.configuration.retry.initialBackoff
-        var outage = false
-        while !self.outbox.isStopped {
-            if self.subscriptions.isEmpty {
-                guard self.outbox.pause(seconds: 0.1) else { break }
-                continue
-            }
-            let connection: AMQPConnection
-            var current = self.subscriptions.snapshot
-            do {
-                connection = try self.connect()
+    private func consumerLoop() throws {
+        defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
+        try self.client("amqp consumer").run(
+            ready: {
+                if self.stop.isStopped { return false }
+                if self.subscriptions.isEmpty {
+                    self.stop.sleep(.milliseconds(100))
+                    return false
+                }
+                return true
+            },
+            connect: { _ in
+                let wanted = self.subscriptions.snapshot
+                let connection = try self.connect()
                 try connection.declareExchange(self.configuration.channel, type: "fanout")
                 try connection.declareExchange(self.topicExchange, type: "topic")
                 try connection.declareQueue(
@@ -332,57 +340,48 @@ public final class AMQPBackplane: BackplaneTransport {
                     maxLength: self.configuration.queueMaxLength,
                     messageTTLMilliseconds: Int(self.configuration.queueMessageTTL.inMilliseconds)
                 )
-                try self.bind(current, on: connection)
+                try self.bind(wanted, on: connection)
                 try connection.consume(queue: self.queueName)
-            } catch {
-                if !outage {
-                    self.logger.info("amqp consumer cannot connect; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
-                }
-                outage = true
-                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
-                continue
+                return (connection, wanted)
+            },
+            serve: { consuming, healthy in
+                let (connection, wanted) = consuming
+                // Bound and consuming: the subscription is confirmed.
+                self.confirmedVersion.withLockedValue { $0 = wanted.version }
+                defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
+                healthy()
+                try self.consume(on: connection, subscribed: wanted)
             }
-            // Bound and consuming: the subscription is confirmed.
-            self.confirmedVersion.withLockedValue { $0 = current.version }
-            if outage { self.reporter.reconnected("amqp consumer resubscribed") }
-            outage = false
-            backoff = self.configuration.retry.initialBackoff
-            do {
-                // Short waits so that shutdown and new subscriptions are noticed; heartbeats
-                // are handled inside.
-                while !self.outbox.isStopped {
-                    if self.subscriptions.version != current.version {
-                        // Bindings belong to the queue, not to a connection: a short-lived
-                        // one adds them while this one keeps consuming (an RPC here could
-                        // interleave with deliveries).
-                        current = self.subscriptions.snapshot
-                        let binder = try self.connect()
-                        try self.bind(current, on: binder)
-                        self.confirmedVersion.withLockedValue { $0 = current.version }
-                    }
-                    if let delivery = try connection.receive(timeoutMilliseconds: 100) {
-                        let channel = delivery.exchange == self.configuration.channel ? delivery.exchange : delivery.routingKey
-                        // A full inbox drops (and counts) the message: the ack below keeps
-                        // the broker from redelivering what the node cannot take.
-                        if current.matches(channel) {
-                            self.messages.push(BackplaneMessage(channel: channel, payload: delivery.body))
-                        }
-                        // Acked once handed over: what was in flight when a connection or
-                        // the broker went away is redelivered (and repeats are dropped by
-                        // the cluster's per-publisher sequence numbers).
-                        try connection.ack(delivery.deliveryTag)
-                    }
-                }
-            } catch {
-                self.confirmedVersion.withLockedValue { $0 = 0 }
-                if self.outbox.isStopped { break }
-                self.logger.info("amqp consumer lost its connection; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
-                outage = true
-                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
+        )
+    }
+
+    /// Hands deliveries to the inbox until stopped or the connection fails; binds new
+    /// subscriptions as they are added.
+    private func consume(on connection: AMQPConnection, subscribed: BackplaneSubscriptions.Snapshot) throws {
+        var current = subscribed
+        // Short waits so that shutdown and new subscriptions are noticed; heartbeats are
+        // handled inside.
+        while !self.stop.isStopped {
+            if self.subscriptions.version != current.version {
+                // Bindings belong to the queue, not to a connection: a short-lived one adds
+                // them while this one keeps consuming (an RPC here could interleave with
+                // deliveries).
+                current = self.subscriptions.snapshot
+                let binder = try self.connect()
+                try self.bind(current, on: binder)
+                self.confirmedVersion.withLockedValue { $0 = current.version }
             }
+            guard let delivery = try connection.receive(timeoutMilliseconds: 100) else { continue }
+            let channel = delivery.exchange == self.configuration.channel ? delivery.exchange : delivery.routingKey
+            // A full inbox drops (and counts) the message: the ack below keeps the broker
+            // from redelivering what the node cannot take.
+            if current.matches(channel) {
+                self.messages.push(BackplaneMessage(channel: channel, payload: delivery.body))
+            }
+            // Acked once handed over: what was in flight when a connection or the broker
+            // went away is redelivered (and repeats are dropped by the cluster's
+            // per-publisher sequence numbers).
+            try connection.ack(delivery.deliveryTag)
         }
-        self.confirmedVersion.withLockedValue { $0 = 0 }
     }
 }

@@ -13,22 +13,24 @@ import NIOCore
 /// queue is bounded by message count and by bytes; when either is reached, new messages are
 /// dropped and counted, never silently. Only the publisher thread removes messages, from
 /// the head, so positions counted from the head are stable for it (pipelined publishing
-/// sends messages `offset..<offset+n` while earlier ones wait for their confirms).
+/// sends messages `offset..<offset+n` while earlier ones wait for their replies or
+/// confirms). It is built on the transport's ``StopSignal``: stopping wakes its waits.
 ///
-/// `@unchecked Sendable`: every stored property is read and written with `condition`
-/// locked.
+/// `@unchecked Sendable`: every stored property is read and written with the stop signal's
+/// condition locked.
 public final class PublishQueue: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let signal: StopSignal
+    private var condition: NSCondition { self.signal.condition }
     private var messages = Deque<BackplaneMessage>()
     private var bytes = 0
-    private var stopped = false
     public private(set) var dropped = 0
     public let capacity: Int
     public let maxBytes: Int
 
-    public init(capacity: Int, maxBytes: Int = 64 << 20) {
+    public init(capacity: Int, maxBytes: Int = 64 << 20, stop: StopSignal = StopSignal()) {
         self.capacity = capacity
         self.maxBytes = maxBytes
+        self.signal = stop
     }
 
     /// Queues a message; returns the running drop count if it was dropped (the queue holds
@@ -43,8 +45,7 @@ public final class PublishQueue: @unchecked Sendable {
         }
         self.messages.append(message)
         self.bytes += size
-        // Broadcast: another thread may be pausing on the same condition, and a signal it
-        // took would leave the publisher asleep.
+        // Broadcast: sleepers share the condition (and without waiters it costs no syscall).
         self.condition.broadcast()
         return nil
     }
@@ -56,20 +57,32 @@ public final class PublishQueue: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: timeout)
-        while self.messages.count <= offset && !self.stopped {
+        while self.messages.count <= offset && !self.signal.isStoppedLocked {
             if !self.condition.wait(until: deadline) { break }
         }
-        if self.messages.count <= offset { return self.stopped ? nil : [] }
+        if self.messages.count <= offset { return self.signal.isStoppedLocked ? nil : [] }
         return Array(self.messages[(self.messages.startIndex + offset)...].prefix(limit))
     }
 
-    /// Waits for up to `limit` queued messages without removing them; `nil` once stopped.
+    /// Waits for up to `limit` queued messages without removing them; `nil` once stopped
+    /// and empty.
     public func peek(limit: Int) -> [BackplaneMessage]? {
         self.condition.lock()
         defer { self.condition.unlock() }
-        while self.messages.isEmpty && !self.stopped { self.condition.wait() }
-        if self.stopped && self.messages.isEmpty { return nil }
+        while self.messages.isEmpty && !self.signal.isStoppedLocked { self.condition.wait() }
+        if self.messages.isEmpty { return nil }
         return Array(self.messages.prefix(limit))
+    }
+
+    /// Waits up to `timeout` for a message; whether there is one.
+    public func waitForMessages(timeout: Duration) -> Bool {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout.inSeconds)
+        while self.messages.isEmpty && !self.signal.isStoppedLocked {
+            if !self.condition.wait(until: deadline) { break }
+        }
+        return !self.messages.isEmpty
     }
 
     /// Removes messages that were published.
@@ -88,27 +101,10 @@ public final class PublishQueue: @unchecked Sendable {
         return self.bytes
     }
 
-    /// Sleeps up to `seconds`, waking early when stopped; returns `false` when stopped.
-    public func pause(seconds: Double) -> Bool {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        if !self.stopped { _ = self.condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
-        return !self.stopped
-    }
+    public var isStopped: Bool { self.signal.isStopped }
 
-    public var isStopped: Bool {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        return self.stopped
-    }
-
-    /// Wakes the publisher thread for shutdown (queued messages get one last chance).
-    public func stop() {
-        self.condition.lock()
-        self.stopped = true
-        self.condition.broadcast()
-        self.condition.unlock()
-    }
+    /// Stops the transport (the queue's stop signal): queued messages get one last chance.
+    public func stop() { self.signal.stop() }
 
     public var count: Int {
         self.condition.lock()

@@ -89,7 +89,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
     private let producer: OpaquePointer
     private let producerTopic: OpaquePointer
     private let reports: UnsafeMutablePointer<CRdKafka_Reports>
-    private let stopped = NIOLockedValueBox(false)
+    private let stop = StopSignal()
     private let subscribed = NIOLockedValueBox(false)
 
     /// - Throws: ``BackplaneURLError`` if librdkafka refuses the configuration.
@@ -165,7 +165,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     public var isSubscribed: Bool { !self.subscriptions.isEmpty && self.subscribed.withLockedValue { $0 } }
 
-    private var isStopped: Bool { self.stopped.withLockedValue { $0 } }
+    private var isStopped: Bool { self.stop.isStopped }
 
     /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
     public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
@@ -181,7 +181,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         try await BlockingThreads.run(loops) {
             // Deliver what is queued (bounded), then stop the threads.
             _ = rd_kafka_flush(self.producer, 5000)
-            self.stopped.withLockedValue { $0 = true }
+            self.stop.stop()
         }
     }
 
@@ -207,70 +207,53 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         }
     }
 
+    @discardableResult
     private func pause(_ duration: Duration) -> Bool {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline {
-            if self.isStopped { return false }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return !self.isStopped
+        self.stop.sleep(duration)
     }
 
     /// The consumer thread: sets up a consumer and polls; a setup that fails is retried
     /// with capped backoff, and after `maxSetupAttempts` failures in a row (an assignment
-    /// that worked resets the count) it gives up. Without subscriptions (an emitter that asked
-    /// for none yet) it keeps no consumer.
+    /// that worked resets the count) it gives up. Without subscriptions (an emitter that
+    /// asked for none yet) it keeps no consumer.
     private func consumerLoop() throws {
-        var failures = 0
-        var backoff = self.configuration.initialBackoff
-        while !self.isStopped {
-            if self.subscriptions.isEmpty {
-                guard self.pause(.milliseconds(100)) else { return }
-                continue
-            }
-            do {
-                try self.serveConsumer(onAssigned: {
-                    failures = 0
-                    backoff = self.configuration.initialBackoff
-                })
-                return
-            } catch {
-                self.subscribed.withLockedValue { $0 = false }
-                failures += 1
-                if failures >= self.configuration.maxSetupAttempts {
-                    self.logger.error(
-                        "kafka consumer cannot be set up; giving up",
-                        metadata: ["backplane.kind": "kafka", "backplane.error": "\(error)", "backplane.attempts": "\(failures)"]
-                    )
-                    throw BackplaneError(.fatal, "kafka consumer gave up after \(failures) attempts: \(error)")
+        defer { self.subscribed.withLockedValue { $0 = false } }
+        let client = BlockingClient(
+            .init(
+                name: "kafka consumer",
+                initialBackoff: self.configuration.initialBackoff,
+                maxBackoff: self.configuration.maxBackoff,
+                maxFailures: self.configuration.maxSetupAttempts
+            ),
+            stop: self.stop,
+            logger: self.logger,
+            reporter: self.reporter
+        )
+        try client.run(
+            ready: {
+                if self.isStopped { return false }
+                if self.subscriptions.isEmpty {
+                    self.pause(.milliseconds(100))
+                    return false
                 }
-                if failures == 1 {
-                    self.logger.warning("kafka consumer cannot be set up; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(error)"])
-                }
-                guard self.pause(backoff) else { return }
-                backoff = min(backoff * 2, self.configuration.maxBackoff)
+                return true
+            },
+            connect: { _ in try KafkaConsumer(bootstrap: self.bootstrap, topic: self.configuration.channel, maxMessageBytes: self.configuration.maxMessageBytes) },
+            serve: { consumer, healthy in
+                defer { self.subscribed.withLockedValue { $0 = false } }
+                try self.serve(consumer, onAssigned: healthy)
             }
-        }
+        )
     }
 
-    /// One consumer's life: create, find the partitions, assign, poll until stopped.
+    private var bootstrap: String { self.configuration.url.hosts.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+
+    /// One consumer's life: find the partitions, assign, poll until stopped.
     /// - Throws: ``BackplaneError`` for a setup step that failed.
-    private func serveConsumer(onAssigned: () -> Void) throws(BackplaneError) {
+    private func serve(_ handles: KafkaConsumer, onAssigned: () -> Void) throws(BackplaneError) {
         var error = [CChar](repeating: 0, count: 512)
-        let bootstrap = self.configuration.url.hosts.map { "\($0.host):\($0.port)" }.joined(separator: ",")
-        var generator = SystemRandomNumberGenerator()
-        let group = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))"
-        guard let consumer = CRdKafka_newConsumer(bootstrap, group, Int32(self.configuration.maxMessageBytes), &error, error.count) else {
-            throw BackplaneError(.connection, "consumer: \(cText(error))")
-        }
-        defer {
-            rd_kafka_consumer_close(consumer)
-            rd_kafka_destroy(consumer)
-        }
-        guard let topic = rd_kafka_topic_new(consumer, self.configuration.channel, nil) else {
-            throw BackplaneError(.connection, "topic handle: cannot create")
-        }
-        defer { rd_kafka_topic_destroy(topic) }
+        let consumer = handles.consumer
+        let topic = handles.topic
         // Find the partitions: an unreachable broker or a missing topic is waited for.
         var backoff = self.configuration.initialBackoff
         var partitions = 0
@@ -345,6 +328,33 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
                 lastError = text
             }
         }
+    }
+}
+
+/// A consumer and its topic handle: the single owner of both, destroyed on deinit.
+private final class KafkaConsumer {
+    let consumer: OpaquePointer
+    let topic: OpaquePointer
+
+    init(bootstrap: String, topic name: String, maxMessageBytes: Int) throws(BackplaneError) {
+        var error = [CChar](repeating: 0, count: 512)
+        var generator = SystemRandomNumberGenerator()
+        let group = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))"
+        guard let consumer = CRdKafka_newConsumer(bootstrap, group, Int32(maxMessageBytes), &error, error.count) else {
+            throw BackplaneError(.connection, "consumer: \(cText(error))")
+        }
+        guard let topic = rd_kafka_topic_new(consumer, name, nil) else {
+            rd_kafka_destroy(consumer)
+            throw BackplaneError(.connection, "topic handle: cannot create")
+        }
+        self.consumer = consumer
+        self.topic = topic
+    }
+
+    deinit {
+        rd_kafka_topic_destroy(self.topic)
+        rd_kafka_consumer_close(self.consumer)
+        rd_kafka_destroy(self.consumer)
     }
 }
 

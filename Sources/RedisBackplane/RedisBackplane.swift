@@ -48,6 +48,8 @@ public final class RedisBackplane: BackplaneTransport {
         public var liveness: SubscriberLiveness.Configuration
         /// How long, after an outage, the publisher waits for subscribers to come back.
         public var resubscribeWait: Duration
+        /// `PUBLISH` commands written before their replies are read, at most.
+        public var publishBatch: Int
 
         public init(
             url: BackplaneURL,
@@ -61,7 +63,8 @@ public final class RedisBackplane: BackplaneTransport {
             commandTimeout: Duration = .seconds(5),
             retry: PublishRetryPolicy.Configuration = .init(),
             liveness: SubscriberLiveness.Configuration = .init(),
-            resubscribeWait: Duration = .seconds(10)
+            resubscribeWait: Duration = .seconds(10),
+            publishBatch: Int = 256
         ) {
             self.url = url
             self.channel = channel
@@ -75,6 +78,7 @@ public final class RedisBackplane: BackplaneTransport {
             self.retry = retry
             self.liveness = liveness
             self.resubscribeWait = resubscribeWait
+            self.publishBatch = max(1, publishBatch)
         }
     }
 
@@ -82,6 +86,7 @@ public final class RedisBackplane: BackplaneTransport {
     public let messages: BackplaneInbox
     public var channel: String { self.configuration.channel }
     private let subscriptions: BackplaneSubscriptions
+    private let stop = StopSignal()
     private let outbox: PublishQueue
     private let logger: Logger
     private let reporter: BackplaneReporter
@@ -94,7 +99,7 @@ public final class RedisBackplane: BackplaneTransport {
         self.configuration = configuration
         self.logger = logger
         self.reporter = BackplaneReporter(kind: "redis", logger: logger)
-        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes)
+        self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes, stop: self.stop)
         self.messages = BackplaneInbox(limits: configuration.inbox, kind: "redis", logger: logger)
         self.subscriptions = BackplaneSubscriptions(configuration.role.subscribes ? [.channel(configuration.channel)] : [])
     }
@@ -125,9 +130,9 @@ public final class RedisBackplane: BackplaneTransport {
 
     public func run() async throws {
         defer { self.messages.finish() }
-        let loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }, { self.subscriberLoop() }]
+        let loops: [@Sendable () throws -> Void] = [{ try self.publisherLoop() }, { try self.subscriberLoop() }]
         try await BlockingThreads.run(loops) {
-            self.outbox.stop()
+            self.stop.stop()
             // Wakes the subscriber waiting for data.
             CHiredis_shutdownFD(self.subscriberFD.withLockedValue { $0 })
         }
@@ -146,68 +151,89 @@ public final class RedisBackplane: BackplaneTransport {
         )
     }
 
-    /// The publisher thread: owns the publishing connection.
-    private func publisherLoop() {
+    private func client(_ name: String) -> BlockingClient {
+        BlockingClient(
+            .init(name: name, initialBackoff: self.configuration.retry.initialBackoff, maxBackoff: self.configuration.retry.maxBackoff),
+            stop: self.stop,
+            logger: self.logger,
+            reporter: self.reporter
+        )
+    }
+
+    /// The publisher thread: owns the publishing connection, made when there is something
+    /// to publish.
+    private func publisherLoop() throws {
         CHiredis_blockSIGPIPEOnThisThread()
-        var connection: RedisConnection?
         var policy = PublishRetryPolicy(configuration: self.configuration.retry)
-        var outage = false
         var knownSubscribers = 0
-        while let batch = self.outbox.peek(limit: 64) {
-            if connection == nil {
-                do {
-                    connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
-                } catch {
-                    if !outage {
-                        self.logger.info("redis publisher cannot connect; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
+        // After a failure, one message at a time, so that the next failure is blamed on
+        // the right message (a batch cannot tell which of its messages broke the link).
+        var probing = false
+        try self.client("redis publisher").run(
+            ready: { self.outbox.waitForMessages(timeout: .seconds(1)) },
+            connect: { afterOutage in
+                let connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
+                if afterOutage { self.waitForSubscribers(knownSubscribers, on: connection) }
+                return connection
+            },
+            serve: { connection, healthy in
+                while let batch = self.outbox.peek(limit: probing ? 1 : self.configuration.publishBatch) {
+                    do {
+                        try self.publish(batch, on: connection, policy: &policy, knownSubscribers: &knownSubscribers)
+                        probing = false
+                        healthy()
+                    } catch {
+                        probing = true
+                        throw error
                     }
-                    outage = true
-                    guard self.outbox.pause(seconds: policy.connectFailed().inSeconds) else { break }
-                    continue
-                }
-                if outage {
-                    self.reporter.reconnected("redis publisher reconnected")
-                    self.waitForSubscribers(knownSubscribers, on: connection!)
-                    outage = false
                 }
             }
-            for message in batch {
-                let failure: BackplaneError
-                do {
-                    let reply = try connection!.command([ByteBuffer(string: "PUBLISH"), ByteBuffer(string: message.channel), message.payload])
-                    switch reply {
-                    case .integer(let receivers):
-                        knownSubscribers = receivers
-                        self.outbox.removeFirst(1)
-                        policy.published()
-                        continue
-                    case .error(let text):
-                        // Redis refused this message (NOPERM, a size limit…); the link is fine.
-                        failure = BackplaneError(.refused, text)
-                    default:
-                        failure = BackplaneError(.connection, "unexpected PUBLISH reply \(reply)")
-                    }
-                } catch {
-                    failure = BackplaneError(.connection, "\(error)")
-                }
-                let decision = policy.publishFailed(failure)
-                if decision.dropHead {
-                    self.outbox.removeFirst(1)
-                    self.reporter.poison(bytes: message.payload.readableBytes, attempts: decision.attempts, error: failure)
-                }
-                if decision.reconnect {
-                    if !outage {
-                        self.logger.info(
-                            "redis publisher lost its connection; retrying",
-                            metadata: ["backplane.kind": "redis", "backplane.error": "\(failure)"]
-                        )
-                    }
-                    connection = nil
-                    outage = true
-                    _ = self.outbox.pause(seconds: decision.wait.inSeconds)
-                }
-                // The batch is stale after any failure: peek again.
-                break
+        )
+    }
+
+    /// Pipelines one batch: every `PUBLISH` is appended, then the replies are read in order,
+    /// each retiring its message from the outbox (a refused one is dropped and reported).
+    /// - Throws: ``BlockingClient/RetryAfter`` when the connection failed; the message at
+    ///   the head is dropped as poison after the retry policy's attempts.
+    private func publish(
+        _ batch: [BackplaneMessage],
+        on connection: RedisConnection,
+        policy: inout PublishRetryPolicy,
+        knownSubscribers: inout Int
+    ) throws {
+        func failed(_ failure: BackplaneError, head: BackplaneMessage) throws {
+            let decision = policy.publishFailed(failure)
+            if decision.dropHead {
+                self.outbox.removeFirst(1)
+                self.reporter.poison(bytes: head.payload.readableBytes, attempts: decision.attempts, error: failure)
+            }
+            if decision.reconnect { throw BlockingClient.RetryAfter(decision.wait, cause: failure) }
+        }
+        do {
+            for message in batch { try connection.appendPublish(message) }
+        } catch {
+            try failed(BackplaneError(.connection, "\(error)"), head: batch[0])
+            return
+        }
+        for message in batch {
+            let reply: RedisReply
+            do {
+                reply = try connection.readReply()
+            } catch {
+                try failed(BackplaneError(.connection, "\(error)"), head: message)
+                return
+            }
+            switch reply {
+            case .integer(let receivers):
+                if message.channel == self.configuration.channel { knownSubscribers = receivers }
+                self.outbox.removeFirst(1)
+                policy.published()
+            case .error(let text):
+                // Redis refused this message (NOPERM, a size limit…); the link is fine.
+                try failed(BackplaneError(.refused, text), head: message)
+            default:
+                try failed(BackplaneError(.connection, "unexpected PUBLISH reply \(reply)"), head: message)
+                return
             }
         }
     }
@@ -221,26 +247,28 @@ public final class RedisBackplane: BackplaneTransport {
                 parts.count == 2, case .integer(let count) = parts[1]
             else { return }
             if count >= expected { return }
-            guard self.outbox.pause(seconds: 0.05) else { return }
+            guard self.stop.sleep(.milliseconds(50)) else { return }
         }
     }
 
     /// The subscriber thread: owns the subscribing connection. Without subscriptions (an
     /// emitter that asked for none yet) it keeps no connection.
-    private func subscriberLoop() {
+    private func subscriberLoop() throws {
         CHiredis_blockSIGPIPEOnThisThread()
-        var backoff = self.configuration.retry.initialBackoff
-        var outage = false
-        while !self.outbox.isStopped {
-            if self.subscriptions.isEmpty {
-                guard self.outbox.pause(seconds: 0.1) else { break }
-                continue
-            }
-            let connection: RedisConnection
-            let wanted = self.subscriptions.snapshot
-            do {
+        defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
+        try self.client("redis subscriber").run(
+            ready: {
+                if self.stop.isStopped { return false }
+                if self.subscriptions.isEmpty {
+                    self.stop.sleep(.milliseconds(100))
+                    return false
+                }
+                return true
+            },
+            connect: { _ in
+                let wanted = self.subscriptions.snapshot
                 // Connecting, AUTH and the subscriptions are bounded by the command timeout...
-                connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
+                let connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
                 try self.sendSubscriptions(wanted, on: connection)
                 for _ in wanted.subscriptions {
                     let reply = try connection.readReply()
@@ -250,35 +278,20 @@ public final class RedisBackplane: BackplaneTransport {
                 }
                 // ...waiting for pushes is not: a quiet channel is normal.
                 connection.clearTimeout()
-            } catch {
-                if !outage {
-                    self.logger.info("redis subscriber cannot connect; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
+                return (connection, wanted)
+            },
+            serve: { subscribed, healthy in
+                let (connection, wanted) = subscribed
+                self.confirmedVersion.withLockedValue { $0 = wanted.version }
+                self.subscriberFD.withLockedValue { $0 = connection.fileDescriptor }
+                defer {
+                    self.confirmedVersion.withLockedValue { $0 = 0 }
+                    self.subscriberFD.withLockedValue { $0 = -1 }
                 }
-                outage = true
-                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
-                continue
-            }
-            self.confirmedVersion.withLockedValue { $0 = wanted.version }
-            if outage { self.reporter.reconnected("redis subscriber resubscribed") }
-            outage = false
-            backoff = self.configuration.retry.initialBackoff
-            self.subscriberFD.withLockedValue { $0 = connection.fileDescriptor }
-            if self.outbox.isStopped { break }
-            do {
+                healthy()
                 try self.listen(on: connection, subscribed: wanted)
-            } catch {
-                self.confirmedVersion.withLockedValue { $0 = 0 }
-                self.subscriberFD.withLockedValue { $0 = -1 }
-                if self.outbox.isStopped { break }
-                self.logger.info("redis subscriber lost its connection; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
-                outage = true
-                // Back off before reconnecting, as after any failure.
-                guard self.outbox.pause(seconds: backoff.inSeconds) else { break }
-                backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
             }
-        }
-        self.confirmedVersion.withLockedValue { $0 = 0 }
+        )
     }
 
     /// Sends `SUBSCRIBE` for the channels and `PSUBSCRIBE` for the patterns (no reply read:
@@ -297,7 +310,7 @@ public final class RedisBackplane: BackplaneTransport {
         var current = initial
         // The version whose confirmations are awaited, and how many subscriptions it has.
         var pending: (version: Int, count: Int)?
-        while !self.outbox.isStopped {
+        while !self.stop.isStopped {
             if self.subscriptions.version != current.version {
                 // Redis answers a repeated SUBSCRIBE with a confirmation and nothing else:
                 // sending the whole set again is simpler than a difference, and harmless.

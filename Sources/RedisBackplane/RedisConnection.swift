@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+import Backplane
 import CHiredis
 import NIOCore
 
@@ -78,6 +79,30 @@ final class RedisConnection {
         guard let reply else { throw self.currentError() }
         defer { freeReplyObject(reply) }
         return Self.copy(reply.pointee)
+    }
+
+    /// Appends `PUBLISH channel payload` to the output buffer, without I/O: a batch is
+    /// appended, then ``readReply()`` (which first writes what is buffered) reads the
+    /// replies in order. The arguments point straight into the message's storage.
+    func appendPublish(_ message: BackplaneMessage) throws {
+        var channel = message.channel
+        let status = channel.withUTF8 { channel in
+            message.payload.withUnsafeReadableBytes { payload in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: 3) { argv in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { lengths in
+                        let command: StaticString = "PUBLISH"
+                        argv[0] = UnsafeRawPointer(command.utf8Start).assumingMemoryBound(to: CChar.self)
+                        lengths[0] = command.utf8CodeUnitCount
+                        argv[1] = UnsafeRawPointer(channel.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                        lengths[1] = channel.count
+                        argv[2] = payload.baseAddress?.assumingMemoryBound(to: CChar.self)
+                        lengths[2] = payload.count
+                        return redisAppendCommandArgv(self.context, 3, argv.baseAddress, lengths.baseAddress)
+                    }
+                }
+            }
+        }
+        guard status == REDIS_OK else { throw self.currentError() }
     }
 
     /// Removes the socket's receive and send timeouts (a subscriber waits for pushes as
