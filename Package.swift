@@ -26,6 +26,13 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let orderedCollections: Target.Dependency = .product(name: "OrderedCollections", package: "swift-collections")
 let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "compress-nio")
 
+// Each broker is optional at build time: a SwiftPM trait per broker (all three by default).
+// A build without one neither compiles its backplane nor needs its C library, e.g. a
+// Redis-only build: `swift build --traits Redis` (hiredis only).
+let redis: Set<String> = ["Redis"]
+let amqp: Set<String> = ["AMQP"]
+let kafka: Set<String> = ["Kafka"]
+
 let package = Package(
     name: "swift-socketio",
     platforms: [.macOS(.v14)],
@@ -41,6 +48,12 @@ let package = Package(
         .executable(name: "socketio-emit", targets: ["socketio-emit"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
         .executable(name: "socketio-bench", targets: ["socketio-bench"]),
+    ],
+    traits: [
+        .trait(name: "Redis", description: "The Redis backplane (links hiredis)."),
+        .trait(name: "AMQP", description: "The RabbitMQ backplane (links librabbitmq)."),
+        .trait(name: "Kafka", description: "The Kafka backplane (links librdkafka)."),
+        .default(enabledTraits: ["Redis", "AMQP", "Kafka"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -83,31 +96,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // A disabled broker's target compiles to nothing (its sources are inside `#if`) and
+        // does not depend on its C library.
         .target(
             name: "RedisBackplane",
-            dependencies: [
-                "Backplane", "CHiredis", nioCore, nioConcurrencyHelpers, logging, metrics,
-            ],
+            dependencies: ["Backplane", .target(name: "CHiredis", condition: .when(traits: redis)), nioCore, nioConcurrencyHelpers, logging, metrics],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .target(
             name: "AMQPBackplane",
-            dependencies: ["Backplane", "CRabbitMQ", nioCore, nioConcurrencyHelpers, logging, metrics],
+            dependencies: ["Backplane", .target(name: "CRabbitMQ", condition: .when(traits: amqp)), nioCore, nioConcurrencyHelpers, logging, metrics],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .target(
             name: "KafkaBackplane",
-            dependencies: ["Backplane", "CRdKafka", nioCore, nioConcurrencyHelpers, logging, metrics],
+            dependencies: ["Backplane", .target(name: "CRdKafka", condition: .when(traits: kafka)), nioCore, nioConcurrencyHelpers, logging, metrics],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SocketIOMessageQueue",
             dependencies: [
-                "SocketIOParser", "EngineIOParser", "Backplane", "RedisBackplane", "AMQPBackplane", "KafkaBackplane", nioCore,
-                logging,
-                orderedCollections,
+                "SocketIOParser", "EngineIOParser", "Backplane", .target(name: "RedisBackplane", condition: .when(traits: redis)),
+                .target(name: "AMQPBackplane", condition: .when(traits: amqp)), .target(name: "KafkaBackplane", condition: .when(traits: kafka)),
+                nioCore, logging, orderedCollections,
             ],
             swiftSettings: swiftSettings
         ),
@@ -183,7 +196,9 @@ let package = Package(
             name: "SocketIOClusterTests",
             dependencies: [
                 "SocketIOCluster", "SocketIOMessageQueue", "Backplane", "SocketIO", "SocketIOTesting", "SocketIOParser",
-                "SocketIOEmitter", "RedisBackplane", "AMQPBackplane", "KafkaBackplane", "CRdKafka", nioCore, nioConcurrencyHelpers, logging,
+                "SocketIOEmitter", .target(name: "RedisBackplane", condition: .when(traits: redis)),
+                .target(name: "AMQPBackplane", condition: .when(traits: amqp)), .target(name: "KafkaBackplane", condition: .when(traits: kafka)),
+                .target(name: "CRdKafka", condition: .when(traits: kafka)), nioCore, nioConcurrencyHelpers, logging,
             ],
             swiftSettings: swiftSettings
         ),

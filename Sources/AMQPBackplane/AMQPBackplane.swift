@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if AMQP
+// Compiled only with the AMQP trait (a build without it has no AMQP backplane and
+// does not need its C library).
 public import Backplane
 public import Logging
 import NIOConcurrencyHelpers
@@ -385,3 +388,5 @@ public final class AMQPBackplane: BackplaneTransport {
         }
     }
 }
+
+#endif  // AMQP

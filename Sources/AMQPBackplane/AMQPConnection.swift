@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if AMQP
+// Compiled only with the AMQP trait (a build without it has no AMQP backplane and
+// does not need its C library).
 import CRabbitMQ
 import NIOCore
 
@@ -144,3 +147,5 @@ private func text(_ bytes: amqp_bytes_t) -> String {
 private func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+#endif  // AMQP

@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Kafka
+// Compiled only with the Kafka trait (a build without it has no Kafka backplane and
+// does not need its C library).
 public import Backplane
 import CRdKafka
 import Foundation
@@ -362,3 +365,5 @@ private final class KafkaConsumer {
 private func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+#endif  // Kafka

@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Redis
+// Compiled only with the Redis trait (a build without it has no Redis backplane and
+// does not need its C library).
 public import Backplane
 import CHiredis
 public import Logging
@@ -367,3 +370,5 @@ private func redisGlob(_ glob: String) -> String {
     }
     return escaped
 }
+
+#endif  // Redis

@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Redis
+// Compiled only with the Redis trait (a build without it has no Redis backplane and
+// does not need its C library).
 import Backplane
 import CHiredis
 import NIOCore
@@ -204,3 +207,5 @@ private func withArguments<Result>(
     }
     return body(argv, lengths)
 }
+
+#endif  // Redis

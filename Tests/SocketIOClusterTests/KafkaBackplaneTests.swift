@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Kafka
 import Backplane
 import CRdKafka
 @testable import KafkaBackplane
@@ -101,3 +102,5 @@ struct KafkaBackplaneTests {
         #expect(transport.droppedMessages.refused == 1)
     }
 }
+
+#endif  // Kafka
