@@ -1,5 +1,7 @@
-// Thin C shim over librdkafka (Debian librdkafka-dev 2.0.2): configuration and the
-// non-variadic calls the Kafka backplane needs, with errors copied into caller buffers.
+// C shim over librdkafka (Debian librdkafka-dev 2.0.2): only what needs C, the callbacks
+// librdkafka calls (delivery reports, with their atomics; the partitioner) and the
+// configuration that installs them, plus the mock cluster's setup for tests. Every other
+// call is made from Swift (KafkaClient.swift).
 #ifndef CRDKAFKA_SHIM_H
 #define CRDKAFKA_SHIM_H
 
@@ -82,99 +84,6 @@ static inline rd_kafka_topic_t *CRdKafka_newPinnedTopic(rd_kafka_t *producer, co
     rd_kafka_topic_t *topic = rd_kafka_topic_new(producer, name, conf);
     if (topic == NULL) rd_kafka_topic_conf_destroy(conf);  // rd_kafka_topic_new owns conf only on success
     return topic;
-}
-
-/// The producer's fatal error (idempotence broken for good), if any: its code (0: none) and
-/// text in err.
-static inline int CRdKafka_fatalError(rd_kafka_t *handle, char *err, size_t errlen) {
-    return (int)rd_kafka_fatal_error(handle, err, errlen);
-}
-
-/// Raises a fatal error on a producer (librdkafka's test hook).
-static inline void CRdKafka_testFatalError(rd_kafka_t *handle) {
-    rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "raised by a test");
-}
-
-/// A consumer that assigns partitions itself (no group rebalancing, no commits).
-static inline rd_kafka_t *CRdKafka_newConsumer(const char *bootstrap, const char *group, int maxMessageBytes, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char size[32];
-    snprintf(size, sizeof size, "%d", maxMessageBytes);
-    if (CRdKafka_set(conf, "bootstrap.servers", bootstrap, err, errlen) ||
-        CRdKafka_set(conf, "fetch.message.max.bytes", size, err, errlen) ||
-        CRdKafka_set(conf, "group.id", group, err, errlen) ||
-        CRdKafka_set(conf, "enable.auto.commit", "false", err, errlen) ||
-        CRdKafka_set(conf, "enable.partition.eof", "false", err, errlen) ||
-        CRdKafka_set(conf, "reconnect.backoff.max.ms", "2000", err, errlen) ||
-        CRdKafka_set(conf, "log_level", "0", err, errlen)) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    rd_kafka_t *handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
-    if (handle == NULL) rd_kafka_conf_destroy(conf);
-    return handle;
-}
-
-/// Produces one message (copied), with a key (the channel) or none (the main channel).
-/// 0 = queued, 1 = local queue full, 2 = too large, -1 = other error.
-static inline int CRdKafka_produce(rd_kafka_topic_t *topic, const void *payload, size_t length, const void *key, size_t keyLength,
-                                   char *err, size_t errlen) {
-    if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload, length, key, keyLength, NULL) == 0) return 0;
-    rd_kafka_resp_err_t code = rd_kafka_last_error();
-    snprintf(err, errlen, "%s", rd_kafka_err2str(code));
-    if (code == RD_KAFKA_RESP_ERR__QUEUE_FULL) return 1;
-    if (code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) return 2;
-    return -1;
-}
-
-/// The partition count of a topic; -1 with an error that may pass (brokers unreachable, topic
-/// not there yet), -2 with one that will not (invalid topic name, authorization).
-static inline int CRdKafka_partitionCount(rd_kafka_t *handle, rd_kafka_topic_t *topic, int timeoutMilliseconds, char *err, size_t errlen) {
-    const struct rd_kafka_metadata *metadata = NULL;
-    rd_kafka_resp_err_t code = rd_kafka_metadata(handle, 0, topic, &metadata, timeoutMilliseconds);
-    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) { snprintf(err, errlen, "metadata: %s", rd_kafka_err2str(code)); return -1; }
-    int count = -1;
-    if (metadata->topic_cnt == 1) {
-        rd_kafka_resp_err_t topicError = metadata->topics[0].err;
-        if (topicError != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            snprintf(err, errlen, "topic: %s", rd_kafka_err2str(topicError));
-            if (topicError == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION || topicError == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-                topicError == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
-                rd_kafka_metadata_destroy(metadata);
-                return -2;
-            }
-        } else {
-            count = metadata->topics[0].partition_cnt;
-            if (count == 0) snprintf(err, errlen, "topic has no partitions yet");
-        }
-    } else {
-        snprintf(err, errlen, "metadata without the topic");
-    }
-    rd_kafka_metadata_destroy(metadata);
-    return count > 0 ? count : -1;
-}
-
-/// Assigns partitions 0..<count of a topic. The first time (`previous` = 0) each starts at
-/// its end (only new messages). When partitions were added (`previous` < count), the ones
-/// already assigned keep their positions and the new ones start at their beginning (they
-/// are younger than this node's subscription).
-static inline int CRdKafka_assign(rd_kafka_t *handle, const char *topic, int count, int previous, char *err, size_t errlen) {
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(count);
-    for (int partition = 0; partition < count; partition++) {
-        rd_kafka_topic_partition_list_add(list, topic, partition)->offset = RD_KAFKA_OFFSET_END;
-    }
-    if (previous > 0) {
-        rd_kafka_position(handle, list);
-        for (int partition = 0; partition < count; partition++) {
-            rd_kafka_topic_partition_t *entry = &list->elems[partition];
-            if (partition >= previous) entry->offset = RD_KAFKA_OFFSET_BEGINNING;
-            else if (entry->offset < 0) entry->offset = RD_KAFKA_OFFSET_END;
-        }
-    }
-    rd_kafka_resp_err_t code = rd_kafka_assign(handle, list);
-    rd_kafka_topic_partition_list_destroy(list);
-    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) { snprintf(err, errlen, "assign: %s", rd_kafka_err2str(code)); return -1; }
-    return 0;
 }
 
 /// librdkafka's mock cluster, in this process (tests): one broker on an ephemeral loopback

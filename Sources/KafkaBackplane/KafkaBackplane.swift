@@ -137,25 +137,22 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             self.reporter.refusedOversized(bytes: payload.readableBytes, limit: self.configuration.maxMessageBytes)
             return
         }
-        var error = [CChar](repeating: 0, count: 256)
-        let status = payload.withUnsafeReadableBytes { payload in
+        let produced = payload.withUnsafeReadableBytes { payload in
             if channel == self.configuration.channel {
-                return CRdKafka_produce(self.producerTopic, payload.baseAddress, payload.count, nil, 0, &error, error.count)
+                return KafkaClient.produce(self.producerTopic, payload: payload, key: nil)
             }
             var key = channel
-            return key.withUTF8 { key in
-                CRdKafka_produce(self.producerTopic, payload.baseAddress, payload.count, key.baseAddress, key.count, &error, error.count)
-            }
+            return key.withUTF8 { key in KafkaClient.produce(self.producerTopic, payload: payload, key: UnsafeRawBufferPointer(key)) }
         }
-        switch status {
-        case 0:
+        switch produced {
+        case .queued:
             return
-        case 1:
+        case .queueFull:
             self.reporter.outboxFull(total: self.reporter.totals.dropped + 1)
-        case 2:
+        case .tooLarge:
             self.reporter.refusedOversized(bytes: payload.readableBytes, limit: self.configuration.maxMessageBytes)
-        default:
-            self.reporter.poison(bytes: payload.readableBytes, attempts: 1, error: BackplaneError(.refused, cText(error)))
+        case .failed(let text):
+            self.reporter.poison(bytes: payload.readableBytes, attempts: 1, error: BackplaneError(.refused, text))
         }
     }
 
@@ -175,7 +172,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     /// Raises a fatal producer error (tests: `run()` must then throw).
     package func raiseFatalErrorForTesting() {
-        CRdKafka_testFatalError(self.producer)
+        rd_kafka_test_fatal_error(self.producer, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "raised by a test")
     }
 
     public func run() async throws {
@@ -202,8 +199,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
                     self.reporter.poison(bytes: 0, attempts: 1, error: BackplaneError(.refused, "delivery failed: \(text)"))
                 }
             }
-            if CRdKafka_fatalError(self.producer, &error, error.count) != 0 {
-                let text = cText(error)
+            if let text = KafkaClient.fatalError(self.producer) {
                 self.logger.error("kafka producer hit a fatal error; the backplane stops", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
                 throw BackplaneError(.fatal, "kafka producer: \(text)")
             }
@@ -254,7 +250,6 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
     /// One consumer's life: find the partitions, assign, poll until stopped.
     /// - Throws: ``BackplaneError`` for a setup step that failed.
     private func serve(_ handles: KafkaConsumer, onAssigned: () -> Void) throws(BackplaneError) {
-        var error = [CChar](repeating: 0, count: 512)
         let consumer = handles.consumer
         let topic = handles.topic
         // Find the partitions: an unreachable broker or a missing topic is waited for.
@@ -262,22 +257,22 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         var partitions = 0
         var reported = false
         while partitions <= 0 {
-            let count = Int(CRdKafka_partitionCount(consumer, topic, 2000, &error, error.count))
-            if count > 0 {
+            switch KafkaClient.partitions(of: topic, on: consumer, timeoutMilliseconds: 2000) {
+            case .count(let count):
                 partitions = count
-                break
-            }
-            if count == -2 { throw BackplaneError(.connection, cText(error)) }
-            if !reported {
-                self.logger.info("kafka unreachable or topic missing; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(cText(error))"])
-                reported = true
+                continue
+            case .refused(let text):
+                throw BackplaneError(.connection, text)
+            case .unavailable(let text):
+                if !reported {
+                    self.logger.info("kafka unreachable or topic missing; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
+                    reported = true
+                }
             }
             guard self.pause(backoff) else { return }
             backoff = min(backoff * 2, self.configuration.maxBackoff)
         }
-        guard CRdKafka_assign(consumer, self.configuration.channel, Int32(partitions), 0, &error, error.count) == 0 else {
-            throw BackplaneError(.connection, cText(error))
-        }
+        try KafkaClient.assign(consumer, topic: self.configuration.channel, count: partitions, previous: 0)
         self.subscribed.withLockedValue { $0 = true }
         onAssigned()
         if reported { self.logger.info("kafka consumer assigned", metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(partitions)"]) }
@@ -292,11 +287,8 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             }
             if ContinuousClock.now >= nextRefresh {
                 nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
-                let count = Int(CRdKafka_partitionCount(consumer, topic, 2000, &error, error.count))
-                if count > partitions {
-                    guard CRdKafka_assign(consumer, self.configuration.channel, Int32(count), Int32(partitions), &error, error.count) == 0 else {
-                        throw BackplaneError(.connection, cText(error))
-                    }
+                if case .count(let count) = KafkaClient.partitions(of: topic, on: consumer, timeoutMilliseconds: 2000), count > partitions {
+                    try KafkaClient.assign(consumer, topic: self.configuration.channel, count: count, previous: partitions)
                     self.logger.info(
                         "kafka topic has more partitions; assigned",
                         metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(count)"]
@@ -340,12 +332,9 @@ private final class KafkaConsumer {
     let topic: OpaquePointer
 
     init(bootstrap: String, topic name: String, maxMessageBytes: Int) throws(BackplaneError) {
-        var error = [CChar](repeating: 0, count: 512)
         var generator = SystemRandomNumberGenerator()
         let group = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))"
-        guard let consumer = CRdKafka_newConsumer(bootstrap, group, Int32(maxMessageBytes), &error, error.count) else {
-            throw BackplaneError(.connection, "consumer: \(cText(error))")
-        }
+        let consumer = try KafkaClient.newConsumer(bootstrap: bootstrap, group: group, maxMessageBytes: maxMessageBytes)
         guard let topic = rd_kafka_topic_new(consumer, name, nil) else {
             rd_kafka_destroy(consumer)
             throw BackplaneError(.connection, "topic handle: cannot create")

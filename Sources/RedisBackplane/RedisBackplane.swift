@@ -137,7 +137,7 @@ public final class RedisBackplane: BackplaneTransport {
         try await BlockingThreads.run(loops) {
             self.stop.stop()
             // Wakes the subscriber waiting for data.
-            CHiredis_shutdownFD(self.subscriberFD.withLockedValue { $0 })
+            RedisConnection.shutdown(fileDescriptor: self.subscriberFD.withLockedValue { $0 })
         }
     }
 
@@ -166,7 +166,7 @@ public final class RedisBackplane: BackplaneTransport {
     /// The publisher thread: owns the publishing connection, made when there is something
     /// to publish.
     private func publisherLoop() throws {
-        CHiredis_blockSIGPIPEOnThisThread()
+        RedisConnection.blockSIGPIPEOnThisThread()
         var policy = PublishRetryPolicy(configuration: self.configuration.retry)
         var knownSubscribers = 0
         // After a failure, one message at a time, so that the next failure is blamed on
@@ -257,7 +257,7 @@ public final class RedisBackplane: BackplaneTransport {
     /// The subscriber thread: owns the subscribing connection. Without subscriptions (an
     /// emitter that asked for none yet) it keeps no connection.
     private func subscriberLoop() throws {
-        CHiredis_blockSIGPIPEOnThisThread()
+        RedisConnection.blockSIGPIPEOnThisThread()
         defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
         try self.client("redis subscriber").run(
             ready: {

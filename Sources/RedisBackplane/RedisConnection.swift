@@ -8,6 +8,7 @@
 // does not need its C library).
 import Backplane
 import CHiredis
+import Glibc
 import NIOCore
 
 /// A reply, copied out of hiredis memory (which is freed at once).
@@ -42,18 +43,18 @@ final class RedisConnection {
     /// Connects (and authenticates when a password is given).
     /// - Throws: ``RedisError`` naming the cause (refused, timeout, bad password).
     init(host: String, port: Int, password: String?, connectTimeoutMilliseconds: Int, commandTimeoutMilliseconds: Int?) throws {
-        guard let context = CHiredis_connect(host, Int32(port), connectTimeoutMilliseconds) else {
+        guard let context = redisConnectWithTimeout(host, Int32(port), timeval(milliseconds: connectTimeoutMilliseconds)) else {
             throw RedisError(description: "cannot allocate a redis context")
         }
-        if CHiredis_contextError(context) != 0 {
-            let message = String(cString: CHiredis_contextErrorString(context))
+        if context.pointee.err != 0 {
+            let message = Self.errorText(context)
             redisFree(context)
             throw RedisError(description: message)
         }
         self.context = context
         redisEnableKeepAlive(context)
         if let commandTimeoutMilliseconds {
-            _ = CHiredis_setTimeout(context, commandTimeoutMilliseconds)
+            _ = redisSetTimeout(context, timeval(milliseconds: commandTimeoutMilliseconds))
         }
         if let password {
             let reply = try self.command(["AUTH", password])
@@ -66,7 +67,7 @@ final class RedisConnection {
     }
 
     /// The socket, for waking a blocked reader from another thread at shutdown.
-    var fileDescriptor: Int32 { CHiredis_contextFD(self.context) }
+    var fileDescriptor: Int32 { self.context.pointee.fd }
 
     /// Sends a command (binary-safe arguments) and reads its reply.
     func command(_ arguments: [String]) throws -> RedisReply {
@@ -76,10 +77,10 @@ final class RedisConnection {
     /// Sends a command with binary-safe arguments and reads its reply.
     func command(_ arguments: [ByteBuffer]) throws -> RedisReply {
         // Copy the arguments into one contiguous array of pointers that live for the call.
-        let reply: UnsafeMutablePointer<redisReply>? = withArguments(arguments) { argv, lengths in
-            CHiredis_command(self.context, Int32(arguments.count), argv, lengths)
+        let raw = withArguments(arguments) { argv, lengths in
+            redisCommandArgv(self.context, Int32(arguments.count), argv, lengths)
         }
-        guard let reply else { throw self.currentError() }
+        guard let reply = raw?.assumingMemoryBound(to: redisReply.self) else { throw self.currentError() }
         defer { freeReplyObject(reply) }
         return Self.copy(reply.pointee)
     }
@@ -111,23 +112,27 @@ final class RedisConnection {
     /// Removes the socket's receive and send timeouts (a subscriber waits for pushes as
     /// long as the channel is quiet; its liveness is checked with PING instead).
     func clearTimeout() {
-        _ = CHiredis_setTimeout(self.context, 0)
+        _ = redisSetTimeout(self.context, timeval(tv_sec: 0, tv_usec: 0))
     }
 
     /// Sends a command without reading its reply (pub/sub mode: replies arrive as pushes).
     func send(_ arguments: [String]) throws {
         let buffers = arguments.map { ByteBuffer(string: $0) }
         let status = withArguments(buffers) { argv, lengths in
-            CHiredis_send(self.context, Int32(buffers.count), argv, lengths)
+            redisAppendCommandArgv(self.context, Int32(buffers.count), argv, lengths)
         }
         guard status == REDIS_OK else { throw self.currentError() }
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(self.context, &done) == REDIS_OK else { throw self.currentError() }
+        }
     }
 
     /// A reply already read off the socket, if any (no I/O).
     func bufferedReply() throws -> RedisReply? {
-        var reply: UnsafeMutablePointer<redisReply>?
-        guard CHiredis_bufferedReply(self.context, &reply) == REDIS_OK else { throw self.currentError() }
-        guard let reply else { return nil }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReplyFromReader(self.context, &raw) == REDIS_OK else { throw self.currentError() }
+        guard let reply = raw?.assumingMemoryBound(to: redisReply.self) else { return nil }
         defer { freeReplyObject(reply) }
         return Self.copy(reply.pointee)
     }
@@ -136,27 +141,50 @@ final class RedisConnection {
     /// reply buffer. Returns whether anything was read.
     /// - Throws: ``RedisError`` when the connection is closed or failed.
     func awaitData(milliseconds: Int) throws -> Bool {
-        switch CHiredis_waitReadable(self.fileDescriptor, Int32(milliseconds)) {
-        case 0:
-            return false
-        case 1:
-            guard CHiredis_read(self.context) == REDIS_OK else { throw self.currentError() }
-            return true
-        default:
-            throw RedisError(description: "poll failed")
-        }
+        var readable = pollfd(fd: self.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&readable, 1, Int32(milliseconds))
+        if ready == 0 || (ready < 0 && errno == EINTR) { return false }
+        guard ready > 0 else { throw RedisError(description: "poll failed") }
+        // Readable, or closed: the read tells which.
+        guard redisBufferRead(self.context) == REDIS_OK else { throw self.currentError() }
+        return true
     }
 
     /// Blocks until the next reply (a pub/sub push) arrives.
     func readReply() throws -> RedisReply {
-        var reply: UnsafeMutablePointer<redisReply>?
-        guard CHiredis_getReply(self.context, &reply) == REDIS_OK, let reply else { throw self.currentError() }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(self.context, &raw) == REDIS_OK, let reply = raw?.assumingMemoryBound(to: redisReply.self) else {
+            throw self.currentError()
+        }
         defer { freeReplyObject(reply) }
         return Self.copy(reply.pointee)
     }
 
     private func currentError() -> RedisError {
-        RedisError(description: String(cString: CHiredis_contextErrorString(self.context)))
+        RedisError(description: Self.errorText(self.context))
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// Blocks SIGPIPE on the calling thread. hiredis writes with write(2), so a write to a
+    /// connection Redis has closed (it closes on an oversized argument) would raise SIGPIPE
+    /// and kill the process; blocked on the thread that owns the connection, the write just
+    /// fails with EPIPE and the connection is dropped like any other failed one. NIO's own
+    /// sockets are unaffected (they never raise it).
+    static func blockSIGPIPEOnThisThread() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+    }
+
+    /// Wakes a thread blocked reading this socket (shutdown).
+    static func shutdown(fileDescriptor: Int32) {
+        if fileDescriptor >= 0 { _ = Glibc.shutdown(fileDescriptor, Int32(SHUT_RDWR)) }
     }
 
     /// Copies a reply tree into Swift values (hiredis memory is freed right after).
@@ -206,6 +234,12 @@ private func withArguments<Result>(
         offset += count
     }
     return body(argv, lengths)
+}
+
+extension timeval {
+    init(milliseconds: Int) {
+        self.init(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    }
 }
 
 #endif  // Redis
