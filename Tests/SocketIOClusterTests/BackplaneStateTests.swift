@@ -5,6 +5,7 @@
 
 import Backplane
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
@@ -171,6 +172,111 @@ struct BackplaneStateTests {
         task.cancel()
         try await task.value
     }
+
+    // MARK: Issue 15: the blocking-client scaffold
+
+    @Test func aClientThatNeverConnectsGivesUpAfterItsFailures() {
+        let client = scaffold(maxFailures: 3)
+        var attempts = 0
+        #expect(throws: BackplaneError.self) {
+            try client.run(connect: { _ -> Int in
+                attempts += 1
+                throw BackplaneError(.connection, "refused")
+            }, serve: { _, _ in })
+        }
+        #expect(attempts == 3)
+    }
+
+    @Test func aHealthyConnectionStartsTheFailureCountAgain() throws {
+        let client = scaffold(maxFailures: 2)
+        var serves = 0
+        var outages: [Bool] = []
+        try client.run(
+            connect: { afterOutage in
+                outages.append(afterOutage)
+                return serves
+            },
+            serve: { _, healthy in
+                serves += 1
+                healthy()
+                // Five failures in a row, each after a healthy start: never two in a row.
+                if serves <= 5 { throw BackplaneError(.connection, "reset") }
+                client.stop.stop()
+            }
+        )
+        #expect(serves == 6)
+        #expect(outages == [false, true, true, true, true, true])
+    }
+
+    @Test func nothingConnectsUntilReadyAndStopEndsTheLoop() throws {
+        let client = scaffold(maxFailures: 1)
+        var asked = 0
+        try client.run(
+            ready: {
+                asked += 1
+                if asked == 3 { client.stop.stop() }
+                return false
+            },
+            connect: { _ -> Int in
+                Issue.record("connected while not ready")
+                return 0
+            },
+            serve: { _, _ in }
+        )
+        #expect(asked == 3)
+    }
+
+    @Test func stopInterruptsABackoff() async throws {
+        // A backoff of an hour: only the stop signal can end it.
+        let client = BlockingClient(
+            .init(name: "test client", initialBackoff: .seconds(3600), maxBackoff: .seconds(3600)),
+            stop: StopSignal(),
+            logger: quietLogger,
+            reporter: BackplaneReporter(kind: "test", logger: quietLogger)
+        )
+        let connecting = NIOLockedValueBox(false)
+        // Blocking code runs on a thread of its own, never on the cooperative pool.
+        let run = onThread {
+            try client.run(connect: { _ -> Int in
+                connecting.withLockedValue { $0 = true }
+                throw BackplaneError(.connection, "refused")
+            }, serve: { _, _ in })
+        }
+        for _ in 0..<2000 where !connecting.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        client.stop.stop()
+        try await run.value
+    }
+
+    @Test func theOutboxWakesItsPublisherOnStop() async throws {
+        let stop = StopSignal()
+        let outbox = PublishQueue(capacity: 10, stop: stop)
+        let waiting = onThread { outbox.peek(limit: 5) }
+        try await Task.sleep(for: .milliseconds(20))
+        stop.stop()
+        #expect(try await waiting.value == nil)
+        #expect(!stop.sleep(.seconds(3600)))
+    }
+}
+
+private let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs blocking `body` on a thread of its own; the task ends when it returns.
+private func onThread<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) -> Task<Value, any Error> {
+    Task {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
+
+/// A client with tiny backoffs, for counting attempts.
+private func scaffold(maxFailures: Int) -> BlockingClient {
+    BlockingClient(
+        .init(name: "test client", initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(4), maxFailures: maxFailures),
+        stop: StopSignal(),
+        logger: quietLogger,
+        reporter: BackplaneReporter(kind: "test", logger: quietLogger)
+    )
 }
 
 /// A message of `text` on the main channel.
