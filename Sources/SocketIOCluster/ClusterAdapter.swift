@@ -20,7 +20,7 @@ public import SocketIOParser
 public final class ClusterAdapter: SocketIOAdapter {
     /// This node's id on the channel (32 hex characters, like python's `uuid4().hex`).
     public let hostID: String
-    private let local = InMemoryAdapter()
+    private let local: InMemoryAdapter
     private let transport: any BackplaneTransport
     private let logger: Logger
     private let pending = NIOLockedValueBox(PendingCallbacks())
@@ -60,6 +60,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         precondition(heartbeatInterval > .zero, "heartbeatInterval must be positive")
         self.transport = transport
         self.hostID = hostID
+        self.local = InMemoryAdapter(nodeID: hostID)
         self.heartbeatInterval = heartbeatInterval
         self.membership = NIOLockedValueBox(ClusterMembership(selfID: hostID, configuration: membership))
         self.logger = logger
@@ -334,7 +335,7 @@ public final class ClusterAdapter: SocketIOAdapter {
             self.local.leaveLocal(sid: sid, rooms: [room], namespace: namespace)
         case .closeRoom(let room, let namespace, _):
             self.local.closeRoomLocal(room, namespace: namespace)
-        case .callback:
+        case .callback, .request, .response, .sockets, .serverSideEmit, .callbackMiss:
             break
         }
     }
