@@ -125,7 +125,8 @@ enum ClusterScenarios {
                 )
                 return [["answer": .array(answer)]]
             } catch {
-                return [["error": .string("\(error)"), "unknown_socket": .bool(error == .unknownSocket), "timed_out": .bool(error == .timeout)]]
+                let ackError = error as? SocketIOAckError
+                return [["error": .string("\(error)"), "unknown_socket": .bool(ackError == .unknownSocket), "timed_out": .bool(ackError == .timeout)]]
             }
         }
     }
