@@ -198,6 +198,9 @@ extension ClusterAdapter {
 
     // MARK: Requests
 
+    /// How many of this node's requests wait for answers (internal for tests).
+    var pendingRequestCount: Int { self.requests.withLockedValue { $0.callers.count } }
+
     static func milliseconds(_ duration: Duration) -> Int {
         Int(max(1, min(duration.inMilliseconds, Int64(Int32.max))))
     }

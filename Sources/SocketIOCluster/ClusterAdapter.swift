@@ -267,6 +267,9 @@ public final class ClusterAdapter: SocketIOAdapter {
         )
     }
 
+    /// How many emits to sids of other nodes wait for an ack (internal for tests).
+    var pendingAckCount: Int { self.pending.withLockedValue { $0.waiting.count } }
+
     func resolve(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
         let waiter = self.pending.withLockedValue { $0.waiting.removeValue(forKey: id) }
         guard let waiter else { return }

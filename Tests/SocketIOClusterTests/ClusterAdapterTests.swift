@@ -194,10 +194,18 @@ struct ClusterAdapterTests {
         let nodes = ThreeNodes()
         defer { nodes.stop() }
         try await nodes.waitUntilAllMembers()
-        // Both peers answer callback_miss: the error is not the (long) timeout's.
-        await #expect(throws: SocketIOAckError.unknownSocket) {
-            try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .seconds(600))
+        // Both peers answer callback_miss: it fails without waiting for the (far) timeout.
+        let finished = NIOLockedValueBox(false)
+        let asking = Task {
+            defer { finished.withLockedValue { $0 = true } }
+            return try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .seconds(600))
         }
+        for _ in 0..<400 where !finished.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        guard finished.withLockedValue({ $0 }) else {
+            Issue.record("the emit still waits")
+            return
+        }
+        await #expect(throws: SocketIOAckError.unknownSocket) { try await asking.value }
     }
 
     @Test func crossNodeAckToASidNowhereWaitsWhenAPythonWorkerCouldOwnIt() async throws {

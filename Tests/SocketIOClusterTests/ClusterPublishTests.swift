@@ -244,7 +244,10 @@ struct ClusterPublishTests {
         )
         // A miss from a host that was not asked (not a member) changes nothing; the peer's does.
         hear(adapter, #"{"method":"callback_miss","host_id":"\#(host)","from":"stranger","sid":"elsewhere","namespace":"/","id":1}"#)
+        #expect(adapter.pendingAckCount == 1)
         hear(adapter, #"{"method":"callback_miss","host_id":"\#(host)","from":"\#(peer)","sid":"elsewhere","namespace":"/","id":1}"#)
+        // Failed by the miss, not by the (far) timeout.
+        #expect(adapter.pendingAckCount == 0)
         await #expect(throws: SocketIOAckError.unknownSocket) { try await asking.value }
     }
 
