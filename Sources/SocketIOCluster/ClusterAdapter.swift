@@ -10,21 +10,27 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 public import SocketIO
-import SocketIOMessageQueue
+public import SocketIOMessageQueue
 public import SocketIOParser
+import Synchronization
 
 /// The cluster client manager: sockets and rooms are local to each node, as in
 /// python-socketio's `PubSubManager`; emits, room changes for remote sids, room closes,
 /// disconnects and acks travel over a ``BackplaneTransport`` in python-socketio's JSON
 /// format, so that Flask-SocketIO workers and python emitters can share the cluster.
+///
+/// On top of that format, Swift nodes announce themselves (heartbeats, goodbyes) and answer
+/// each other's cluster-wide requests (`fetchSockets`, `fetchRooms`, `serverSideEmit` with
+/// acks, broadcasts with acks): a request awaits exactly the live members and completes
+/// with what arrived when one is silent or leaves (see ``SocketIOClusterResult``).
 public final class ClusterAdapter: SocketIOAdapter {
     /// This node's id on the channel (32 hex characters, like python's `uuid4().hex`).
     public let hostID: String
-    private let local: InMemoryAdapter
-    private let transport: any BackplaneTransport
-    private let logger: Logger
-    private let pending = NIOLockedValueBox(PendingCallbacks())
-    private let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    let local: InMemoryAdapter
+    let transport: any BackplaneTransport
+    let logger: Logger
+    let pending = NIOLockedValueBox(PendingCallbacks())
+    let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
     /// Numbers this node's emits and enqueues them in that order (one lock).
     private let publisher: MessageQueuePublisher
     /// Drops emits other hosts' brokers delivered twice (bounded; see ``SequenceWindows``).
@@ -32,14 +38,54 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// Lines about garbage, forged or refused channel messages: one each, within a budget.
     private let logBudget = NIOLockedValueBox(LogBudget())
     private let membershipLogBudget = NIOLockedValueBox(LogBudget())
-    /// The live nodes, from the heartbeats and goodbyes heard (one lock).
-    private let membership: NIOLockedValueBox<ClusterMembership>
+    /// The live nodes, from the heartbeats and goodbyes heard, and the hosts heard that
+    /// never beat (one lock).
+    let peers: NIOLockedValueBox<Peers>
+    /// The cluster-wide requests in flight and their one timer (one lock).
+    let requests = NIOLockedValueBox(RequestTable())
+    /// Where other nodes' server-side emits go (set once by the server).
+    let serverSideReceiver = NIOLockedValueBox<SocketIOServerSideEmitReceiver?>(nil)
+    /// How many peers' broadcasts with acks this node is collecting answers for.
+    let servedAckRequests = Atomic<Int>(0)
     /// How often this node announces itself while `run()` runs.
     public let heartbeatInterval: Duration
+    /// Bounds on what other hosts can make this node hold.
+    public let limits: Limits
+
+    /// Bounds on cluster requests, in both directions.
+    public struct Limits: Sendable, Hashable {
+        /// The most requests of this node waiting for answers; beyond, a request completes
+        /// at once with every peer missing.
+        public var maxPendingRequests: Int
+        /// The most peers' broadcasts with acks collected at once; beyond, this node answers
+        /// at once with no answers and `complete: false`.
+        public var maxServedAckRequests: Int
+        /// The longest a peer may make this node collect acks for.
+        public var maxRequestTimeout: Duration
+
+        public init(maxPendingRequests: Int = 4096, maxServedAckRequests: Int = 1024, maxRequestTimeout: Duration = .seconds(600)) {
+            self.maxPendingRequests = maxPendingRequests
+            self.maxServedAckRequests = maxServedAckRequests
+            self.maxRequestTimeout = maxRequestTimeout
+        }
+    }
+
+    struct Peers {
+        var membership: ClusterMembership
+        var nonMembers: ClusterNonMembers
+    }
 
     struct PendingCallbacks {
         var nextID = 1
-        var waiting: [Int: (callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void, timer: Scheduled<Void>)] = [:]
+        var waiting: [Int: RemoteAck] = [:]
+    }
+
+    /// An emit with an ack to a sid of another node, waiting for its `callback`.
+    struct RemoteAck {
+        let callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
+        let timer: Scheduled<Void>
+        /// The live members that may still own the sid (they answer `callback_miss` if not).
+        var candidates: Set<String>
     }
 
     /// - Parameters:
@@ -49,12 +95,14 @@ public final class ClusterAdapter: SocketIOAdapter {
     ///   - heartbeatInterval: how often this node announces itself on the channel (5 s, as
     ///     Node's Redis adapter).
     ///   - membership: when a silent peer is dropped (after `missedBeats` of its intervals).
+    ///   - limits: bounds on cluster requests.
     public init(
         transport: any BackplaneTransport,
         hostID: String = HostID.make(),
         duplicates: SequenceWindows.Configuration = .init(),
         heartbeatInterval: Duration = .seconds(5),
         membership: ClusterMembership.Configuration = .init(),
+        limits: Limits = .init(),
         logger: Logger
     ) {
         precondition(heartbeatInterval > .zero, "heartbeatInterval must be positive")
@@ -62,7 +110,10 @@ public final class ClusterAdapter: SocketIOAdapter {
         self.hostID = hostID
         self.local = InMemoryAdapter(nodeID: hostID)
         self.heartbeatInterval = heartbeatInterval
-        self.membership = NIOLockedValueBox(ClusterMembership(selfID: hostID, configuration: membership))
+        self.limits = limits
+        self.peers = NIOLockedValueBox(
+            Peers(membership: ClusterMembership(selfID: hostID, configuration: membership), nonMembers: ClusterNonMembers())
+        )
         self.logger = logger
         self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID)
         self.windows = NIOLockedValueBox(SequenceWindows(configuration: duplicates))
@@ -82,10 +133,17 @@ public final class ClusterAdapter: SocketIOAdapter {
     public var epoch: String { self.publisher.epoch }
 
     /// The host ids of the live nodes, this one included, in name order.
-    public var nodes: [String] { self.membership.withLockedValue { $0.nodes } }
+    public var nodes: [String] { self.peers.withLockedValue { $0.membership.nodes } }
 
     /// How many nodes are live, this one included (Node's `io.serverCount()`).
-    public var serverCount: Int { self.membership.withLockedValue { $0.count } }
+    public var serverCount: Int { self.peers.withLockedValue { $0.membership.count } }
+
+    /// The hosts heard recently on the channel that never sent a heartbeat (python-socketio
+    /// workers and emitters), in name order.
+    public var nonMemberHosts: [String] { self.peers.withLockedValue { $0.nonMembers.hosts(now: .now) } }
+
+    /// This node's host id.
+    public var nodeID: String { self.hostID }
 
     // MARK: Local state
 
@@ -98,26 +156,9 @@ public final class ClusterAdapter: SocketIOAdapter {
     public func localMembers(of room: String, namespace: String) -> [String] { self.local.localMembers(of: room, namespace: namespace) }
     public func socketCount(namespace: String) -> Int { self.local.socketCount(namespace: namespace) }
     public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] { self.local.localSockets(target) }
+    public func localRooms(namespace: String) -> [String: Int] { self.local.localRooms(namespace: namespace) }
 
-    // The python-socketio message format addresses room changes and disconnects to one sid
-    // only: operations on a whole target (`io.in(room).socketsJoin`, `disconnectSockets`)
-    // apply to this node's sockets; their cluster-wide form needs the cluster's request
-    // channel.
-    public func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.local.addSockets(target, rooms: rooms) }
-    public func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.local.removeSockets(target, rooms: rooms) }
-    public func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool) { self.local.disconnectSockets(target, close: close) }
-
-    /// Acks from this node's recipients; the cluster-wide half needs the cluster's request
-    /// channel (node membership tells how many answers to wait for).
-    public func broadcastWithAck(
-        _ packet: SocketIOPacket,
-        to target: SocketIOBroadcastTarget,
-        timeout: Duration
-    ) async throws(SocketIOAckError) -> [[SocketIOValue]] {
-        try await self.local.broadcastWithAck(packet, to: target, timeout: timeout)
-    }
-
-    // MARK: Cluster operations
+    // MARK: Cluster operations in python-socketio's format
 
     public func join(sid: String, rooms: [String], namespace: String) {
         if self.local.localSocket(sid: sid, namespace: namespace) != nil {
@@ -166,6 +207,11 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
     }
 
+    /// Emits to one socket and waits for its ack. For a socket of another node, the owner
+    /// waits its own configured ack timeout and answers with a `callback` message; every
+    /// other Swift node answers `callback_miss`, so that when no live node has the sid (and
+    /// no python worker, which could, was heard) this fails with
+    /// ``SocketIOAckError/unknownSocket`` at once instead of after `timeout`.
     public func emitWithAck(_ packet: SocketIOPacket, toSocket sid: String, timeout: Duration) async throws(SocketIOAckError) -> [SocketIOValue] {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketIOValue], SocketIOAckError>, Never>) in
             self.emit(packet, toSocket: sid, timeout: timeout) { continuation.resume(returning: $0) }
@@ -189,6 +235,14 @@ public final class ClusterAdapter: SocketIOAdapter {
             callback(.failure(.unknownSocket))
             return
         }
+        let (candidates, strangers) = self.peers.withLockedValue { peers in
+            (Set(peers.membership.nodes).subtracting([self.hostID]), !peers.nonMembers.isEmpty(now: .now))
+        }
+        // No node that could own it: neither a live member nor a python worker.
+        guard !candidates.isEmpty || strangers else {
+            callback(.failure(.unknownSocket))
+            return
+        }
         // The ack comes back as a `callback` message addressed to this host.
         let id = self.pending.withLockedValue { pending -> Int in
             let id = pending.nextID
@@ -196,7 +250,7 @@ public final class ClusterAdapter: SocketIOAdapter {
             let timer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 self.resolve(id: id, with: .failure(.timeout))
             }
-            pending.waiting[id] = (callback, timer)
+            pending.waiting[id] = RemoteAck(callback: callback, timer: timer, candidates: candidates)
             return id
         }
         self.publish(
@@ -213,15 +267,56 @@ public final class ClusterAdapter: SocketIOAdapter {
         )
     }
 
-    private func resolve(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
+    /// How many emits to sids of other nodes wait for an ack (internal for tests).
+    var pendingAckCount: Int { self.pending.withLockedValue { $0.waiting.count } }
+
+    func resolve(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
         let waiter = self.pending.withLockedValue { $0.waiting.removeValue(forKey: id) }
         guard let waiter else { return }
         waiter.timer.cancel()
         waiter.callback(result)
     }
 
-    private func publish(_ message: MessageQueueMessage) {
+    /// `host` does not have the sid of emit `id` (or left the cluster): when no candidate
+    /// is left and no python worker was heard, the emit fails with `.unknownSocket`.
+    private func candidateGone(_ host: String, id: Int?) {
+        let strangers = self.peers.withLockedValue { !$0.nonMembers.isEmpty(now: .now) }
+        let failed = self.pending.withLockedValue { pending -> [RemoteAck] in
+            let ids = id.map { [$0] } ?? Array(pending.waiting.keys)
+            var failed: [RemoteAck] = []
+            for id in ids {
+                guard var waiter = pending.waiting[id], waiter.candidates.remove(host) != nil else { continue }
+                if waiter.candidates.isEmpty, !strangers {
+                    pending.waiting[id] = nil
+                    failed.append(waiter)
+                } else {
+                    pending.waiting[id] = waiter
+                }
+            }
+            return failed
+        }
+        for waiter in failed {
+            waiter.timer.cancel()
+            waiter.callback(.failure(.unknownSocket))
+        }
+    }
+
+    func publish(_ message: MessageQueueMessage) {
         self.publisher.publish(message)
+    }
+
+    /// The channel where messages addressed to `host` (responses, `callback_miss`) go.
+    /// `nil` is the main channel: the transport has one channel until the named-channel
+    /// seam lands, and then this becomes `"<channel>#<host>"`.
+    func replyChannel(for host: String) -> String? {
+        nil
+    }
+
+    /// Publishes a message addressed to one host on its reply channel.
+    func publishReply(_ message: MessageQueueMessage, to host: String) {
+        // One channel for now (see replyChannel(for:)).
+        _ = self.replyChannel(for: host)
+        self.transport.publish(message.encoded())
     }
 
     // MARK: Receiving
@@ -258,16 +353,26 @@ public final class ClusterAdapter: SocketIOAdapter {
         let milliseconds = Int(max(1, self.heartbeatInterval.inMilliseconds))
         while !Task.isCancelled {
             self.publish(.heartbeat(hostID: self.hostID, intervalMilliseconds: milliseconds))
-            let dropped = self.membership.withLockedValue { $0.tick(now: .now) }
+            let dropped = self.peers.withLockedValue { peers in
+                peers.nonMembers.forget(before: .now)
+                return peers.membership.tick(now: .now)
+            }
             for case .timedOut(let host) in dropped {
                 self.logMembership("a cluster node went silent; dropped", host: host)
+                self.nodeLeft(host)
             }
             try? await Task.sleep(for: self.heartbeatInterval)
         }
     }
 
+    /// A member left (goodbye or silence): nothing waits for it any more.
+    private func nodeLeft(_ host: String) {
+        self.requestsNodeLeft(host)
+        self.candidateGone(host, id: nil)
+    }
+
     /// Logs one line about a channel message that outsiders can cause, within the budget.
-    private func logOutsider(_ message: Logger.Message, _ metadata: Logger.Metadata) {
+    func logOutsider(_ message: Logger.Message, _ metadata: Logger.Metadata) {
         let (allowed, suppressed) = self.logBudget.withLockedValue { $0.take(now: .now) }
         guard allowed else { return }
         var metadata = metadata
@@ -285,8 +390,32 @@ public final class ClusterAdapter: SocketIOAdapter {
         self.logger.info(message, metadata: metadata)
     }
 
+    /// The methods whose `host_id` is their sender: when it is this node, the message is
+    /// its own, echoed by the broker, and was applied when it was published.
+    private static let senderMethods: Set<String> = [
+        "emit", "disconnect", "enter_room", "leave_room", "close_room", "heartbeat", "goodbye", "request", "response",
+        "sockets_join", "sockets_leave", "disconnect_sockets", "server_side_emit",
+    ]
+
+    /// Whether a message can be dropped from its top-level fields alone, before it is
+    /// parsed in full: this node's own echo, or an answer addressed to another node.
+    /// Anything the scan cannot read is parsed in full (internal for tests).
+    func isSkippable(_ bytes: ByteBuffer) -> Bool {
+        guard let header = MessageQueueHeader.scan(bytes), let method = header.method, let host = header.hostID else { return false }
+        switch method {
+        case "callback", "callback_miss":
+            // `host_id` is the addressee.
+            return host != self.hostID
+        case "response":
+            return host == self.hostID || (header.to != nil && header.to != self.hostID)
+        default:
+            return host == self.hostID && Self.senderMethods.contains(method)
+        }
+    }
+
     /// Applies one channel message (internal for tests).
     func handle(_ bytes: ByteBuffer) {
+        if self.isSkippable(bytes) { return }
         let message: MessageQueueMessage
         do {
             guard let decoded = try MessageQueueMessage.decode(bytes) else { return }
@@ -298,19 +427,34 @@ public final class ClusterAdapter: SocketIOAdapter {
             )
             return
         }
-        if case .callback(let host, _, _, let id, let arguments) = message {
+        switch message {
+        case .callback(let host, _, _, let id, let arguments):
             if host == self.hostID { self.resolve(id: id, with: .success(arguments)) }
             return
+        case .callbackMiss(let host, let from, _, _, let id):
+            if host == self.hostID { self.candidateGone(from, id: id) }
+            return
+        case .response(let response):
+            if response.to == self.hostID, response.hostID != self.hostID { self.receive(response) }
+            return
+        default:
+            break
         }
         // Our own messages were applied when they were published.
         guard message.hostID != self.hostID else { return }
         switch message {
         case .heartbeat(let host, let interval):
-            let change = self.membership.withLockedValue { $0.heartbeat(host: host, interval: .milliseconds(interval), now: .now) }
+            let change = self.peers.withLockedValue { peers in
+                peers.nonMembers.becameMember(host)
+                return peers.membership.heartbeat(host: host, interval: .milliseconds(interval), now: .now)
+            }
             if change != nil { self.logMembership("a cluster node joined", host: host) }
         case .goodbye(let host):
-            let change = self.membership.withLockedValue { $0.goodbye(host: host, now: .now) }
-            if change != nil { self.logMembership("a cluster node left", host: host) }
+            let change = self.peers.withLockedValue { $0.membership.goodbye(host: host, now: .now) }
+            if change != nil {
+                self.logMembership("a cluster node left", host: host)
+                self.nodeLeft(host)
+            }
         case .emit(let emit):
             switch self.windows.withLockedValue({ $0.check(host: emit.hostID, epoch: emit.epoch, sequence: emit.sequence) }) {
             case .repeated:
@@ -323,20 +467,43 @@ public final class ClusterAdapter: SocketIOAdapter {
                 )
             case .newEpoch:
                 self.logger.debug("a publisher restarted (new epoch)", metadata: ["backplane.host": "\(emit.hostID)"])
-            case .new, .unstamped:
+            case .unstamped:
+                // python-socketio does not number its emits: a python host, unless it beats.
+                self.heardPythonFormat(from: emit.hostID)
+            case .new:
                 break
             }
             self.deliver(emit)
-        case .disconnect(let sid, let namespace, _):
+        case .disconnect(let sid, let namespace, let host):
+            self.heardPythonFormat(from: host)
             self.local.localSocket(sid: sid, namespace: namespace)?.disconnect()
-        case .enterRoom(let sid, let room, let namespace, _):
+        case .enterRoom(let sid, let room, let namespace, let host):
+            self.heardPythonFormat(from: host)
             self.local.joinLocal(sid: sid, rooms: [room], namespace: namespace)
-        case .leaveRoom(let sid, let room, let namespace, _):
+        case .leaveRoom(let sid, let room, let namespace, let host):
+            self.heardPythonFormat(from: host)
             self.local.leaveLocal(sid: sid, rooms: [room], namespace: namespace)
-        case .closeRoom(let room, let namespace, _):
+        case .closeRoom(let room, let namespace, let host):
+            self.heardPythonFormat(from: host)
             self.local.closeRoomLocal(room, namespace: namespace)
-        case .callback, .request, .response, .sockets, .serverSideEmit, .callbackMiss:
+        case .request(let request):
+            self.serve(request)
+        case .sockets(let operation):
+            self.apply(operation)
+        case .serverSideEmit(let event, let arguments, _):
+            let receiver = self.serverSideReceiver.withLockedValue { $0 }
+            receiver?(event, arguments, SocketIOServerSideAck(reply: nil))
+        case .callback, .callbackMiss, .response:
             break
+        }
+    }
+
+    /// A message in python-socketio's format from `host`: remembered as a non-member host
+    /// unless it is a live member (Swift nodes send those formats too).
+    private func heardPythonFormat(from host: String) {
+        self.peers.withLockedValue { peers in
+            guard !peers.membership.nodes.contains(host) else { return }
+            peers.nonMembers.heard(host, now: .now)
         }
     }
 
@@ -349,12 +516,19 @@ public final class ClusterAdapter: SocketIOAdapter {
             return
         }
         // An emit with an ack: it targets one sid; if it is ours, send it with a local ack
-        // id and return the answer to the origin host.
-        guard let socket = self.local.localSocket(sid: callback.sid, namespace: emit.namespace) else { return }
+        // id and return the answer to the origin host; if not, say so, so that the origin
+        // need not wait out its timeout when no node has it.
         let origin = emit.hostID
-        socket.send(packet, timeout: .seconds(60)) { result in
+        guard let socket = self.local.localSocket(sid: callback.sid, namespace: emit.namespace) else {
+            self.publishReply(
+                .callbackMiss(hostID: origin, from: self.hostID, sid: callback.sid, namespace: callback.namespace, id: callback.id),
+                to: origin
+            )
+            return
+        }
+        socket.send(packet, timeout: socket.defaultAckTimeout) { result in
             guard case .success(let arguments) = result else { return }
-            self.publish(.callback(hostID: origin, sid: callback.sid, namespace: callback.namespace, id: callback.id, arguments: arguments))
+            self.publishReply(.callback(hostID: origin, sid: callback.sid, namespace: callback.namespace, id: callback.id, arguments: arguments), to: origin)
         }
     }
 }

@@ -48,6 +48,14 @@ final class ThreeNodes: Sendable {
     func stop() {
         for task in self.tasks { task.cancel() }
     }
+
+    /// Waits until every node heard every other's heartbeat.
+    func waitUntilAllMembers() async throws {
+        for _ in 0..<400 where !self.adapters.allSatisfy({ $0.serverCount == self.adapters.count }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try #require(self.adapters.allSatisfy { $0.serverCount == self.adapters.count })
+    }
 }
 
 /// Collects what a test client receives, across polls.
@@ -182,9 +190,32 @@ struct ClusterAdapterTests {
         #expect(try await asking.value == ["answer", 42])
     }
 
-    @Test func crossNodeAckTimesOutWhenTheSidIsNowhere() async throws {
+    @Test func crossNodeAckToASidNowhereFailsAsUnknownAtOnce() async throws {
         let nodes = ThreeNodes()
         defer { nodes.stop() }
+        try await nodes.waitUntilAllMembers()
+        // Both peers answer callback_miss: it fails without waiting for the (far) timeout.
+        let finished = NIOLockedValueBox(false)
+        let asking = Task {
+            defer { finished.withLockedValue { $0 = true } }
+            return try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .seconds(600))
+        }
+        for _ in 0..<400 where !finished.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        guard finished.withLockedValue({ $0 }) else {
+            Issue.record("the emit still waits")
+            return
+        }
+        await #expect(throws: SocketIOAckError.unknownSocket) { try await asking.value }
+    }
+
+    @Test func crossNodeAckToASidNowhereWaitsWhenAPythonWorkerCouldOwnIt() async throws {
+        let nodes = ThreeNodes()
+        defer { nodes.stop() }
+        try await nodes.waitUntilAllMembers()
+        // A python worker's room change: a host that never beats, which may own the sid.
+        nodes.bus.inject(ByteBuffer(string: #"{"method": "enter_room", "sid": "x", "room": "r", "namespace": "/", "host_id": "python-worker"}"#))
+        for _ in 0..<400 where nodes.adapters[0].nonMemberHosts.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(nodes.adapters[0].nonMemberHosts == ["python-worker"])
         await #expect(throws: SocketIOAckError.timeout) {
             try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .milliseconds(100))
         }
