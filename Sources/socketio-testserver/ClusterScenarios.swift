@@ -24,7 +24,7 @@ import SocketIOParser
 /// | `ops_fetch_sockets` request | `{"sockets": [{"id", "namespace", "handshake", "rooms", "data", "node"}], …}` |
 /// | `ops_fetch_socket_ids` request | `{"ids": [sorted sids], …}` |
 /// | `ops_fetch_rooms` request | `{"rooms": {room: members}, …}` |
-/// | `ops_remote` request + `sid`, `action` (`emit` + `event`, `args` / `join` + `room` / `leave` + `room` / `disconnect` + `close`) | fetches the socket `sid` and acts on it wherever it lives; `{"found": bool, …}` |
+/// | `ops_remote` request + `sid`, `action` (`emit` + `event`, `args` / `join` + `room` / `leave` + `room` / `disconnect` + `close` / `ask` + `args`) | fetches the socket `sid` and acts on it wherever it lives; `{"found": bool, …}`; `ask` emits `question` args with an ack and acks `{"answer": [..]}` or `{"error"}` instead |
 /// | `ops_sockets_join` / `ops_sockets_leave` request + `target` [rooms] | `"ok"` |
 /// | `ops_disconnect_sockets` request + `close` | `"ok"` |
 /// | `ops_server_side_emit` `{"event", "args"}` | `"ok"` |
@@ -78,6 +78,13 @@ enum ClusterScenarios {
             case "join": remote.join(request.string("room"))
             case "leave": remote.leave(request.string("room"))
             case "disconnect": remote.disconnect(close: request.value["close"]?.boolValue ?? false)
+            case "ask":
+                do {
+                    let answer = try await remote.emitWithAck("question", arguments: request.value["args"]?.arrayValue ?? [], timeout: request.timeout)
+                    return [report(result, "answer", .array(answer))]
+                } catch {
+                    return [report(result, "error", .string("\(error)"))]
+                }
             default: return [["error": "unknown action"]]
             }
             return [report(result, "found", true)]

@@ -247,6 +247,8 @@ def test_acting_on_a_remote_socket(cluster):
     assert b.named("from_afar") == [(1, {"k": "v"})]
     assert a.named("from_afar") == [] and c.named("from_afar") == []
 
+    assert a.call("ops_remote", {"sid": b.sid, "action": "ask", "args": ["q?"], "timeout_ms": 10000})["answer"] == ["reply", "q?"]
+
     assert a.call("ops_remote", {"sid": b.sid, "action": "join", "room": "far"})["found"] is True
     assert wait_for(lambda: "far" in b.rooms())
     assert a.call("ops_remote", {"sid": b.sid, "action": "leave", "room": "far"})["found"] is True
@@ -406,7 +408,7 @@ def test_emit_with_ack_to_a_sid_no_node_owns(cluster):
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("operation", ["fetch_sockets", "fetch_rooms", "server_side_emit_ack"])
+@pytest.mark.parametrize("operation", ["fetch_sockets", "fetch_rooms", "server_side_emit_ack", "broadcast_ack"])
 def test_node_killed_mid_request_is_named_in_a_partial_result(cluster, operation):
     clients = [cluster.connect(index) for index in range(3)]
     for client in clients:
@@ -417,9 +419,8 @@ def test_node_killed_mid_request_is_named_in_a_partial_result(cluster, operation
     answered = {}
 
     def request():
-        event = {"fetch_sockets": "ops_fetch_sockets", "fetch_rooms": "ops_fetch_rooms",
-                 "server_side_emit_ack": "ops_server_side_emit_ack"}[operation]
-        answered["result"] = clients[0].call(event, {"event": "hello_nodes", "args": [], "timeout_ms": 4000}, timeout=60)
+        event = "poll" if operation == "broadcast_ack" else "hello_nodes"
+        answered["result"] = clients[0].call(f"ops_{operation}", {"event": event, "args": [], "timeout_ms": 4000}, timeout=60)
 
     caller = threading.Thread(target=request)
     caller.start()
@@ -434,8 +435,10 @@ def test_node_killed_mid_request_is_named_in_a_partial_result(cluster, operation
         assert ids(result["sockets"]) == sorted([clients[0].sid, clients[1].sid])
     elif operation == "fetch_rooms":
         assert result["rooms"] == {"everyone": 2}
-    else:
+    elif operation == "server_side_emit_ack":
         assert [answer[0] for answer in result["answers"]] == [cluster.ids[1]]
+    else:
+        assert sorted(answer[1] for answer in result["answers"]) == sorted([clients[0].sid, clients[1].sid])
 
 
 # MARK: a python worker in the cluster
@@ -501,6 +504,8 @@ def test_emitter_sockets_join_leave_and_disconnect(cluster):
     assert wait_for(lambda: not clients[1].client.connected and not clients[2].client.connected, timeout=10)
     settle()
     assert clients[0].client.connected and extra.client.connected
+    # The emitter is no server: not awaited, nor named as a non-member.
+    assert_complete(clients[0].call("ops_fetch_sockets", {}))
 
 
 @pytest.mark.timeout(240)
