@@ -40,7 +40,15 @@ class OpsBroker(Broker):
             args = [str(self.port), str(self.port), *(f"{channel}:3" for channel in CHANNELS)]
         else:
             args = [str(self.port)]
-        url = self._script("up", *args)
+        for attempt in range(3):
+            try:
+                url = self._script("up", *args)
+                break
+            except RuntimeError:
+                # kafka-mock.sh waits 5 s for the mock's address, which a busy machine can
+                # exceed; `up` again finds the running one.
+                if attempt == 2:
+                    raise
         if self.is_kafka:
             self.bootstrap_port = int(url.rsplit(":", 1)[1])
         return url
