@@ -213,7 +213,7 @@ extension ClusterAdapter {
         _ make: (String) -> MessageQueueMessage.Request
     ) async -> (RequestResult, nonMembers: [String]) {
         let (awaited, strangers) = self.peers.withLockedValue { peers in
-            (Set(peers.membership.nodes).subtracting([self.hostID]), peers.nonMembers.hosts(now: .now))
+            (peers.membership.peerIDs, peers.nonMembers.hosts(now: .now))
         }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<RequestResult, Never>) in
             let started = self.requests.withLockedValue { table -> (id: String, done: RequestResult?) in
