@@ -68,6 +68,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         /// The longest a peer may make this node collect acks for.
         public var maxRequestTimeout: Duration
 
+        /// The defaults bound a node's memory for requests to a few megabytes.
         public init(maxPendingRequests: Int = 4096, maxServedAckRequests: Int = 1024, maxRequestTimeout: Duration = .seconds(600)) {
             self.maxPendingRequests = maxPendingRequests
             self.maxServedAckRequests = maxServedAckRequests
@@ -165,6 +166,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     public func localMembers(of room: String, namespace: String) -> [String] { self.local.localMembers(of: room, namespace: namespace) }
     public func socketCount(namespace: String) -> Int { self.local.socketCount(namespace: namespace) }
     public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] { self.local.localSockets(target) }
+    /// This node's rooms and their member counts (sid rooms excluded).
     public func localRooms(namespace: String) -> [String: Int] { self.local.localRooms(namespace: namespace) }
 
     // MARK: Cluster operations in python-socketio's format
