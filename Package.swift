@@ -183,7 +183,7 @@ let package = Package(
             name: "SocketIOClusterTests",
             dependencies: [
                 "SocketIOCluster", "SocketIOMessageQueue", "Backplane", "SocketIO", "SocketIOTesting", "SocketIOParser",
-                "SocketIOEmitter", "KafkaBackplane", "CRdKafka", nioCore, nioConcurrencyHelpers, logging,
+                "SocketIOEmitter", "RedisBackplane", "AMQPBackplane", "KafkaBackplane", "CRdKafka", nioCore, nioConcurrencyHelpers, logging,
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,7 +14,11 @@ public import NIOCore
 /// kombu's `x-expires` of 300 s, plus `x-max-length` and `x-message-ttl` so that a queue
 /// whose node died stops growing; consumed with manual acks, so that what it holds survives
 /// a connection loss or a broker restart); bodies are UTF-8 JSON published as
-/// `text/plain`, as kombu does.
+/// `text/plain`, as kombu does. That fanout exchange is the main channel; every other
+/// channel goes through one topic exchange, `<channel>.cluster`, with the channel's name as
+/// the routing key (python peers never see it). The node's one queue is bound to the fanout
+/// exchange for the main channel and to the topic exchange once per other subscribed channel;
+/// a pattern binds `#` and is filtered in process.
 ///
 /// A publisher and a consumer connection, each confined to its own thread, each dropped at
 /// its first error and reconnected with capped backoff (redeclare, rebind).
@@ -29,7 +33,7 @@ public import NIOCore
 ///   never drops it for missed heartbeats and a dead broker is noticed while idle (rather
 ///   than at the next publish, as a heartbeat of 0 would). After an outage it waits
 ///   `resubscribeWait` before flushing, giving the other nodes time to rebind.
-/// - Publish-only (emitters): no consumer, no queue.
+/// - Publish-only (emitters): no consumer, no queue, until `subscribe` is called.
 public final class AMQPBackplane: BackplaneTransport {
     public struct Configuration: Sendable {
         public var url: BackplaneURL
@@ -96,12 +100,17 @@ public final class AMQPBackplane: BackplaneTransport {
 
     public let configuration: Configuration
     public let messages: BackplaneInbox
+    public var channel: String { self.configuration.channel }
+    /// The topic exchange of the channels other than the main one.
+    private var topicExchange: String { self.configuration.channel + ".cluster" }
+    private let subscriptions: BackplaneSubscriptions
     private let outbox: PublishQueue
     private let logger: Logger
     private let reporter: BackplaneReporter
     /// This node's queue: the same name across reconnects.
     private let queueName: String
-    private let subscribed = NIOLockedValueBox(false)
+    /// The subscription version bound and consumed on the live connection (0: none).
+    private let confirmedVersion = NIOLockedValueBox(0)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -111,15 +120,20 @@ public final class AMQPBackplane: BackplaneTransport {
         self.messages = BackplaneInbox(limits: configuration.inbox, kind: "amqp", logger: logger)
         var generator = SystemRandomNumberGenerator()
         self.queueName = "swift-socketio.\(String(generator.next() as UInt64, radix: 16))\(String(generator.next() as UInt64, radix: 16))"
+        self.subscriptions = BackplaneSubscriptions(configuration.role.subscribes ? [.channel(configuration.channel)] : [])
     }
 
-    public func publish(_ message: ByteBuffer) {
-        guard message.readableBytes <= self.configuration.maxMessageBytes else {
-            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+    public func publish(_ payload: ByteBuffer, to channel: String) {
+        guard payload.readableBytes <= self.configuration.maxMessageBytes else {
+            self.reporter.refusedOversized(bytes: payload.readableBytes, limit: self.configuration.maxMessageBytes)
             return
         }
-        guard let dropped = self.outbox.push(message) else { return }
+        guard let dropped = self.outbox.push(BackplaneMessage(channel: channel, payload: payload)) else { return }
         self.reporter.outboxFull(total: dropped)
+    }
+
+    public func subscribe(_ subscriptions: [BackplaneSubscription]) {
+        self.subscriptions.add(subscriptions)
     }
 
     public var queuedMessages: Int { self.outbox.count }
@@ -127,12 +141,14 @@ public final class AMQPBackplane: BackplaneTransport {
     /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
     public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
 
-    public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
+    public var isSubscribed: Bool {
+        let confirmed = self.confirmedVersion.withLockedValue { $0 }
+        return confirmed > 0 && confirmed == self.subscriptions.version
+    }
 
     public func run() async throws {
         defer { self.messages.finish() }
-        var loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }]
-        if self.configuration.role.subscribes { loops.append({ self.consumerLoop() }) }
+        let loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }, { self.consumerLoop() }]
         try await BlockingThreads.run(loops) {
             self.outbox.stop()
         }
@@ -165,6 +181,7 @@ public final class AMQPBackplane: BackplaneTransport {
         // Idle waits are sliced so that heartbeats go out well within the broker's limit.
         let idleSlice = max(0.05, min(1.0, self.configuration.heartbeat.inSeconds / 4))
         let exchange = self.configuration.channel
+        let topicExchange = self.topicExchange
 
         func fail(_ error: BackplaneError) {
             // With several messages in flight the failure cannot be blamed on one of them:
@@ -175,7 +192,7 @@ public final class AMQPBackplane: BackplaneTransport {
                 if decision.dropHead {
                     let head = self.outbox.peek(from: 0, limit: 1, timeout: 0)?.first
                     self.outbox.removeFirst(1)
-                    self.reporter.poison(bytes: head?.readableBytes ?? 0, attempts: decision.attempts, error: error)
+                    self.reporter.poison(bytes: head?.payload.readableBytes ?? 0, attempts: decision.attempts, error: error)
                 }
                 wait = decision.wait
             } else {
@@ -204,7 +221,9 @@ public final class AMQPBackplane: BackplaneTransport {
                 if head.isEmpty { continue }
                 do {
                     let fresh = try self.connect()
-                    try fresh.declareFanout(exchange)
+                    try fresh.declareExchange(exchange, type: "fanout")
+                    // Publishing to an exchange that does not exist closes the channel.
+                    try fresh.declareExchange(topicExchange, type: "topic")
                     try fresh.confirmSelect()
                     connection = fresh
                 } catch {
@@ -231,7 +250,11 @@ public final class AMQPBackplane: BackplaneTransport {
                     let timeout = window.inFlight > 0 ? 0 : idleSlice
                     let batch = self.outbox.peek(from: window.inFlight, limit: room, timeout: timeout) ?? []
                     for message in batch {
-                        try link.publish(message, exchange: exchange)
+                        if message.channel == exchange {
+                            try link.publish(message.payload, exchange: exchange, routingKey: "")
+                        } else {
+                            try link.publish(message.payload, exchange: topicExchange, routingKey: message.channel)
+                        }
                         _ = window.sent()
                         if oldestSent == nil { oldestSent = .now }
                         sentNow += 1
@@ -251,7 +274,7 @@ public final class AMQPBackplane: BackplaneTransport {
                         let nack = BackplaneError(.refused, "broker refused the message (nack)")
                         let decision = policy.publishFailed(nack)
                         self.reporter.poison(
-                            bytes: index < messages.count ? messages[index].readableBytes : 0,
+                            bytes: index < messages.count ? messages[index].payload.readableBytes : 0,
                             attempts: decision.attempts,
                             error: nack
                         )
@@ -273,21 +296,44 @@ public final class AMQPBackplane: BackplaneTransport {
 
     // MARK: Consumer
 
+    /// Binds this node's queue for the subscriptions: the fanout exchange when the main
+    /// channel is wanted, the topic exchange per other channel, `#` for any pattern (bindings
+    /// already there are no-ops).
+    private func bind(_ snapshot: BackplaneSubscriptions.Snapshot, on connection: AMQPConnection) throws {
+        let main = self.configuration.channel
+        if snapshot.matches(main) {
+            try connection.bind(queue: self.queueName, exchange: main, routingKey: "")
+        }
+        let others = snapshot.patterns.isEmpty ? snapshot.channels.filter { $0 != main } : ["#"]
+        for key in others {
+            try connection.bind(queue: self.queueName, exchange: self.topicExchange, routingKey: key)
+        }
+    }
+
+    /// The consumer thread: owns the consuming connection. Without subscriptions (an emitter
+    /// that asked for none yet) it keeps no connection and no queue.
     private func consumerLoop() {
         var backoff = self.configuration.retry.initialBackoff
         var outage = false
         while !self.outbox.isStopped {
+            if self.subscriptions.isEmpty {
+                guard self.outbox.pause(seconds: 0.1) else { break }
+                continue
+            }
             let connection: AMQPConnection
+            var current = self.subscriptions.snapshot
             do {
                 connection = try self.connect()
-                try connection.declareFanout(self.configuration.channel)
-                try connection.subscribe(
-                    queue: self.queueName,
-                    exchange: self.configuration.channel,
+                try connection.declareExchange(self.configuration.channel, type: "fanout")
+                try connection.declareExchange(self.topicExchange, type: "topic")
+                try connection.declareQueue(
+                    self.queueName,
                     expiresMilliseconds: Int(self.configuration.queueExpiry.inMilliseconds),
                     maxLength: self.configuration.queueMaxLength,
                     messageTTLMilliseconds: Int(self.configuration.queueMessageTTL.inMilliseconds)
                 )
+                try self.bind(current, on: connection)
+                try connection.consume(queue: self.queueName)
             } catch {
                 if !outage {
                     self.logger.info("amqp consumer cannot connect; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
@@ -298,25 +344,38 @@ public final class AMQPBackplane: BackplaneTransport {
                 continue
             }
             // Bound and consuming: the subscription is confirmed.
-            self.subscribed.withLockedValue { $0 = true }
+            self.confirmedVersion.withLockedValue { $0 = current.version }
             if outage { self.reporter.reconnected("amqp consumer resubscribed") }
             outage = false
             backoff = self.configuration.retry.initialBackoff
             do {
-                // Short waits so that shutdown is noticed; heartbeats are handled inside.
+                // Short waits so that shutdown and new subscriptions are noticed; heartbeats
+                // are handled inside.
                 while !self.outbox.isStopped {
-                    if let message = try connection.receive(timeoutMilliseconds: 250) {
+                    if self.subscriptions.version != current.version {
+                        // Bindings belong to the queue, not to a connection: a short-lived
+                        // one adds them while this one keeps consuming (an RPC here could
+                        // interleave with deliveries).
+                        current = self.subscriptions.snapshot
+                        let binder = try self.connect()
+                        try self.bind(current, on: binder)
+                        self.confirmedVersion.withLockedValue { $0 = current.version }
+                    }
+                    if let delivery = try connection.receive(timeoutMilliseconds: 100) {
+                        let channel = delivery.exchange == self.configuration.channel ? delivery.exchange : delivery.routingKey
                         // A full inbox drops (and counts) the message: the ack below keeps
                         // the broker from redelivering what the node cannot take.
-                        self.messages.push(message.body)
+                        if current.matches(channel) {
+                            self.messages.push(BackplaneMessage(channel: channel, payload: delivery.body))
+                        }
                         // Acked once handed over: what was in flight when a connection or
                         // the broker went away is redelivered (and repeats are dropped by
                         // the cluster's per-publisher sequence numbers).
-                        try connection.ack(message.deliveryTag)
+                        try connection.ack(delivery.deliveryTag)
                     }
                 }
             } catch {
-                self.subscribed.withLockedValue { $0 = false }
+                self.confirmedVersion.withLockedValue { $0 = 0 }
                 if self.outbox.isStopped { break }
                 self.logger.info("amqp consumer lost its connection; retrying", metadata: ["backplane.kind": "amqp", "backplane.error": "\(error)"])
                 outage = true
@@ -324,6 +383,6 @@ public final class AMQPBackplane: BackplaneTransport {
                 backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
             }
         }
-        self.subscribed.withLockedValue { $0 = false }
+        self.confirmedVersion.withLockedValue { $0 = 0 }
     }
 }

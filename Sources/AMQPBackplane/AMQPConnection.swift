@@ -37,19 +37,28 @@ final class AMQPConnection {
         }
     }
 
-    func declareFanout(_ exchange: String) throws {
+    /// Declares an exchange: "fanout" for the main channel (kombu's), "topic" for the others.
+    func declareExchange(_ exchange: String, type: String) throws {
         var error = [CChar](repeating: 0, count: 512)
-        try self.check(CRabbitMQ_declareFanout(self.handle, exchange, &error, error.count), error)
+        try self.check(CRabbitMQ_declareExchange(self.handle, exchange, type, &error, error.count), error)
     }
 
-    func subscribe(queue: String, exchange: String, expiresMilliseconds: Int, maxLength: Int, messageTTLMilliseconds: Int) throws {
+    func declareQueue(_ queue: String, expiresMilliseconds: Int, maxLength: Int, messageTTLMilliseconds: Int) throws {
         var error = [CChar](repeating: 0, count: 512)
         try self.check(
-            CRabbitMQ_subscribe(
-                self.handle, queue, exchange, Int32(expiresMilliseconds), Int32(maxLength), Int32(messageTTLMilliseconds), &error, error.count
-            ),
+            CRabbitMQ_declareQueue(self.handle, queue, Int32(expiresMilliseconds), Int32(maxLength), Int32(messageTTLMilliseconds), &error, error.count),
             error
         )
+    }
+
+    func bind(queue: String, exchange: String, routingKey: String) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        try self.check(CRabbitMQ_bind(self.handle, queue, exchange, routingKey, &error, error.count), error)
+    }
+
+    func consume(queue: String) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        try self.check(CRabbitMQ_consume(self.handle, queue, &error, error.count), error)
     }
 
     func confirmSelect() throws {
@@ -64,10 +73,10 @@ final class AMQPConnection {
     }
 
     /// Publishes without waiting for the confirm (see ``pollConfirm(timeoutMilliseconds:)``).
-    func publish(_ body: ByteBuffer, exchange: String) throws {
+    func publish(_ body: ByteBuffer, exchange: String, routingKey: String) throws {
         var error = [CChar](repeating: 0, count: 512)
         let status = body.withUnsafeReadableBytes { bytes in
-            CRabbitMQ_publishAsync(self.handle, exchange, bytes.baseAddress, bytes.count, &error, error.count)
+            CRabbitMQ_publishAsync(self.handle, exchange, routingKey, bytes.baseAddress, bytes.count, &error, error.count)
         }
         try self.check(status, error)
     }
@@ -93,17 +102,30 @@ final class AMQPConnection {
         }
     }
 
+    /// One delivery: its body, where it was published, and the tag to ack.
+    struct Delivery {
+        var body: ByteBuffer
+        var exchange: String
+        var routingKey: String
+        var deliveryTag: UInt64
+    }
+
     /// Waits up to the timeout for one message; `nil` on timeout. Ack it with ``ack(_:)``
     /// once it has been handed over.
-    func receive(timeoutMilliseconds: Int) throws -> (body: ByteBuffer, deliveryTag: UInt64)? {
+    func receive(timeoutMilliseconds: Int) throws -> Delivery? {
         var error = [CChar](repeating: 0, count: 512)
-        var message = CRabbitMQ_Message(bytes: nil, length: 0, deliveryTag: 0)
-        let status = CRabbitMQ_receive(self.handle, timeoutMilliseconds, &message, &error, error.count)
+        var envelope = amqp_envelope_t()
+        let status = CRabbitMQ_receive(self.handle, timeoutMilliseconds, &envelope, &error, error.count)
         switch status {
         case 1:
-            // Copy out of C memory and free it at once.
-            defer { CRabbitMQ_free(&message) }
-            return (ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.bytes, count: message.length)), message.deliveryTag)
+            // The body is copied once, straight out of rabbitmq-c's memory, which is freed at once.
+            defer { amqp_destroy_envelope(&envelope) }
+            return Delivery(
+                body: ByteBuffer(bytes: UnsafeRawBufferPointer(start: envelope.message.body.bytes, count: envelope.message.body.len)),
+                exchange: text(envelope.exchange),
+                routingKey: text(envelope.routing_key),
+                deliveryTag: envelope.delivery_tag
+            )
         case 0:
             return nil
         default:
@@ -111,6 +133,11 @@ final class AMQPConnection {
             return nil
         }
     }
+}
+
+/// The text of AMQP bytes.
+private func text(_ bytes: amqp_bytes_t) -> String {
+    String(decoding: UnsafeRawBufferPointer(start: bytes.bytes, count: bytes.len), as: UTF8.self)
 }
 
 /// The text of a NUL-terminated C buffer.

@@ -7,7 +7,7 @@ import CoreMetrics
 public import Logging
 import Metrics
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 
 /// The inbound buffer between a transport's receiving thread and the cluster manager:
 /// bounded by message count *and* bytes. When the consumer falls behind, new messages are
@@ -16,7 +16,7 @@ public import NIOCore
 /// (the cluster never publishes one: it is garbage or an attack). Each drop costs one log
 /// line (within a ``LogBudget``) and a count in `backplane.inbound.dropped`. One consumer.
 public final class BackplaneInbox: AsyncSequence, Sendable {
-    public typealias Element = ByteBuffer
+    public typealias Element = BackplaneMessage
 
     public struct Limits: Sendable, Hashable {
         /// Messages waiting for the consumer.
@@ -52,8 +52,8 @@ public final class BackplaneInbox: AsyncSequence, Sendable {
     private let logger: Logger?
     private let kind: String
     private let droppedCounter: Counter
-    private let stream: AsyncStream<ByteBuffer>
-    private let continuation: AsyncStream<ByteBuffer>.Continuation
+    private let stream: AsyncStream<BackplaneMessage>
+    private let continuation: AsyncStream<BackplaneMessage>.Continuation
     private let state = NIOLockedValueBox(State())
 
     /// - Parameters:
@@ -65,13 +65,13 @@ public final class BackplaneInbox: AsyncSequence, Sendable {
         self.kind = kind
         self.logger = logger
         self.droppedCounter = Counter(label: "backplane.inbound.dropped", dimensions: [("kind", kind)])
-        (self.stream, self.continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        (self.stream, self.continuation) = AsyncStream.makeStream(of: BackplaneMessage.self)
     }
 
     /// Hands a received message to the consumer, or drops it if that would exceed a limit.
     @discardableResult
-    public func push(_ message: ByteBuffer) -> PushResult {
-        let size = message.readableBytes
+    public func push(_ message: BackplaneMessage) -> PushResult {
+        let size = message.payload.readableBytes
         let (accepted, log) = self.state.withLockedValue { state -> (PushResult, (allowed: Bool, suppressed: Int)) in
             if size > self.limits.maxMessageBytes {
                 state.dropped += 1
@@ -119,12 +119,12 @@ public final class BackplaneInbox: AsyncSequence, Sendable {
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        fileprivate var base: AsyncStream<ByteBuffer>.AsyncIterator
+        fileprivate var base: AsyncStream<BackplaneMessage>.AsyncIterator
         fileprivate let inbox: BackplaneInbox
 
-        public mutating func next() async -> ByteBuffer? {
+        public mutating func next() async -> BackplaneMessage? {
             guard let message = await self.base.next() else { return nil }
-            self.inbox.release(message.readableBytes)
+            self.inbox.release(message.payload.readableBytes)
             return message
         }
     }

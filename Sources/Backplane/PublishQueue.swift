@@ -5,7 +5,7 @@
 
 import DequeModule
 import Foundation
-public import NIOCore
+import NIOCore
 
 /// The bounded outbox between publishers (any thread) and the publisher thread.
 ///
@@ -19,7 +19,7 @@ public import NIOCore
 /// locked.
 public final class PublishQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var messages = Deque<ByteBuffer>()
+    private var messages = Deque<BackplaneMessage>()
     private var bytes = 0
     private var stopped = false
     public private(set) var dropped = 0
@@ -33,23 +33,26 @@ public final class PublishQueue: @unchecked Sendable {
 
     /// Queues a message; returns the running drop count if it was dropped (the queue holds
     /// `capacity` messages or `maxBytes` bytes already).
-    public func push(_ message: ByteBuffer) -> Int? {
+    public func push(_ message: BackplaneMessage) -> Int? {
         self.condition.lock()
         defer { self.condition.unlock() }
-        guard self.messages.count < self.capacity, self.bytes + message.readableBytes <= self.maxBytes else {
+        let size = message.payload.readableBytes
+        guard self.messages.count < self.capacity, self.bytes + size <= self.maxBytes else {
             self.dropped += 1
             return self.dropped
         }
         self.messages.append(message)
-        self.bytes += message.readableBytes
-        self.condition.signal()
+        self.bytes += size
+        // Broadcast: another thread may be pausing on the same condition, and a signal it
+        // took would leave the publisher asleep.
+        self.condition.broadcast()
         return nil
     }
 
     /// Waits up to `timeout` seconds for messages at positions `offset...` (counted from
     /// the head) and returns up to `limit` of them without removing anything: empty on
     /// timeout, `nil` once stopped with nothing at or after `offset`.
-    public func peek(from offset: Int, limit: Int, timeout: Double) -> [ByteBuffer]? {
+    public func peek(from offset: Int, limit: Int, timeout: Double) -> [BackplaneMessage]? {
         self.condition.lock()
         defer { self.condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: timeout)
@@ -61,7 +64,7 @@ public final class PublishQueue: @unchecked Sendable {
     }
 
     /// Waits for up to `limit` queued messages without removing them; `nil` once stopped.
-    public func peek(limit: Int) -> [ByteBuffer]? {
+    public func peek(limit: Int) -> [BackplaneMessage]? {
         self.condition.lock()
         defer { self.condition.unlock() }
         while self.messages.isEmpty && !self.stopped { self.condition.wait() }
@@ -74,7 +77,7 @@ public final class PublishQueue: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         for _ in 0..<min(count, self.messages.count) {
-            self.bytes -= self.messages.removeFirst().readableBytes
+            self.bytes -= self.messages.removeFirst().payload.readableBytes
         }
     }
 

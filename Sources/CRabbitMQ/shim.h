@@ -80,19 +80,19 @@ static inline amqp_connection_state_t CRabbitMQ_connect(const char *host, int po
     return conn;
 }
 
-/// Declares the fanout exchange exactly as kombu does for python-socketio (durable=false,
-/// auto_delete=false), or RabbitMQ refuses with PRECONDITION_FAILED.
-static inline int CRabbitMQ_declareFanout(amqp_connection_state_t conn, const char *exchange, char *err, size_t errlen) {
-    amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("fanout"), 0, 0, 0, 0, amqp_empty_table);
+/// Declares an exchange as kombu does for python-socketio's fanout one (durable=false,
+/// auto_delete=false), or RabbitMQ refuses with PRECONDITION_FAILED; `type` is "fanout" (the
+/// main channel) or "topic" (the other channels).
+static inline int CRabbitMQ_declareExchange(amqp_connection_state_t conn, const char *exchange, const char *type, char *err, size_t errlen) {
+    amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(type), 0, 0, 0, 0, amqp_empty_table);
     return CRabbitMQ_check(amqp_get_rpc_reply(conn), "exchange.declare", err, errlen);
 }
 
 /// Declares this node's queue (durable, so that what it holds survives a broker restart;
 /// x-expires like kombu's; bounded by x-max-length, oldest dropped first, and by a message
-/// TTL, so that an abandoned queue stops growing), binds it, and consumes with manual acks
-/// (prefetch 1000).
-static inline int CRabbitMQ_subscribe(amqp_connection_state_t conn, const char *queue, const char *exchange, int expiresMilliseconds,
-                                      int maxLength, int messageTTLMilliseconds, char *err, size_t errlen) {
+/// TTL, so that an abandoned queue stops growing).
+static inline int CRabbitMQ_declareQueue(amqp_connection_state_t conn, const char *queue, int expiresMilliseconds, int maxLength,
+                                         int messageTTLMilliseconds, char *err, size_t errlen) {
     amqp_table_entry_t entries[3];
     entries[0].key = amqp_cstring_bytes("x-expires");
     entries[0].value.kind = AMQP_FIELD_KIND_I32;
@@ -105,9 +105,18 @@ static inline int CRabbitMQ_subscribe(amqp_connection_state_t conn, const char *
     entries[2].value.value.i32 = messageTTLMilliseconds;
     amqp_table_t arguments = { 3, entries };
     amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, arguments);
-    if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.declare", err, errlen) != 0) return -1;
-    amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), amqp_empty_table);
-    if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.bind", err, errlen) != 0) return -1;
+    return CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.declare", err, errlen);
+}
+
+/// Binds the queue to an exchange with a routing key.
+static inline int CRabbitMQ_bind(amqp_connection_state_t conn, const char *queue, const char *exchange, const char *routingKey,
+                                 char *err, size_t errlen) {
+    amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes(routingKey), amqp_empty_table);
+    return CRabbitMQ_check(amqp_get_rpc_reply(conn), "queue.bind", err, errlen);
+}
+
+/// Consumes the queue with manual acks (prefetch 1000).
+static inline int CRabbitMQ_consume(amqp_connection_state_t conn, const char *queue, char *err, size_t errlen) {
     amqp_basic_qos(conn, 1, 0, 1000, 0);
     if (CRabbitMQ_check(amqp_get_rpc_reply(conn), "basic.qos", err, errlen) != 0) return -1;
     amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
@@ -123,8 +132,8 @@ static inline int CRabbitMQ_confirmSelect(amqp_connection_state_t conn, char *er
 /// Publishes one message (text/plain UTF-8, as kombu does for python-socketio, persistent)
 /// without waiting for its confirm: confirms are read by CRabbitMQ_pollConfirm, so that many
 /// messages can be in flight. 0 = sent, -1 = error (the connection must be dropped).
-static inline int CRabbitMQ_publishAsync(amqp_connection_state_t conn, const char *exchange, const void *body, size_t length,
-                                         char *err, size_t errlen) {
+static inline int CRabbitMQ_publishAsync(amqp_connection_state_t conn, const char *exchange, const char *routingKey, const void *body,
+                                         size_t length, char *err, size_t errlen) {
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
@@ -132,7 +141,7 @@ static inline int CRabbitMQ_publishAsync(amqp_connection_state_t conn, const cha
     props.content_encoding = amqp_cstring_bytes("utf-8");
     props.delivery_mode = 2;
     amqp_bytes_t bytes = { length, (void *)body };
-    int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(""), 0, 0, &props, bytes);
+    int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routingKey), 0, 0, &props, bytes);
     if (status != AMQP_STATUS_OK) { snprintf(err, errlen, "basic.publish: %s", amqp_error_string2(status)); return -1; }
     return 0;
 }
@@ -184,16 +193,13 @@ static inline int CRabbitMQ_pollConfirm(amqp_connection_state_t conn, long timeo
     }
 }
 
-/// One received message body, malloc'ed: the caller copies it and calls CRabbitMQ_free.
-typedef struct { void *bytes; size_t length; uint64_t deliveryTag; } CRabbitMQ_Message;
-
-/// Waits up to the timeout for one message. 1 = message, 0 = timeout, -1 = error.
-static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMilliseconds, CRabbitMQ_Message *out,
+/// Waits up to the timeout for one message. 1 = message in *envelope (the caller copies what
+/// it needs and frees it with amqp_destroy_envelope), 0 = timeout, -1 = error.
+static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMilliseconds, amqp_envelope_t *envelope,
                                     char *err, size_t errlen) {
-    amqp_envelope_t envelope;
     struct timeval tv = { timeoutMilliseconds / 1000, (timeoutMilliseconds % 1000) * 1000 };
     amqp_maybe_release_buffers(conn);
-    amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, &tv, 0);
+    amqp_rpc_reply_t reply = amqp_consume_message(conn, envelope, &tv, 0);
     if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) return 0;
     if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
         // A non-delivery frame (e.g. basic.cancel from a deleted queue): read and judge it.
@@ -208,15 +214,8 @@ static inline int CRabbitMQ_receive(amqp_connection_state_t conn, long timeoutMi
         return 0;
     }
     if (CRabbitMQ_check(reply, "basic.consume", err, errlen) != 0) return -1;
-    out->length = envelope.message.body.len;
-    out->deliveryTag = envelope.delivery_tag;
-    out->bytes = malloc(out->length > 0 ? out->length : 1);
-    if (out->length > 0) memcpy(out->bytes, envelope.message.body.bytes, out->length);
-    amqp_destroy_envelope(&envelope);
     return 1;
 }
-
-static inline void CRabbitMQ_free(CRabbitMQ_Message *message) { free(message->bytes); message->bytes = NULL; }
 
 /// Acknowledges a delivery once it has been handed over. 0 = ok.
 static inline int CRabbitMQ_ack(amqp_connection_state_t conn, uint64_t deliveryTag, char *err, size_t errlen) {

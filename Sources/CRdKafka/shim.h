@@ -48,6 +48,8 @@ static inline rd_kafka_t *CRdKafka_newProducer(const char *bootstrap, int maxQue
     if (CRdKafka_set(conf, "bootstrap.servers", bootstrap, err, errlen) ||
         CRdKafka_set(conf, "enable.idempotence", "true", err, errlen) ||
         CRdKafka_set(conf, "linger.ms", "1", err, errlen) ||
+        // Keyless messages (the main channel) would bypass the partitioner otherwise.
+        CRdKafka_set(conf, "sticky.partitioning.linger.ms", "0", err, errlen) ||
         CRdKafka_set(conf, "message.timeout.ms", "0", err, errlen) ||
         CRdKafka_set(conf, "queue.buffering.max.messages", queued, err, errlen) ||
         CRdKafka_set(conf, "message.max.bytes", size, err, errlen) ||
@@ -61,6 +63,25 @@ static inline rd_kafka_t *CRdKafka_newProducer(const char *bootstrap, int maxQue
     rd_kafka_t *handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
     if (handle == NULL) rd_kafka_conf_destroy(conf);  // rd_kafka_new owns conf only on success
     return handle;
+}
+
+/// Every message of one producer goes to the same partition, whatever its key (the key
+/// carries the channel): one publisher's messages keep their order on every channel. The
+/// topic's opaque holds the producer's partition seed.
+static int32_t CRdKafka_pinnedPartitioner(const rd_kafka_topic_t *topic, const void *key, size_t keyLength, int32_t partitionCount,
+                                          void *topicOpaque, void *messageOpaque) {
+    (void)topic; (void)key; (void)keyLength; (void)messageOpaque;
+    return (int32_t)((uint32_t)(uintptr_t)topicOpaque % (uint32_t)partitionCount);
+}
+
+/// A producer's topic handle with the pinned partitioner; NULL on failure.
+static inline rd_kafka_topic_t *CRdKafka_newPinnedTopic(rd_kafka_t *producer, const char *name, uint32_t seed) {
+    rd_kafka_topic_conf_t *conf = rd_kafka_topic_conf_new();
+    rd_kafka_topic_conf_set_partitioner_cb(conf, CRdKafka_pinnedPartitioner);
+    rd_kafka_topic_conf_set_opaque(conf, (void *)(uintptr_t)seed);
+    rd_kafka_topic_t *topic = rd_kafka_topic_new(producer, name, conf);
+    if (topic == NULL) rd_kafka_topic_conf_destroy(conf);  // rd_kafka_topic_new owns conf only on success
+    return topic;
 }
 
 /// The producer's fatal error (idempotence broken for good), if any: its code (0: none) and
@@ -94,7 +115,7 @@ static inline rd_kafka_t *CRdKafka_newConsumer(const char *bootstrap, const char
     return handle;
 }
 
-/// Produces one message (copied) with a key, so one publisher's messages share a partition.
+/// Produces one message (copied), with a key (the channel) or none (the main channel).
 /// 0 = queued, 1 = local queue full, 2 = too large, -1 = other error.
 static inline int CRdKafka_produce(rd_kafka_topic_t *topic, const void *payload, size_t length, const void *key, size_t keyLength,
                                    char *err, size_t errlen) {
@@ -191,28 +212,5 @@ static inline void CRdKafka_destroyMock(CRdKafka_Mock *mock) {
     rd_kafka_destroy(mock->host);
     free(mock);
 }
-
-typedef struct { void *bytes; size_t length; } CRdKafka_Message;
-
-/// Polls for one message. 1 = message (malloc'ed copy; free with CRdKafka_free),
-/// 0 = nothing, -1 = an error event (text in err; the consumer keeps going).
-static inline int CRdKafka_poll(rd_kafka_t *handle, int timeoutMilliseconds, CRdKafka_Message *out, char *err, size_t errlen) {
-    rd_kafka_message_t *message = rd_kafka_consumer_poll(handle, timeoutMilliseconds);
-    if (message == NULL) return 0;
-    int result;
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(err, errlen, "%s", rd_kafka_message_errstr(message));
-        result = message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? 0 : -1;
-    } else {
-        out->length = message->len;
-        out->bytes = malloc(message->len > 0 ? message->len : 1);
-        if (message->len > 0) memcpy(out->bytes, message->payload, message->len);
-        result = 1;
-    }
-    rd_kafka_message_destroy(message);
-    return result;
-}
-
-static inline void CRdKafka_free(CRdKafka_Message *message) { free(message->bytes); message->bytes = NULL; }
 
 #endif

@@ -10,14 +10,18 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 
-/// Kafka as a backplane (librdkafka, Debian's librdkafka-dev): topic = channel, as
-/// python-socketio's `KafkaManager` does.
+/// Kafka as a backplane (librdkafka, Debian's librdkafka-dev): one topic, named after the
+/// main channel, as python-socketio's `KafkaManager` does. A message on another channel
+/// carries that channel's name as its key; a message without a key is on the main channel
+/// (python's, which it publishes without a key). The consumer reads the whole topic and
+/// keeps what its subscriptions match, looking at the key before copying anything.
 ///
 /// Every node must see every message, so the consumer assigns itself all partitions of the
 /// topic from the latest offset (no consumer group, no rebalancing), and re-reads the
 /// partition count every `metadataRefresh` (partitions added later are assigned from their
-/// beginning). The producer is idempotent and keyed with this node's id, so one publisher's
-/// messages keep their order in one partition. librdkafka's own queue holds messages while
+/// beginning). The producer is idempotent and sends all its messages to one partition
+/// (picked from this node's random seed by a partitioner that ignores the key), so one
+/// publisher's messages keep their order on every channel. librdkafka's own queue holds messages while
 /// brokers are away (`message.timeout.ms=0`: never expire), bounded by `maxQueuedMessages`;
 /// it is flushed on shutdown. librdkafka handles are thread-safe; blocking polls run on
 /// dedicated threads, never on the event loops or the cooperative pool.
@@ -78,12 +82,13 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     public let configuration: Configuration
     public let messages: BackplaneInbox
+    public var channel: String { self.configuration.channel }
+    private let subscriptions: BackplaneSubscriptions
     private let logger: Logger
     private let reporter: BackplaneReporter
     private let producer: OpaquePointer
     private let producerTopic: OpaquePointer
     private let reports: UnsafeMutablePointer<CRdKafka_Reports>
-    private let key: ByteBuffer
     private let stopped = NIOLockedValueBox(false)
     private let subscribed = NIOLockedValueBox(false)
 
@@ -104,7 +109,8 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             reports.deallocate()
             throw BackplaneURLError("kafka producer: \(cText(error))")
         }
-        guard let topic = rd_kafka_topic_new(producer, configuration.channel, nil) else {
+        var generator = SystemRandomNumberGenerator()
+        guard let topic = CRdKafka_newPinnedTopic(producer, configuration.channel, generator.next()) else {
             rd_kafka_destroy(producer)
             reports.deallocate()
             throw BackplaneURLError("kafka topic \(configuration.channel): cannot create a handle")
@@ -112,8 +118,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         self.producer = producer
         self.producerTopic = topic
         self.reports = reports
-        var generator = SystemRandomNumberGenerator()
-        self.key = ByteBuffer(string: String(generator.next() as UInt64, radix: 16))
+        self.subscriptions = BackplaneSubscriptions(configuration.role.subscribes ? [.channel(configuration.channel)] : [])
         self.messages = BackplaneInbox(limits: configuration.inbox, kind: "kafka", logger: logger)
     }
 
@@ -124,14 +129,18 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         self.reports.deallocate()
     }
 
-    public func publish(_ message: ByteBuffer) {
-        guard message.readableBytes <= self.configuration.maxMessageBytes else {
-            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+    public func publish(_ payload: ByteBuffer, to channel: String) {
+        guard payload.readableBytes <= self.configuration.maxMessageBytes else {
+            self.reporter.refusedOversized(bytes: payload.readableBytes, limit: self.configuration.maxMessageBytes)
             return
         }
         var error = [CChar](repeating: 0, count: 256)
-        let status = message.withUnsafeReadableBytes { payload in
-            self.key.withUnsafeReadableBytes { key in
+        let status = payload.withUnsafeReadableBytes { payload in
+            if channel == self.configuration.channel {
+                return CRdKafka_produce(self.producerTopic, payload.baseAddress, payload.count, nil, 0, &error, error.count)
+            }
+            var key = channel
+            return key.withUTF8 { key in
                 CRdKafka_produce(self.producerTopic, payload.baseAddress, payload.count, key.baseAddress, key.count, &error, error.count)
             }
         }
@@ -141,15 +150,20 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         case 1:
             self.reporter.outboxFull(total: self.reporter.totals.dropped + 1)
         case 2:
-            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+            self.reporter.refusedOversized(bytes: payload.readableBytes, limit: self.configuration.maxMessageBytes)
         default:
-            self.reporter.poison(bytes: message.readableBytes, attempts: 1, error: BackplaneError(.refused, cText(error)))
+            self.reporter.poison(bytes: payload.readableBytes, attempts: 1, error: BackplaneError(.refused, cText(error)))
         }
     }
 
     public var queuedMessages: Int { Int(rd_kafka_outq_len(self.producer)) }
 
-    public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
+    public func subscribe(_ subscriptions: [BackplaneSubscription]) {
+        // The consumer reads the whole topic already: a new subscription only widens its filter.
+        self.subscriptions.add(subscriptions)
+    }
+
+    public var isSubscribed: Bool { !self.subscriptions.isEmpty && self.subscribed.withLockedValue { $0 } }
 
     private var isStopped: Bool { self.stopped.withLockedValue { $0 } }
 
@@ -163,8 +177,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     public func run() async throws {
         defer { self.messages.finish() }
-        var loops: [@Sendable () throws -> Void] = [{ try self.pollerLoop() }]
-        if self.configuration.role.subscribes { loops.append({ try self.consumerLoop() }) }
+        let loops: [@Sendable () throws -> Void] = [{ try self.pollerLoop() }, { try self.consumerLoop() }]
         try await BlockingThreads.run(loops) {
             // Deliver what is queued (bounded), then stop the threads.
             _ = rd_kafka_flush(self.producer, 5000)
@@ -205,11 +218,16 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     /// The consumer thread: sets up a consumer and polls; a setup that fails is retried
     /// with capped backoff, and after `maxSetupAttempts` failures in a row (an assignment
-    /// that worked resets the count) it gives up.
+    /// that worked resets the count) it gives up. Without subscriptions (an emitter that asked
+    /// for none yet) it keeps no consumer.
     private func consumerLoop() throws {
         var failures = 0
         var backoff = self.configuration.initialBackoff
         while !self.isStopped {
+            if self.subscriptions.isEmpty {
+                guard self.pause(.milliseconds(100)) else { return }
+                continue
+            }
             do {
                 try self.serveConsumer(onAssigned: {
                     failures = 0
@@ -278,24 +296,13 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         onAssigned()
         if reported { self.logger.info("kafka consumer assigned", metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(partitions)"]) }
         var lastError = ""
+        var current = self.subscriptions.snapshot
         var nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
         while !self.isStopped {
-            var message = CRdKafka_Message(bytes: nil, length: 0)
-            switch CRdKafka_poll(consumer, 250, &message, &error, error.count) {
-            case 1:
-                // Copy out of C memory, free it at once.
-                let payload = ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.bytes, count: message.length))
-                CRdKafka_free(&message)
-                self.messages.push(payload)
-            case -1:
-                // Transient broker errors are reported as events; log each kind once.
-                let text = cText(error)
-                if text != lastError {
-                    self.logger.info("kafka consumer error; continuing", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
-                    lastError = text
-                }
-            default:
-                break
+            if self.subscriptions.version != current.version { current = self.subscriptions.snapshot }
+            if let message = rd_kafka_consumer_poll(consumer, 250) {
+                self.take(message.pointee, filter: current, lastError: &lastError)
+                rd_kafka_message_destroy(message)
             }
             if ContinuousClock.now >= nextRefresh {
                 nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
@@ -310,6 +317,32 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
                     )
                     partitions = count
                 }
+            }
+        }
+    }
+
+    /// Hands one polled message to the inbox if its channel is subscribed; logs an error
+    /// event (each kind once in a row).
+    private func take(_ message: rd_kafka_message_t, filter: BackplaneSubscriptions.Snapshot, lastError: inout String) {
+        if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let channel: String
+            if let key = message.key, message.key_len > 0 {
+                channel = String(decoding: UnsafeRawBufferPointer(start: key, count: message.key_len), as: UTF8.self)
+            } else {
+                channel = self.configuration.channel
+            }
+            // Filtered before the payload is copied; then copied once, straight out of
+            // librdkafka's memory.
+            guard filter.matches(channel) else { return }
+            let payload = ByteBuffer(bytes: UnsafeRawBufferPointer(start: message.payload, count: message.len))
+            self.messages.push(BackplaneMessage(channel: channel, payload: payload))
+        } else if message.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+            // Transient broker errors are reported as events.
+            var copy = message
+            let text = String(cString: rd_kafka_message_errstr(&copy))
+            if text != lastError {
+                self.logger.info("kafka consumer error; continuing", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
+                lastError = text
             }
         }
     }

@@ -9,8 +9,9 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 
-/// Redis pub/sub as a backplane (hiredis, Debian's libhiredis-dev): `PUBLISH`/`SUBSCRIBE`
-/// on one channel, as python-socketio's `RedisManager` does.
+/// Redis pub/sub as a backplane (hiredis, Debian's libhiredis-dev): `PUBLISH`, and
+/// `SUBSCRIBE`/`PSUBSCRIBE`, the main channel exactly as python-socketio's `RedisManager`
+/// uses it; other channels are plain Redis channels beside it.
 ///
 /// Two connections, each confined to its own thread: hiredis contexts are not thread-safe
 /// and cannot be reused after an error, so each thread owns its connection, drops it at the
@@ -79,12 +80,15 @@ public final class RedisBackplane: BackplaneTransport {
 
     public let configuration: Configuration
     public let messages: BackplaneInbox
+    public var channel: String { self.configuration.channel }
+    private let subscriptions: BackplaneSubscriptions
     private let outbox: PublishQueue
     private let logger: Logger
     private let reporter: BackplaneReporter
     /// The subscriber's socket, so that shutdown can wake its blocking wait.
     private let subscriberFD = NIOLockedValueBox<Int32>(-1)
-    private let subscribed = NIOLockedValueBox(false)
+    /// The subscription version the broker confirmed on the live connection (0: none).
+    private let confirmedVersion = NIOLockedValueBox(0)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -92,15 +96,20 @@ public final class RedisBackplane: BackplaneTransport {
         self.reporter = BackplaneReporter(kind: "redis", logger: logger)
         self.outbox = PublishQueue(capacity: configuration.maxQueuedMessages, maxBytes: configuration.maxQueuedBytes)
         self.messages = BackplaneInbox(limits: configuration.inbox, kind: "redis", logger: logger)
+        self.subscriptions = BackplaneSubscriptions(configuration.role.subscribes ? [.channel(configuration.channel)] : [])
     }
 
-    public func publish(_ message: ByteBuffer) {
-        guard message.readableBytes <= self.configuration.maxMessageBytes else {
-            self.reporter.refusedOversized(bytes: message.readableBytes, limit: self.configuration.maxMessageBytes)
+    public func publish(_ payload: ByteBuffer, to channel: String) {
+        guard payload.readableBytes <= self.configuration.maxMessageBytes else {
+            self.reporter.refusedOversized(bytes: payload.readableBytes, limit: self.configuration.maxMessageBytes)
             return
         }
-        guard let dropped = self.outbox.push(message) else { return }
+        guard let dropped = self.outbox.push(BackplaneMessage(channel: channel, payload: payload)) else { return }
         self.reporter.outboxFull(total: dropped)
+    }
+
+    public func subscribe(_ subscriptions: [BackplaneSubscription]) {
+        self.subscriptions.add(subscriptions)
     }
 
     /// Messages waiting to be published (for tests and health checks).
@@ -109,12 +118,14 @@ public final class RedisBackplane: BackplaneTransport {
     /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
     public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
 
-    public var isSubscribed: Bool { self.subscribed.withLockedValue { $0 } }
+    public var isSubscribed: Bool {
+        let confirmed = self.confirmedVersion.withLockedValue { $0 }
+        return confirmed > 0 && confirmed == self.subscriptions.version
+    }
 
     public func run() async throws {
         defer { self.messages.finish() }
-        var loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }]
-        if self.configuration.role.subscribes { loops.append({ self.subscriberLoop() }) }
+        let loops: [@Sendable () throws -> Void] = [{ self.publisherLoop() }, { self.subscriberLoop() }]
         try await BlockingThreads.run(loops) {
             self.outbox.stop()
             // Wakes the subscriber waiting for data.
@@ -142,7 +153,6 @@ public final class RedisBackplane: BackplaneTransport {
         var policy = PublishRetryPolicy(configuration: self.configuration.retry)
         var outage = false
         var knownSubscribers = 0
-        let channel = ByteBuffer(string: self.configuration.channel)
         while let batch = self.outbox.peek(limit: 64) {
             if connection == nil {
                 do {
@@ -164,7 +174,7 @@ public final class RedisBackplane: BackplaneTransport {
             for message in batch {
                 let failure: BackplaneError
                 do {
-                    let reply = try connection!.command([ByteBuffer(string: "PUBLISH"), channel, message])
+                    let reply = try connection!.command([ByteBuffer(string: "PUBLISH"), ByteBuffer(string: message.channel), message.payload])
                     switch reply {
                     case .integer(let receivers):
                         knownSubscribers = receivers
@@ -183,7 +193,7 @@ public final class RedisBackplane: BackplaneTransport {
                 let decision = policy.publishFailed(failure)
                 if decision.dropHead {
                     self.outbox.removeFirst(1)
-                    self.reporter.poison(bytes: message.readableBytes, attempts: decision.attempts, error: failure)
+                    self.reporter.poison(bytes: message.payload.readableBytes, attempts: decision.attempts, error: failure)
                 }
                 if decision.reconnect {
                     if !outage {
@@ -215,19 +225,28 @@ public final class RedisBackplane: BackplaneTransport {
         }
     }
 
-    /// The subscriber thread: owns the subscribing connection.
+    /// The subscriber thread: owns the subscribing connection. Without subscriptions (an
+    /// emitter that asked for none yet) it keeps no connection.
     private func subscriberLoop() {
         CHiredis_blockSIGPIPEOnThisThread()
         var backoff = self.configuration.retry.initialBackoff
         var outage = false
         while !self.outbox.isStopped {
+            if self.subscriptions.isEmpty {
+                guard self.outbox.pause(seconds: 0.1) else { break }
+                continue
+            }
             let connection: RedisConnection
+            let wanted = self.subscriptions.snapshot
             do {
-                // Connecting, AUTH and SUBSCRIBE are bounded by the command timeout...
+                // Connecting, AUTH and the subscriptions are bounded by the command timeout...
                 connection = try self.connect(commandTimeout: self.configuration.commandTimeout)
-                let reply = try connection.command(["SUBSCRIBE", self.configuration.channel])
-                guard case .array(let parts) = reply, parts.first?.text == "subscribe" else {
-                    throw RedisError(description: "unexpected SUBSCRIBE reply \(reply)")
+                try self.sendSubscriptions(wanted, on: connection)
+                for _ in wanted.subscriptions {
+                    let reply = try connection.readReply()
+                    guard case .array(let parts) = reply, let kind = parts.first?.text, kind == "subscribe" || kind == "psubscribe" else {
+                        throw RedisError(description: "unexpected SUBSCRIBE reply \(reply)")
+                    }
                 }
                 // ...waiting for pushes is not: a quiet channel is normal.
                 connection.clearTimeout()
@@ -240,15 +259,16 @@ public final class RedisBackplane: BackplaneTransport {
                 backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
                 continue
             }
-            self.subscribed.withLockedValue { $0 = true }
+            self.confirmedVersion.withLockedValue { $0 = wanted.version }
             if outage { self.reporter.reconnected("redis subscriber resubscribed") }
             outage = false
+            backoff = self.configuration.retry.initialBackoff
             self.subscriberFD.withLockedValue { $0 = connection.fileDescriptor }
             if self.outbox.isStopped { break }
             do {
-                try self.listen(on: connection)
+                try self.listen(on: connection, subscribed: wanted)
             } catch {
-                self.subscribed.withLockedValue { $0 = false }
+                self.confirmedVersion.withLockedValue { $0 = 0 }
                 self.subscriberFD.withLockedValue { $0 = -1 }
                 if self.outbox.isStopped { break }
                 self.logger.info("redis subscriber lost its connection; retrying", metadata: ["backplane.kind": "redis", "backplane.error": "\(error)"])
@@ -258,19 +278,57 @@ public final class RedisBackplane: BackplaneTransport {
                 backoff = min(backoff * 2, self.configuration.retry.maxBackoff)
             }
         }
-        self.subscribed.withLockedValue { $0 = false }
+        self.confirmedVersion.withLockedValue { $0 = 0 }
     }
 
-    /// Reads pushes until the connection fails, PING goes unanswered, or shutdown.
-    private func listen(on connection: RedisConnection) throws {
+    /// Sends `SUBSCRIBE` for the channels and `PSUBSCRIBE` for the patterns (no reply read:
+    /// the confirmations arrive as pushes, one per name).
+    private func sendSubscriptions(_ snapshot: BackplaneSubscriptions.Snapshot, on connection: RedisConnection) throws {
+        let channels = snapshot.channels
+        let patterns = snapshot.patterns
+        if !channels.isEmpty { try connection.send(["SUBSCRIBE"] + channels) }
+        if !patterns.isEmpty { try connection.send(["PSUBSCRIBE"] + patterns.map(redisGlob)) }
+    }
+
+    /// Reads pushes until the connection fails, PING goes unanswered, or shutdown; sends new
+    /// subscriptions as they are added.
+    private func listen(on connection: RedisConnection, subscribed initial: BackplaneSubscriptions.Snapshot) throws {
         var liveness = SubscriberLiveness(configuration: self.configuration.liveness, now: .now)
+        var current = initial
+        // The version whose confirmations are awaited, and how many subscriptions it has.
+        var pending: (version: Int, count: Int)?
         while !self.outbox.isStopped {
+            if self.subscriptions.version != current.version {
+                // Redis answers a repeated SUBSCRIBE with a confirmation and nothing else:
+                // sending the whole set again is simpler than a difference, and harmless.
+                current = self.subscriptions.snapshot
+                try self.sendSubscriptions(current, on: connection)
+                pending = (current.version, current.subscriptions.count)
+            }
             while let reply = try connection.bufferedReply() {
                 liveness.heard(now: .now)
-                guard case .array(let parts) = reply, parts.count == 3, parts[0].text == "message",
-                    case .string(let payload) = parts[2]
-                else { continue }  // the pong, or a (re)subscribe confirmation
-                self.messages.push(payload)
+                guard case .array(let parts) = reply, let kind = parts.first?.text else { continue }
+                switch kind {
+                case "message":
+                    guard parts.count == 3, let channel = parts[1].text, case .string(let payload) = parts[2] else { continue }
+                    self.messages.push(BackplaneMessage(channel: channel, payload: payload))
+                case "pmessage":
+                    // Redis pushes a message once per matching subscription: keep the exact
+                    // channel's copy, else the first matching pattern's.
+                    guard parts.count == 4, let pattern = parts[1].text, let channel = parts[2].text, case .string(let payload) = parts[3],
+                        !current.channels.contains(channel),
+                        current.patterns.first(where: { BackplaneSubscription.pattern($0).matches(channel) }).map(redisGlob) == pattern
+                    else { continue }
+                    self.messages.push(BackplaneMessage(channel: channel, payload: payload))
+                case "subscribe", "psubscribe":
+                    // parts[2] is how many subscriptions the connection has now.
+                    if let awaited = pending, parts.count == 3, case .integer(let count) = parts[2], count >= awaited.count {
+                        self.confirmedVersion.withLockedValue { $0 = awaited.version }
+                        pending = nil
+                    }
+                default:
+                    continue  // the pong
+                }
             }
             switch liveness.next(now: .now) {
             case .sendPing:
@@ -278,10 +336,21 @@ public final class RedisBackplane: BackplaneTransport {
             case .dead:
                 throw RedisError(description: "no answer to PING within \(self.configuration.liveness.pingTimeout)")
             case .wait(let until):
-                // Short slices, so that shutdown is noticed even if it raced the fd's store.
-                let milliseconds = max(1, min(500, Int((until - .now).inMilliseconds)))
+                // Short slices, so that shutdown and new subscriptions are noticed soon.
+                let milliseconds = max(1, min(100, Int((until - .now).inMilliseconds)))
                 _ = try connection.awaitData(milliseconds: milliseconds)
             }
         }
     }
+}
+
+/// A glob as Redis reads it: only `*` and `?` are special in ``BackplaneSubscription``, so
+/// Redis's other specials (brackets and the backslash) are escaped.
+private func redisGlob(_ glob: String) -> String {
+    var escaped = ""
+    for character in glob {
+        if character == "[" || character == "]" || character == "\\" { escaped.append("\\") }
+        escaped.append(character)
+    }
+    return escaped
 }

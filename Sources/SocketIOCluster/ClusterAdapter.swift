@@ -346,8 +346,8 @@ public final class ClusterAdapter: SocketIOAdapter {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.beat() }
                 // The transport ends its inbox when it stops, failed or not.
-                for await bytes in self.transport.messages {
-                    self.handle(bytes)
+                for await message in self.transport.messages {
+                    self.handle(message.payload)
                 }
                 group.cancelAll()
             }

@@ -39,16 +39,17 @@ public final class MessageQueuePublisher: Sendable {
     /// (any stamp it carries is replaced).
     public func publish(_ message: MessageQueueMessage) {
         guard case .emit(var emit) = message else {
-            self.transport.publish(self.format.encode(message))
+            self.transport.publish(self.format.encode(message), to: self.format.channel(for: message, mainChannel: self.transport.channel))
             return
         }
         emit.sequence = nil
         emit.epoch = nil
         var bytes = self.format.encode(.emit(emit))
+        let channel = self.format.channel(for: .emit(emit), mainChannel: self.transport.channel)
         self.next.withLockedValue { next in
             self.format.stamp(&bytes, sequence: next, epoch: self.epoch)
             next += 1
-            self.transport.publish(bytes)
+            self.transport.publish(bytes, to: channel)
         }
     }
 }

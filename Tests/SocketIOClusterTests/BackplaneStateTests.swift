@@ -78,30 +78,30 @@ struct BackplaneStateTests {
 
     @Test func theInboxIsBoundedByCountBytesAndMessageSize() async {
         let inbox = BackplaneInbox(limits: .init(maxMessages: 3, maxBytes: 10, maxMessageBytes: 6))
-        #expect(inbox.push(ByteBuffer(string: "1234567")) == .oversized)
-        #expect(inbox.push(ByteBuffer(string: "1234")) == .enqueued)
-        #expect(inbox.push(ByteBuffer(string: "1234")) == .enqueued)
-        #expect(inbox.push(ByteBuffer(string: "1234")) == .dropped(total: 2))  // 12 bytes > 10
-        #expect(inbox.push(ByteBuffer(string: "1")) == .enqueued)
-        #expect(inbox.push(ByteBuffer(string: "1")) == .dropped(total: 3))  // 4 messages > 3
+        #expect(inbox.push(message("1234567")) == .oversized)
+        #expect(inbox.push(message("1234")) == .enqueued)
+        #expect(inbox.push(message("1234")) == .enqueued)
+        #expect(inbox.push(message("1234")) == .dropped(total: 2))  // 12 bytes > 10
+        #expect(inbox.push(message("1")) == .enqueued)
+        #expect(inbox.push(message("1")) == .dropped(total: 3))  // 4 messages > 3
         var iterator = inbox.makeAsyncIterator()
-        #expect(await iterator.next() == ByteBuffer(string: "1234"))
+        #expect(await iterator.next() == message("1234"))
         // Consumed: room again.
-        #expect(inbox.push(ByteBuffer(string: "12")) == .enqueued)
+        #expect(inbox.push(message("12")) == .enqueued)
         #expect(inbox.count == 3)
         #expect(inbox.dropped == 3)
     }
 
     @Test func theOutboxIsBoundedByBytesAsWellAsCount() {
         let outbox = PublishQueue(capacity: 100, maxBytes: 10)
-        #expect(outbox.push(ByteBuffer(string: "123456")) == nil)
-        #expect(outbox.push(ByteBuffer(string: "123456")) == 1)
-        #expect(outbox.push(ByteBuffer(string: "1234")) == nil)
+        #expect(outbox.push(message("123456")) == nil)
+        #expect(outbox.push(message("123456")) == 1)
+        #expect(outbox.push(message("1234")) == nil)
         #expect(outbox.byteCount == 10)
         outbox.removeFirst(1)
         #expect(outbox.byteCount == 4)
         #expect(outbox.peek(from: 1, limit: 5, timeout: 0) == [])
-        #expect(outbox.peek(from: 0, limit: 5, timeout: 0) == [ByteBuffer(string: "1234")])
+        #expect(outbox.peek(from: 0, limit: 5, timeout: 0) == [message("1234")])
         outbox.stop()
         #expect(outbox.peek(from: 1, limit: 5, timeout: 1) == nil)
     }
@@ -171,4 +171,9 @@ struct BackplaneStateTests {
         task.cancel()
         try await task.value
     }
+}
+
+/// A message of `text` on the main channel.
+private func message(_ text: String, on channel: String = "socketio") -> BackplaneMessage {
+    BackplaneMessage(channel: channel, payload: ByteBuffer(string: text))
 }

@@ -52,8 +52,8 @@ struct ClusterAdapterMembershipTests {
         let listener = bus.makeTransport()
         let heard = NIOLockedValueBox<[MessageQueueMessageSummary]>([])
         let listening = Task {
-            for await bytes in listener.messages {
-                heard.withLockedValue { $0.append(MessageQueueMessageSummary(bytes)) }
+            for await message in listener.messages {
+                heard.withLockedValue { $0.append(MessageQueueMessageSummary(message.payload)) }
             }
         }
         let runner = Task { try? await listener.run() }

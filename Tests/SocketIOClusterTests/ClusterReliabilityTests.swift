@@ -38,8 +38,8 @@ private final class Tap: Sendable {
         let seen = self.seen
         self.transport = transport
         self.task = Task {
-            for await bytes in transport.messages {
-                guard case .emit(let emit)? = try? MessageQueueMessage.decode(bytes), let sequence = emit.sequence else { continue }
+            for await message in transport.messages {
+                guard case .emit(let emit)? = try? MessageQueueMessage.decode(message.payload), let sequence = emit.sequence else { continue }
                 seen.withLockedValue { $0[emit.hostID, default: []].append(sequence) }
             }
         }

@@ -112,8 +112,8 @@ struct StampTests {
         var iterator = transport.messages.makeAsyncIterator()
         publisher.publish(.emit(.init(event: "e", arguments: ["x"], hostID: "h", sequence: 99)))
         publisher.publish(.emit(.init(event: "e", arguments: [.binary(ByteBuffer(bytes: [1]))], hostID: "h")))
-        let first = await iterator.next()
-        let second = try #require(await iterator.next() as ByteBuffer?)
+        let first = await iterator.next()?.payload
+        let second = try #require(await iterator.next()?.payload)
         #expect(first == MessageQueueMessage.emit(.init(event: "e", arguments: ["x"], hostID: "h", sequence: 1, epoch: publisher.epoch)).encoded())
         #expect(
             try MessageQueueMessage.decode(second)
