@@ -100,6 +100,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The rooms of a namespace and their member counts, the rooms named after a socket excluded.
     public func localRooms(namespace: String) -> [String: Int] {
         self.state.withLockedValue { namespaces in
             guard let ns = namespaces[namespace] else { return [:] }

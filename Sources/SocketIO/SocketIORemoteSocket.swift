@@ -113,6 +113,7 @@ public struct SocketIORemoteHandshake: Sendable, Hashable {
     /// Whether the client connected over TLS (Node's `secure`).
     public var secure: Bool
 
+    /// A handshake with these fields.
     public init(
         headers: [String: String] = [:],
         query: [String: String] = [:],

@@ -29,6 +29,7 @@ extension ClusterAdapter {
 
     // MARK: Operations
 
+    /// This node's sockets of the target, then those of every live member that answered within `timeout` (a `fetch_sockets` request).
     public func fetchSockets(_ target: SocketIOBroadcastTarget, timeout: Duration) async -> SocketIOClusterResult<[SocketIORemoteSocket]> {
         let mine = self.local.localSockets(target).map { SocketIORemoteSocket($0, nodeID: self.hostID, adapter: self) }
         if target.flags.local { return SocketIOClusterResult(value: mine) }
@@ -65,6 +66,7 @@ extension ClusterAdapter {
         return SocketIOClusterResult(value: sockets, missingNodes: result.missing, nonMemberHosts: strangers, isComplete: complete)
     }
 
+    /// This node's room counts plus those of every live member that answered (a `fetch_rooms` request).
     public func fetchRooms(namespace: String, local: Bool, timeout: Duration) async -> SocketIOClusterResult<[String: Int]> {
         var rooms = self.local.localRooms(namespace: namespace)
         if local { return SocketIOClusterResult(value: rooms) }
@@ -80,10 +82,12 @@ extension ClusterAdapter {
         return SocketIOClusterResult(value: rooms, missingNodes: result.missing, nonMemberHosts: strangers, isComplete: complete)
     }
 
+    /// Publishes a `server_side_emit` for the other nodes' handlers.
     public func serverSideEmit(_ event: String, arguments: [SocketIOValue]) {
         self.publish(.serverSideEmit(event: event, arguments: arguments, hostID: self.hostID))
     }
 
+    /// One answer per live member whose handler acked within `timeout`, in host-id order.
     public func serverSideEmitWithAck(_ event: String, arguments: [SocketIOValue], timeout: Duration) async -> SocketIOClusterResult<[[SocketIOValue]]> {
         let (result, strangers) = await self.request(timeout: timeout) { id in
             .init(
@@ -102,6 +106,7 @@ extension ClusterAdapter {
         return SocketIOClusterResult(value: answers, missingNodes: result.missing, nonMemberHosts: strangers)
     }
 
+    /// Where the other nodes' server-side emits go (the server sets it).
     public func setServerSideEmitReceiver(_ receiver: @escaping SocketIOServerSideEmitReceiver) {
         self.serverSideReceiver.withLockedValue { $0 = receiver }
     }
@@ -155,17 +160,19 @@ extension ClusterAdapter {
         return result.value
     }
 
-    // On this node at once, then on every other (fire and forget).
+    /// Joins the target's sockets here, and publishes `sockets_join` for the other nodes (not with `.local`).
     public func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) {
         self.local.addSockets(target, rooms: rooms)
         self.publishOperation(target, .join(rooms))
     }
 
+    /// Takes the target's sockets out of rooms here and on the other nodes (`sockets_leave`).
     public func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) {
         self.local.removeSockets(target, rooms: rooms)
         self.publishOperation(target, .leave(rooms))
     }
 
+    /// Disconnects the target's sockets here and on the other nodes (`disconnect_sockets`).
     public func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool) {
         self.local.disconnectSockets(target, close: close)
         self.publishOperation(target, .disconnect(close: close))
@@ -213,7 +220,7 @@ extension ClusterAdapter {
         _ make: (String) -> MessageQueueMessage.Request
     ) async -> (RequestResult, nonMembers: [String]) {
         let (awaited, strangers) = self.peers.withLockedValue { peers in
-            (Set(peers.membership.nodes).subtracting([self.hostID]), peers.nonMembers.hosts(now: .now))
+            (peers.membership.peerIDs, peers.nonMembers.hosts(now: .now))
         }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<RequestResult, Never>) in
             let started = self.requests.withLockedValue { table -> (id: String, done: RequestResult?) in

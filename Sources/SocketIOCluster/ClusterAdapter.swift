@@ -33,6 +33,11 @@ public final class ClusterAdapter: SocketIOAdapter {
     let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
     /// Numbers this node's emits and enqueues them in that order (one lock).
     private let publisher: MessageQueuePublisher
+    /// How messages are written and read on the backplane.
+    let format: any ClusterMessageFormat
+    /// Whether the format is python-socketio's JSON, whose top-level fields
+    /// ``MessageQueueHeader`` can scan before the full parse.
+    private let scansHeaders: Bool
     /// Drops emits other hosts' brokers delivered twice (bounded; see ``SequenceWindows``).
     private let windows: NIOLockedValueBox<SequenceWindows>
     /// Lines about garbage, forged or refused channel messages: one each, within a budget.
@@ -63,6 +68,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         /// The longest a peer may make this node collect acks for.
         public var maxRequestTimeout: Duration
 
+        /// The defaults bound a node's memory for requests to a few megabytes.
         public init(maxPendingRequests: Int = 4096, maxServedAckRequests: Int = 1024, maxRequestTimeout: Duration = .seconds(600)) {
             self.maxPendingRequests = maxPendingRequests
             self.maxServedAckRequests = maxServedAckRequests
@@ -96,6 +102,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     ///     Node's Redis adapter).
     ///   - membership: when a silent peer is dropped (after `missedBeats` of its intervals).
     ///   - limits: bounds on cluster requests.
+    ///   - format: how messages are written (python-socketio's JSON by default).
     public init(
         transport: any BackplaneTransport,
         hostID: String = HostID.make(),
@@ -103,6 +110,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         heartbeatInterval: Duration = .seconds(5),
         membership: ClusterMembership.Configuration = .init(),
         limits: Limits = .init(),
+        format: any ClusterMessageFormat = PythonJSONFormat(),
         logger: Logger
     ) {
         precondition(heartbeatInterval > .zero, "heartbeatInterval must be positive")
@@ -115,7 +123,9 @@ public final class ClusterAdapter: SocketIOAdapter {
             Peers(membership: ClusterMembership(selfID: hostID, configuration: membership), nonMembers: ClusterNonMembers())
         )
         self.logger = logger
-        self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID)
+        self.format = format
+        self.scansHeaders = format is PythonJSONFormat
+        self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID, format: format)
         self.windows = NIOLockedValueBox(SequenceWindows(configuration: duplicates))
     }
 
@@ -156,6 +166,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     public func localMembers(of room: String, namespace: String) -> [String] { self.local.localMembers(of: room, namespace: namespace) }
     public func socketCount(namespace: String) -> Int { self.local.socketCount(namespace: namespace) }
     public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] { self.local.localSockets(target) }
+    /// This node's rooms and their member counts (sid rooms excluded).
     public func localRooms(namespace: String) -> [String: Int] { self.local.localRooms(namespace: namespace) }
 
     // MARK: Cluster operations in python-socketio's format
@@ -236,7 +247,7 @@ public final class ClusterAdapter: SocketIOAdapter {
             return
         }
         let (candidates, strangers) = self.peers.withLockedValue { peers in
-            (Set(peers.membership.nodes).subtracting([self.hostID]), !peers.nonMembers.isEmpty(now: .now))
+            (peers.membership.peerIDs, !peers.nonMembers.isEmpty(now: .now))
         }
         // No node that could own it: neither a live member nor a python worker.
         guard !candidates.isEmpty || strangers else {
@@ -316,7 +327,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     func publishReply(_ message: MessageQueueMessage, to host: String) {
         // One channel for now (see replyChannel(for:)).
         _ = self.replyChannel(for: host)
-        self.transport.publish(message.encoded())
+        self.transport.publish(self.format.encode(message))
     }
 
     // MARK: Receiving
@@ -401,7 +412,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// parsed in full: this node's own echo, or an answer addressed to another node.
     /// Anything the scan cannot read is parsed in full (internal for tests).
     func isSkippable(_ bytes: ByteBuffer) -> Bool {
-        guard let header = MessageQueueHeader.scan(bytes), let method = header.method, let host = header.hostID else { return false }
+        guard self.scansHeaders, let header = MessageQueueHeader.scan(bytes), let method = header.method, let host = header.hostID else { return false }
         switch method {
         case "callback", "callback_miss":
             // `host_id` is the addressee.
@@ -418,7 +429,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         if self.isSkippable(bytes) { return }
         let message: MessageQueueMessage
         do {
-            guard let decoded = try MessageQueueMessage.decode(bytes) else { return }
+            guard let decoded = try self.format.decode(bytes) else { return }
             message = decoded
         } catch {
             self.logOutsider(
@@ -502,7 +513,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// unless it is a live member (Swift nodes send those formats too).
     private func heardPythonFormat(from host: String) {
         self.peers.withLockedValue { peers in
-            guard !peers.membership.nodes.contains(host) else { return }
+            guard !peers.membership.isLive(host) else { return }
             peers.nonMembers.heard(host, now: .now)
         }
     }

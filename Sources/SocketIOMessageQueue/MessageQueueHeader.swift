@@ -21,6 +21,7 @@ public struct MessageQueueHeader: Sendable, Hashable {
     /// The `to` field (responses), if it is a plain string.
     public var to: String?
 
+    /// A header with these fields.
     public init(method: String? = nil, hostID: String? = nil, to: String? = nil) {
         self.method = method
         self.hostID = hostID

@@ -43,6 +43,7 @@ extension MessageQueueMessage {
 
     /// A cluster-wide request, answered by every other Swift node.
     public struct Request: Sendable, Hashable {
+        /// What is asked (the `type` field).
         public enum Kind: String, Sendable, Hashable, CaseIterable {
             case fetchSockets = "fetch_sockets"
             case fetchRooms = "fetch_rooms"
@@ -52,18 +53,24 @@ extension MessageQueueMessage {
 
         /// The origin.
         public var hostID: String
+        /// The origin's id for the request (`request_id`), echoed by the answers.
         public var requestID: String
+        /// What is asked.
         public var kind: Kind
+        /// The namespace addressed.
         public var namespace: String
         /// Target rooms; `nil` means the whole namespace.
         public var rooms: [String]?
+        /// Rooms whose members are left out.
         public var except: [String]
         /// The event of a server-side emit or a broadcast with acks.
         public var event: String?
+        /// The event arguments (binary values in place).
         public var arguments: [SocketIOValue]
         /// How long the origin waits (a broadcast's recipients get as long to answer).
         public var timeoutMilliseconds: Int
 
+        /// A request; see the fields.
         public init(
             hostID: String,
             requestID: String,
@@ -89,6 +96,7 @@ extension MessageQueueMessage {
 
     /// One node's answer to a ``Request``.
     public struct Response: Sendable, Hashable {
+        /// What the responder found, by request kind.
         public enum Payload: Sendable, Hashable {
             /// `fetch_sockets`.
             case sockets([SocketRecord])
@@ -113,12 +121,15 @@ extension MessageQueueMessage {
         public var hostID: String
         /// The origin of the request.
         public var to: String
+        /// The request answered.
         public var requestID: String
+        /// The answer.
         public var payload: Payload
         /// `false` when the responder sent less than it has (a bound) or some of its
         /// recipients did not ack in time.
         public var complete: Bool
 
+        /// An answer; see the fields.
         public init(hostID: String, to: String, requestID: String, payload: Payload, complete: Bool = true) {
             self.hostID = hostID
             self.to = to
@@ -130,13 +141,18 @@ extension MessageQueueMessage {
 
     /// One socket in a `fetch_sockets` response.
     public struct SocketRecord: Sendable, Hashable {
+        /// The socket id.
         public var id: String
+        /// The socket's namespace.
         public var namespace: String
         /// The handshake object (see `SocketIORemoteHandshake.value`).
         public var handshake: SocketIOValue
+        /// The socket's rooms, its own id included.
         public var rooms: [String]
+        /// The socket's `data`.
         public var data: SocketIOValue
 
+        /// A socket; see the fields.
         public init(id: String, namespace: String, handshake: SocketIOValue, rooms: [String], data: SocketIOValue) {
             self.id = id
             self.namespace = namespace
@@ -155,19 +171,25 @@ extension MessageQueueMessage {
 
     /// `socketsJoin`, `socketsLeave` or `disconnectSockets` on a target, on every node.
     public struct SocketsOperation: Sendable, Hashable {
+        /// What is done to the sockets: join rooms, leave rooms, or disconnect (`close`: also their connections).
         public enum Action: Sendable, Hashable {
             case join([String])
             case leave([String])
             case disconnect(close: Bool)
         }
 
+        /// The sender.
         public var hostID: String
+        /// The namespace addressed.
         public var namespace: String
         /// Target rooms; `nil` means the whole namespace.
         public var rooms: [String]?
+        /// Rooms whose members are left out.
         public var except: [String]
+        /// What is done.
         public var action: Action
 
+        /// An operation; see the fields.
         public init(hostID: String, namespace: String = "/", rooms: [String]? = nil, except: [String] = [], action: Action) {
             self.hostID = hostID
             self.namespace = namespace

@@ -247,14 +247,17 @@ struct ClusterPublishTests {
         #expect(adapter.pendingAckCount == 1)
         hear(adapter, #"{"method":"callback_miss","host_id":"\#(host)","from":"\#(peer)","sid":"elsewhere","namespace":"/","id":1}"#)
         // Failed by the miss, not by the (far) timeout.
-        #expect(adapter.pendingAckCount == 0)
+        guard adapter.pendingAckCount == 0 else {
+            Issue.record("the emit still waits")
+            return
+        }
         await #expect(throws: SocketIOAckError.unknownSocket) { try await asking.value }
     }
 
     @Test func emitWithAckToARemoteSidGetsTheOwnersCallback() async throws {
         let (transport, adapter, io) = make()
         addPeer(adapter)
-        let asking = Task { try await io.emitWithAck("q", to: "theirs", timeout: .seconds(600)) }
+        let asking = Task { try await io.emitWithAck("q", to: "theirs", timeout: .seconds(20)) }
         _ = try await transport.next()
         // A callback addressed to another host is not ours.
         hear(adapter, #"{"method":"callback","host_id":"someone-else","sid":"theirs","namespace":"/","id":1,"args":["no"]}"#)
