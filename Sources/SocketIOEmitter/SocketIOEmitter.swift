@@ -5,6 +5,7 @@
 
 public import Backplane
 public import Logging
+import NIOConcurrencyHelpers
 public import SocketIOMessageQueue
 public import SocketIOParser
 
@@ -26,10 +27,12 @@ public import SocketIOParser
 public final class SocketIOEmitter: SocketIOBroadcasting {
     /// The emitter's host id on the channel.
     public let hostID: String
-    private let transport: any BackplaneTransport
+    let transport: any BackplaneTransport
     /// Numbers emits and enqueues them under one lock, so that concurrent callers' emits
     /// leave in the order they were numbered.
-    private let publisher: MessageQueuePublisher
+    let publisher: MessageQueuePublisher
+    /// Requests waiting for the nodes' responses (``Operator/fetchSocketIDs(timeout:)``).
+    let requests = NIOLockedValueBox(EmitterRequests())
 
     /// An emitter on an existing transport (make it ``BackplaneRole/publishOnly``: an
     /// emitter never reads the channel).
@@ -211,6 +214,7 @@ public final class SocketIOEmitter: SocketIOBroadcasting {
     public func run(flushTimeout: Duration = .seconds(30), _ body: @Sendable () async throws -> Void) async throws -> Bool {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.transport.run() }
+            group.addTask { await self.readResponses() }
             try await body()
             let flushed = await self.waitUntilFlushed(timeout: flushTimeout)
             group.cancelAll()

@@ -15,6 +15,8 @@ import SocketIOParser
 ///     socketio-emit --message-queue redis://… --room lobby --sockets-join vip
 ///     socketio-emit --message-queue redis://… --room lobby --disconnect-sockets --close
 ///     socketio-emit --message-queue redis://… --server-side-emit refresh '{"n":1}'
+///     socketio-emit --message-queue redis://… --room lobby --fetch-socket-ids --timeout-ms 2000
+///     socketio-emit --message-queue redis://… --fetch-rooms
 @main
 struct EmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,6 +70,21 @@ struct EmitCommand: AsyncParsableCommand {
     @Flag(name: .customLong("server-side-emit"), help: "Send EVENT [JSON...] to the servers' onServerSideEmit handlers instead of to clients.")
     var serverSideEmit = false
 
+    @Flag(
+        name: .customLong("fetch-socket-ids"),
+        help: "Instead of emitting: print {\"ids\":[...],\"count\":N,\"nodes\":[...],\"complete\":bool} for the sockets of --room (all when none), minus --skip, on the nodes that answer within --timeout-ms."
+    )
+    var fetchSocketIDs = false
+
+    @Flag(
+        name: .customLong("fetch-rooms"),
+        help: "Instead of emitting: print {\"rooms\":{room: members},\"nodes\":[...],\"complete\":bool} for the namespace, from the nodes that answer within --timeout-ms."
+    )
+    var fetchRooms = false
+
+    @Option(name: .customLong("timeout-ms"), help: "With --fetch-socket-ids / --fetch-rooms: how long the nodes' answers are waited for.")
+    var timeoutMilliseconds: Int = 2_000
+
     @Option(help: "Emit the event this many times, with the sequence number appended as the last argument.")
     var count: Int = 1
 
@@ -80,11 +97,11 @@ struct EmitCommand: AsyncParsableCommand {
     func validate() throws {
         let operations = [
             self.closeRoom != nil, self.disconnect != nil, self.enterRoom != nil, self.leaveRoom != nil, !self.socketsJoin.isEmpty,
-            !self.socketsLeave.isEmpty, self.disconnectSockets, !self.event.isEmpty,
+            !self.socketsLeave.isEmpty, self.disconnectSockets, self.fetchSocketIDs, self.fetchRooms, !self.event.isEmpty,
         ]
         guard operations.filter({ $0 }).count == 1 else {
             throw ValidationError(
-                "give exactly one of: EVENT [JSON...], --close-room, --disconnect, --enter-room, --leave-room, --sockets-join, --sockets-leave, --disconnect-sockets"
+                "give exactly one of: EVENT [JSON...], --close-room, --disconnect, --enter-room, --leave-room, --sockets-join, --sockets-leave, --disconnect-sockets, --fetch-socket-ids, --fetch-rooms"
             )
         }
         if self.serverSideEmit && (self.event.isEmpty || self.count != 1) {
@@ -92,6 +109,9 @@ struct EmitCommand: AsyncParsableCommand {
         }
         if self.close && !self.disconnectSockets {
             throw ValidationError("--close goes with --disconnect-sockets")
+        }
+        if self.timeoutMilliseconds <= 0 {
+            throw ValidationError("--timeout-ms must be positive")
         }
         if (self.enterRoom != nil || self.leaveRoom != nil) && self.sid == nil {
             throw ValidationError("--enter-room and --leave-room need --sid")
@@ -130,6 +150,18 @@ struct EmitCommand: AsyncParsableCommand {
                 emitter.of(self.namespace).to(self.room).except(self.skip).socketsLeave(self.socketsLeave)
             } else if self.disconnectSockets {
                 emitter.of(self.namespace).to(self.room).except(self.skip).disconnectSockets(close: self.close)
+            } else if self.fetchSocketIDs {
+                let result = await emitter.of(self.namespace).to(self.room).except(self.skip).fetchSocketIDs(timeout: .milliseconds(self.timeoutMilliseconds))
+                let report: SocketIOValue = [
+                    "ids": .array(result.value.map { .string($0) }), "count": .int(result.value.count),
+                    "nodes": .array(result.nodes.map { .string($0) }), "complete": .bool(result.isComplete),
+                ]
+                print(report.jsonString)
+            } else if self.fetchRooms {
+                let result = await emitter.of(self.namespace).fetchRooms(timeout: .milliseconds(self.timeoutMilliseconds))
+                let rooms = result.value.sorted { $0.key < $1.key }.map { "\(SocketIOValue.string($0.key).jsonString):\($0.value)" }
+                let nodes = SocketIOValue.array(result.nodes.map { .string($0) }).jsonString
+                print(#"{"rooms":{\#(rooms.joined(separator: ","))},"nodes":\#(nodes),"complete":\#(result.isComplete)}"#)
             } else if self.serverSideEmit, let name = self.event.first {
                 emitter.serverSideEmit(name, arguments: arguments)
             } else if let name = self.event.first {

@@ -4,61 +4,92 @@
 //===----------------------------------------------------------------------===//
 
 import Backplane
+import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOEmitter
 import SocketIOMessageQueue
 import SocketIOParser
 import Testing
 
-/// What the emitter's cluster operations publish, message for message (the servers' side of
-/// these messages is tested with the cluster adapter; the real brokers in
-/// Tests/Interop/test_cluster_ops.py).
+/// What the emitter's cluster operations publish, message for message, and how it gathers
+/// the nodes' responses to its requests (the servers' side is tested with the cluster
+/// adapter; the real brokers in Tests/Interop/test_cluster_ops.py).
 struct EmitterClusterOperationsTests {
-    /// Every message the emitter published, decoded, in order.
-    private func published(by body: (SocketIOEmitter) -> Void) async throws -> [MessageQueueMessage] {
-        let bus = InMemoryBackplaneBus()
-        let recorder = bus.makeTransport()
+    /// Every message the emitter published, decoded, with its channel.
+    private func published(by body: (SocketIOEmitter) -> Void) throws -> [BackplaneMessage] {
+        let bus = InMemoryBackplaneBus(recording: true)
         let emitter = SocketIOEmitter(transport: bus.makeTransport(role: .publishOnly), hostID: "e1")
         body(emitter)
-        let count = recorder.messages.count
-        var messages: [MessageQueueMessage] = []
-        for await bytes in recorder.messages {
-            messages.append(try #require(try MessageQueueMessage.decode(bytes)))
-            if messages.count == count { break }
-        }
-        return messages
+        return bus.recordedMessages
     }
 
-    @Test func socketsJoinAndLeaveAddressRoomsAndExceptions() async throws {
-        let messages = try await published { emitter in
+    private func decoded(_ messages: [BackplaneMessage]) throws -> [MessageQueueMessage] {
+        try messages.map { message in try #require(try MessageQueueMessage.decode(message.payload)) }
+    }
+
+    @Test func socketsJoinAndLeaveAddressRoomsAndExceptions() throws {
+        let messages = try published { emitter in
             emitter.of("/chat").to("a", "b").except("c").socketsJoin("x", "y")
             emitter.socketsLeave("z")
         }
+        #expect(messages.map(\.channel) == ["socketio", "socketio"])
         #expect(
-            messages == [
+            try decoded(messages) == [
                 .sockets(.init(hostID: "e1", namespace: "/chat", rooms: ["a", "b"], except: ["c"], action: .join(["x", "y"]))),
                 .sockets(.init(hostID: "e1", namespace: "/", rooms: nil, except: [], action: .leave(["z"]))),
             ]
         )
     }
 
-    @Test func disconnectSocketsWithAndWithoutClose() async throws {
-        let messages = try await published { emitter in
+    @Test func disconnectSocketsWithAndWithoutClose() throws {
+        let messages = try published { emitter in
             emitter.to("r").disconnectSockets()
             emitter.disconnectSockets(close: true)
         }
         #expect(
-            messages == [
+            try decoded(messages) == [
                 .sockets(.init(hostID: "e1", rooms: ["r"], action: .disconnect(close: false))),
                 .sockets(.init(hostID: "e1", action: .disconnect(close: true))),
             ]
         )
     }
 
-    @Test func serverSideEmitCarriesBinaryArguments() async throws {
-        let messages = try await published { emitter in
+    @Test func serverSideEmitCarriesBinaryArguments() throws {
+        let messages = try published { emitter in
             emitter.serverSideEmit("refresh", ["n": 1], .binary(ByteBuffer(bytes: [0, 1, 2])))
         }
-        #expect(messages == [.serverSideEmit(event: "refresh", arguments: [["n": 1], .binary(ByteBuffer(bytes: [0, 1, 2]))], hostID: "e1")])
+        #expect(try decoded(messages) == [.serverSideEmit(event: "refresh", arguments: [["n": 1], .binary(ByteBuffer(bytes: [0, 1, 2]))], hostID: "e1")])
+    }
+
+    /// Two fake nodes answer a request on the emitter's reply channel; a response for
+    /// another host, a repeat and one for another request are not counted.
+    @Test func fetchSocketIDsGathersTheResponsesOfTheNodesThatAnswer() async throws {
+        let bus = InMemoryBackplaneBus()
+        let node = bus.makeTransport()
+        let emitter = SocketIOEmitter(transport: bus.makeTransport(role: .publishOnly), hostID: "e1")
+        let answerer = Task {
+            for await message in node.messages {
+                guard case .request(let request)? = try MessageQueueMessage.decode(message.payload) else { continue }
+                #expect(request.kind == .fetchSockets && request.rooms == ["r"] && request.except == ["x"] && request.hostID == "e1")
+                func respond(_ host: String, _ ids: [String], to: String = "e1", requestID: String? = nil) {
+                    let records = ids.map { MessageQueueMessage.SocketRecord(id: $0, namespace: "/", handshake: .null, rooms: [$0, "r"], data: .null) }
+                    let response = MessageQueueMessage.Response(hostID: host, to: to, requestID: requestID ?? request.requestID, payload: .sockets(records))
+                    node.publish(MessageQueueMessage.response(response).encoded(), to: emitter.replyChannel)
+                }
+                respond("n1", ["a", "b"])
+                respond("n2", ["c"])
+                respond("n2", ["c", "d"])
+                respond("n3", ["e"], to: "someone-else")
+                respond("n4", ["f"], requestID: "no-such-request")
+                return
+            }
+        }
+        let result = NIOLockedValueBox<SocketIOEmitterResult<[String]>?>(nil)
+        try await emitter.run {
+            let fetched = await emitter.to("r").except("x").fetchSocketIDs(timeout: .milliseconds(300))
+            result.withLockedValue { $0 = fetched }
+        }
+        answerer.cancel()
+        #expect(result.withLockedValue { $0 } == SocketIOEmitterResult(value: ["a", "b", "c"], nodes: ["n1", "n2"], isComplete: true))
     }
 }
