@@ -301,4 +301,28 @@ struct ClusterPublishTests {
         hear(adapter, #"{"method":"callback","host_id":"\#(host)","sid":"theirs","namespace":"/","id":1,"args":["yes"]}"#)
         #expect(try await asking.value == ["yes"])
     }
+
+    @Test func requestsAndServedBroadcastsAreBounded() async throws {
+        let transport = RecordingTransport()
+        let adapter = ClusterAdapter(transport: transport, hostID: host, limits: .init(maxPendingRequests: 1, maxServedAckRequests: 0), logger: logger)
+        let io = SocketIOServer(adapter: adapter, logger: logger)
+        addPeer(adapter)
+        let first = Task { await io.timeout(.seconds(30)).fetchRooms() }
+        _ = try await transport.next()
+        // Beyond the bound: no request published, every peer missing, at once.
+        let second = await io.timeout(.seconds(30)).fetchRooms()
+        #expect(second.missingNodes == [peer] && !second.isComplete)
+        #expect(transport.take() == [])
+        hear(adapter, #"{"method":"response","host_id":"\#(peer)","to":"\#(host)","request_id":"1","type":"fetch_rooms","rooms":{"r":2},"binary":false,"complete":true}"#)
+        #expect(await first.value.value == ["r": 2])
+        // A peer's broadcast with acks beyond the bound: answered at once, empty, incomplete.
+        _ = try await SocketIOTestClient(server: io)
+        _ = transport.take()
+        hear(adapter, #"{"method":"request","host_id":"\#(peer)","request_id":"4","type":"broadcast_ack","namespace":"/","rooms":null,"except":[],"event":"poll","data":[],"binary":false,"timeout_ms":30000}"#)
+        #expect(
+            transport.take() == [
+                #"socketio#\#(peer): {"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"4","type":"broadcast_ack","answers":[],"binary":false,"complete":false}"#
+            ]
+        )
+    }
 }
