@@ -325,4 +325,23 @@ struct ClusterPublishTests {
             ]
         )
     }
+
+    @Test func aCancelledCallerStopsWaiting() async throws {
+        let (transport, adapter, io) = make()
+        addPeer(adapter)
+        let fetching = Task { await io.timeout(.seconds(600)).fetchSockets() }
+        _ = try await transport.next()
+        #expect(adapter.pendingRequestCount == 1)
+        fetching.cancel()
+        for _ in 0..<400 where adapter.pendingRequestCount > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        guard adapter.pendingRequestCount == 0 else {
+            Issue.record("the cancelled request still waits")
+            return
+        }
+        let result = await fetching.value
+        #expect(!result.isComplete && result.missingNodes == [peer])
+        // Its answer, coming late, is ignored.
+        hear(adapter, #"{"method":"response","host_id":"\#(peer)","to":"\#(host)","request_id":"1","type":"fetch_sockets","sockets":[],"binary":false,"complete":true}"#)
+        #expect(adapter.pendingRequestCount == 0)
+    }
 }
