@@ -222,26 +222,35 @@ extension ClusterAdapter {
         let (awaited, strangers) = self.peers.withLockedValue { peers in
             (peers.membership.peerIDs, peers.nonMembers.hosts(now: .now))
         }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<RequestResult, Never>) in
-            let started = self.requests.withLockedValue { table -> (id: String, done: RequestResult?) in
-                guard table.callers.count < self.limits.maxPendingRequests else {
-                    return ("", RequestResult(responses: [:], missing: awaited.sorted()))
+        // Set once the request is registered, for the cancellation handler.
+        let registered = NIOLockedValueBox<String?>(nil)
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<RequestResult, Never>) in
+                let started = self.requests.withLockedValue { table -> (id: String, done: RequestResult?) in
+                    guard table.callers.count < self.limits.maxPendingRequests else {
+                        return ("", RequestResult(responses: [:], missing: awaited.sorted()))
+                    }
+                    let id = String(table.nextID)
+                    table.nextID += 1
+                    if let done = table.requests.start(id: id, awaiting: awaited, deadline: .now() + TimeAmount(timeout)) {
+                        return (id, done)
+                    }
+                    table.callers[id] = continuation
+                    self.rearm(&table)
+                    return (id, nil)
                 }
-                let id = String(table.nextID)
-                table.nextID += 1
-                if let done = table.requests.start(id: id, awaiting: awaited, deadline: .now() + TimeAmount(timeout)) {
-                    return (id, done)
+                if let done = started.done {
+                    continuation.resume(returning: done)
+                    return
                 }
-                table.callers[id] = continuation
-                self.rearm(&table)
-                return (id, nil)
+                registered.withLockedValue { $0 = started.id }
+                // Published once the caller is registered: an answer cannot come before it.
+                self.publish(.request(make(started.id)))
+                // A cancellation that came before the registration found nothing to cancel.
+                if Task.isCancelled { self.cancelRequest(started.id, awaited: awaited) }
             }
-            if let done = started.done {
-                continuation.resume(returning: done)
-                return
-            }
-            // Published once the caller is registered: an answer cannot come before it.
-            self.publish(.request(make(started.id)))
+        } onCancel: {
+            if let id = registered.withLockedValue({ $0 }) { self.cancelRequest(id, awaited: awaited) }
         }
         return (result, strangers)
     }
@@ -257,6 +266,18 @@ extension ClusterAdapter {
         }
         guard let (caller, result) = done else { return }
         caller.resume(returning: result)
+    }
+
+    /// The caller of request `id` was cancelled: it returns at once, with no answers and
+    /// every awaited node missing; answers that come later are ignored.
+    private func cancelRequest(_ id: String, awaited: Set<String>) {
+        let caller = self.requests.withLockedValue { table -> CheckedContinuation<RequestResult, Never>? in
+            guard let caller = table.callers.removeValue(forKey: id) else { return nil }
+            table.requests.cancel(id: id)
+            self.rearm(&table)
+            return caller
+        }
+        caller?.resume(returning: RequestResult(responses: [:], missing: awaited.sorted()))
     }
 
     /// A member left: the requests that waited only for it complete.

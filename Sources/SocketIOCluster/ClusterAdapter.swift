@@ -79,6 +79,16 @@ public final class ClusterAdapter: SocketIOAdapter {
     struct Peers {
         var membership: ClusterMembership
         var nonMembers: ClusterNonMembers
+        /// When `run()` started: for one heartbeat interval after, this node may not have
+        /// heard every peer yet, so an unknown sid is not declared unknown.
+        var startedAt: ContinuousClock.Instant?
+
+        /// Whether the live set may still be incomplete (this node started less than one
+        /// heartbeat interval ago).
+        func isSettling(now: ContinuousClock.Instant, interval: Duration) -> Bool {
+            guard let startedAt else { return false }
+            return now - startedAt < interval
+        }
     }
 
     struct PendingCallbacks {
@@ -92,6 +102,9 @@ public final class ClusterAdapter: SocketIOAdapter {
         let timer: Scheduled<Void>
         /// The live members that may still own the sid (they answer `callback_miss` if not).
         var candidates: Set<String>
+        /// Whether other owners may exist: a python worker was heard, or this node had just
+        /// started and may not know every peer. Then misses never fail the emit.
+        let othersPossible: Bool
     }
 
     /// - Parameters:
@@ -246,11 +259,12 @@ public final class ClusterAdapter: SocketIOAdapter {
             callback(.failure(.unknownSocket))
             return
         }
-        let (candidates, strangers) = self.peers.withLockedValue { peers in
-            (peers.membership.peerIDs, !peers.nonMembers.isEmpty(now: .now))
+        let (candidates, othersPossible) = self.peers.withLockedValue { peers in
+            let now = ContinuousClock.now
+            return (peers.membership.peerIDs, !peers.nonMembers.isEmpty(now: now) || peers.isSettling(now: now, interval: self.heartbeatInterval))
         }
         // No node that could own it: neither a live member nor a python worker.
-        guard !candidates.isEmpty || strangers else {
+        guard !candidates.isEmpty || othersPossible else {
             callback(.failure(.unknownSocket))
             return
         }
@@ -261,7 +275,7 @@ public final class ClusterAdapter: SocketIOAdapter {
             let timer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 self.resolve(id: id, with: .failure(.timeout))
             }
-            pending.waiting[id] = RemoteAck(callback: callback, timer: timer, candidates: candidates)
+            pending.waiting[id] = RemoteAck(callback: callback, timer: timer, candidates: candidates, othersPossible: othersPossible)
             return id
         }
         self.publish(
@@ -278,6 +292,9 @@ public final class ClusterAdapter: SocketIOAdapter {
         )
     }
 
+    /// Whether this node started too recently to know every peer (internal for tests).
+    var isSettling: Bool { self.peers.withLockedValue { $0.isSettling(now: .now, interval: self.heartbeatInterval) } }
+
     /// How many emits to sids of other nodes wait for an ack (internal for tests).
     var pendingAckCount: Int { self.pending.withLockedValue { $0.waiting.count } }
 
@@ -289,7 +306,8 @@ public final class ClusterAdapter: SocketIOAdapter {
     }
 
     /// `host` does not have the sid of emit `id` (or left the cluster): when no candidate
-    /// is left and no python worker was heard, the emit fails with `.unknownSocket`.
+    /// is left and no other owner is possible (a python worker heard now or when the emit
+    /// was sent), the emit fails with `.unknownSocket`.
     private func candidateGone(_ host: String, id: Int?) {
         let strangers = self.peers.withLockedValue { !$0.nonMembers.isEmpty(now: .now) }
         let failed = self.pending.withLockedValue { pending -> [RemoteAck] in
@@ -297,7 +315,7 @@ public final class ClusterAdapter: SocketIOAdapter {
             var failed: [RemoteAck] = []
             for id in ids {
                 guard var waiter = pending.waiting[id], waiter.candidates.remove(host) != nil else { continue }
-                if waiter.candidates.isEmpty, !strangers {
+                if waiter.candidates.isEmpty, !strangers, !waiter.othersPossible {
                     pending.waiting[id] = nil
                     failed.append(waiter)
                 } else {
@@ -316,18 +334,26 @@ public final class ClusterAdapter: SocketIOAdapter {
         self.publisher.publish(message)
     }
 
-    /// The channel where messages addressed to `host` (responses, `callback_miss`) go.
-    /// `nil` is the main channel: the transport has one channel until the named-channel
-    /// seam lands, and then this becomes `"<channel>#<host>"`.
-    func replyChannel(for host: String) -> String? {
-        nil
+    /// The channel where messages addressed to `host` go (responses, `callback`s and
+    /// `callback_miss`es for Swift nodes and emitters): `"<channel>#<host>"`, which only
+    /// `host` subscribes to, so that the other nodes do not even receive them.
+    func replyChannel(for host: String) -> String {
+        "\(self.transport.channel)#\(host)"
     }
 
-    /// Publishes a message addressed to one host on its reply channel.
+    /// Publishes a response to a request of `host` on its reply channel (only Swift nodes
+    /// and emitters send requests).
     func publishReply(_ message: MessageQueueMessage, to host: String) {
-        // One channel for now (see replyChannel(for:)).
-        _ = self.replyChannel(for: host)
-        self.transport.publish(self.format.encode(message))
+        self.transport.publish(self.format.encode(message), to: self.replyChannel(for: host))
+    }
+
+    /// Publishes an answer to an emit with a callback from `host`: on its reply channel
+    /// when it is a live Swift node, else on the main channel, where a python-socketio
+    /// worker (which listens there only) finds its `callback`.
+    private func publishAnswer(_ message: MessageQueueMessage, to host: String) {
+        let member = self.peers.withLockedValue { $0.membership.isLive(host) }
+        let channel = member ? self.replyChannel(for: host) : self.transport.channel
+        self.transport.publish(self.format.encode(message), to: channel)
     }
 
     // MARK: Receiving
@@ -341,6 +367,9 @@ public final class ClusterAdapter: SocketIOAdapter {
         // is queued first, and only then is the transport stopped (it publishes what is
         // queued before it stops).
         let transport = self.transport
+        // What other nodes address to this one (responses, acks) comes on its own channel.
+        transport.subscribe([.channel(self.replyChannel(for: self.hostID))])
+        self.peers.withLockedValue { $0.startedAt = .now }
         let connection = Task { try await transport.run() }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
@@ -531,7 +560,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         // need not wait out its timeout when no node has it.
         let origin = emit.hostID
         guard let socket = self.local.localSocket(sid: callback.sid, namespace: emit.namespace) else {
-            self.publishReply(
+            self.publishAnswer(
                 .callbackMiss(hostID: origin, from: self.hostID, sid: callback.sid, namespace: callback.namespace, id: callback.id),
                 to: origin
             )
@@ -539,7 +568,7 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
         socket.send(packet, timeout: socket.defaultAckTimeout) { result in
             guard case .success(let arguments) = result else { return }
-            self.publishReply(.callback(hostID: origin, sid: callback.sid, namespace: callback.namespace, id: callback.id, arguments: arguments), to: origin)
+            self.publishAnswer(.callback(hostID: origin, sid: callback.sid, namespace: callback.namespace, id: callback.id, arguments: arguments), to: origin)
         }
     }
 }

@@ -17,19 +17,30 @@ import Testing
 /// A transport that records exactly what is published, and delivers nothing by itself:
 /// a test hands the adapter what other hosts would have sent (`adapter.handle`).
 final class RecordingTransport: BackplaneTransport {
-    private let published = NIOLockedValueBox<[String]>([])
+    private let published = NIOLockedValueBox<[(channel: String, text: String)]>([])
+    let subscriptions = NIOLockedValueBox<[BackplaneSubscription]>([])
     let messages = BackplaneInbox()
+    let channel = "socketio"
 
-    func publish(_ message: ByteBuffer) {
-        self.published.withLockedValue { $0.append(String(buffer: message)) }
+    func publish(_ payload: ByteBuffer, to channel: String) {
+        self.published.withLockedValue { $0.append((channel, String(buffer: payload))) }
+    }
+
+    func subscribe(_ subscriptions: [BackplaneSubscription]) {
+        self.subscriptions.withLockedValue { $0 += subscriptions }
     }
 
     var queuedMessages: Int { 0 }
     var isSubscribed: Bool { true }
     func run() async throws {}
 
-    /// Everything published so far, and forgets it.
+    /// Everything published so far on the main channel, and forgets what was published.
     func take() -> [String] {
+        self.takeWithChannels().map { $0.channel == self.channel ? $0.text : "\($0.channel): \($0.text)" }
+    }
+
+    /// Everything published so far with its channel, and forgets it.
+    func takeWithChannels() -> [(channel: String, text: String)] {
         self.published.withLockedValue { published in
             defer { published = [] }
             return published
@@ -176,14 +187,14 @@ struct ClusterPublishTests {
         hear(adapter, #"{"method":"request","host_id":"\#(peer)","request_id":"5","type":"fetch_rooms","namespace":"/","rooms":null,"except":[],"event":null,"data":[],"binary":false,"timeout_ms":1000}"#)
         #expect(
             transport.take() == [
-                #"{"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"5","type":"fetch_rooms","rooms":{"other":1,"room":1},"binary":false,"complete":true}"#
+                #"socketio#\#(peer): {"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"5","type":"fetch_rooms","rooms":{"other":1,"room":1},"binary":false,"complete":true}"#
             ]
         )
 
         hear(adapter, #"{"method":"request","host_id":"\#(peer)","request_id":"6","type":"fetch_sockets","namespace":"/","rooms":["room"],"except":[],"event":null,"data":[],"binary":false,"timeout_ms":1000}"#)
-        let published = transport.take()
-        #expect(published.count == 1)
-        let message = try MessageQueueMessage.decode(ByteBuffer(string: published.first ?? ""))
+        let published = transport.takeWithChannels()
+        #expect(published.map(\.channel) == ["socketio#\(peer)"])
+        let message = try MessageQueueMessage.decode(ByteBuffer(string: published.first?.text ?? ""))
         guard case .response(let response) = message, case .sockets(let sockets) = response.payload else {
             Issue.record("not a fetch_sockets response: \(published)")
             return
@@ -197,7 +208,7 @@ struct ClusterPublishTests {
         hear(adapter, #"{"method":"request","host_id":"\#(peer)","request_id":"7","type":"server_side_emit","namespace":"/","rooms":null,"except":[],"event":"ping","data":[3],"binary":false,"timeout_ms":1000}"#)
         #expect(
             transport.take() == [
-                #"{"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"7","type":"server_side_emit","args":["pong",3],"binary":false,"complete":true}"#
+                #"socketio#\#(peer): {"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"7","type":"server_side_emit","args":["pong",3],"binary":false,"complete":true}"#
             ]
         )
         // Our own request, echoed by the broker: not answered.
@@ -219,7 +230,7 @@ struct ClusterPublishTests {
         await client.ack(id: try #require(ids.first), "yes")
         #expect(
             try await transport.next() == [
-                #"{"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"3","type":"broadcast_ack","answers":[["yes"]],"binary":false,"complete":true}"#
+                #"socketio#\#(peer): {"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"3","type":"broadcast_ack","answers":[["yes"]],"binary":false,"complete":true}"#
             ]
         )
     }
@@ -231,6 +242,32 @@ struct ClusterPublishTests {
             #"{"method":"emit","event":"q","data":[],"binary":false,"namespace":"/","room":"nobody","skip_sid":null,"callback":["nobody","/",4],"host_id":"\#(peer)"}"#
         )
         #expect(transport.take() == [#"{"method":"callback_miss","host_id":"\#(peer)","from":"\#(host)","sid":"nobody","namespace":"/","id":4}"#])
+    }
+
+    @Test func answersToEmitsWithCallbacksGoWhereTheOriginListens() async throws {
+        let (transport, adapter, io) = make()
+        let client = try await SocketIOTestClient(server: io)
+        let sid = try #require(client.sid())
+        _ = transport.take()
+        // A python worker (no heartbeats) listens on the main channel only.
+        hear(adapter, #"{"method":"emit","event":"q","data":[],"binary":false,"namespace":"/","room":"\#(sid)","skip_sid":null,"callback":["\#(sid)","/",8],"host_id":"py"}"#)
+        await client.ack(id: try #require(client.pendingAckIDs().first), "to-python")
+        #expect(try await transport.next() == [#"{"method":"callback","host_id":"py","sid":"\#(sid)","namespace":"/","id":8,"args":["to-python"]}"#])
+        // A Swift node gets its answers, and misses, on its own channel.
+        addPeer(adapter)
+        hear(adapter, #"{"method":"emit","event":"q","data":[],"binary":false,"namespace":"/","room":"\#(sid)","skip_sid":null,"callback":["\#(sid)","/",9],"host_id":"\#(peer)"}"#)
+        await client.ack(id: try #require(client.pendingAckIDs().last), "to-swift")
+        #expect(try await transport.next() == [#"socketio#\#(peer): {"method":"callback","host_id":"\#(peer)","sid":"\#(sid)","namespace":"/","id":9,"args":["to-swift"]}"#])
+        hear(adapter, #"{"method":"emit","event":"q","data":[],"binary":false,"namespace":"/","room":"gone","skip_sid":null,"callback":["gone","/",10],"host_id":"\#(peer)"}"#)
+        #expect(transport.take() == [#"socketio#\#(peer): {"method":"callback_miss","host_id":"\#(peer)","from":"\#(host)","sid":"gone","namespace":"/","id":10}"#])
+    }
+
+    @Test func runSubscribesToItsReplyChannel() async throws {
+        let (transport, adapter, _) = make()
+        let running = Task { try await adapter.run() }
+        for _ in 0..<400 where transport.subscriptions.withLockedValue({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(transport.subscriptions.withLockedValue { $0 } == [.channel("socketio#\(host)")])
+        running.cancel()
     }
 
     @Test func emitWithAckToARemoteSidFailsWhenEveryMemberMissed() async throws {
@@ -263,5 +300,48 @@ struct ClusterPublishTests {
         hear(adapter, #"{"method":"callback","host_id":"someone-else","sid":"theirs","namespace":"/","id":1,"args":["no"]}"#)
         hear(adapter, #"{"method":"callback","host_id":"\#(host)","sid":"theirs","namespace":"/","id":1,"args":["yes"]}"#)
         #expect(try await asking.value == ["yes"])
+    }
+
+    @Test func requestsAndServedBroadcastsAreBounded() async throws {
+        let transport = RecordingTransport()
+        let adapter = ClusterAdapter(transport: transport, hostID: host, limits: .init(maxPendingRequests: 1, maxServedAckRequests: 0), logger: logger)
+        let io = SocketIOServer(adapter: adapter, logger: logger)
+        addPeer(adapter)
+        let first = Task { await io.timeout(.seconds(30)).fetchRooms() }
+        _ = try await transport.next()
+        // Beyond the bound: no request published, every peer missing, at once.
+        let second = await io.timeout(.seconds(30)).fetchRooms()
+        #expect(second.missingNodes == [peer] && !second.isComplete)
+        #expect(transport.take() == [])
+        hear(adapter, #"{"method":"response","host_id":"\#(peer)","to":"\#(host)","request_id":"1","type":"fetch_rooms","rooms":{"r":2},"binary":false,"complete":true}"#)
+        #expect(await first.value.value == ["r": 2])
+        // A peer's broadcast with acks beyond the bound: answered at once, empty, incomplete.
+        _ = try await SocketIOTestClient(server: io)
+        _ = transport.take()
+        hear(adapter, #"{"method":"request","host_id":"\#(peer)","request_id":"4","type":"broadcast_ack","namespace":"/","rooms":null,"except":[],"event":"poll","data":[],"binary":false,"timeout_ms":30000}"#)
+        #expect(
+            transport.take() == [
+                #"socketio#\#(peer): {"method":"response","host_id":"\#(host)","to":"\#(peer)","request_id":"4","type":"broadcast_ack","answers":[],"binary":false,"complete":false}"#
+            ]
+        )
+    }
+
+    @Test func aCancelledCallerStopsWaiting() async throws {
+        let (transport, adapter, io) = make()
+        addPeer(adapter)
+        let fetching = Task { await io.timeout(.seconds(600)).fetchSockets() }
+        _ = try await transport.next()
+        #expect(adapter.pendingRequestCount == 1)
+        fetching.cancel()
+        for _ in 0..<400 where adapter.pendingRequestCount > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        guard adapter.pendingRequestCount == 0 else {
+            Issue.record("the cancelled request still waits")
+            return
+        }
+        let result = await fetching.value
+        #expect(!result.isComplete && result.missingNodes == [peer])
+        // Its answer, coming late, is ignored.
+        hear(adapter, #"{"method":"response","host_id":"\#(peer)","to":"\#(host)","request_id":"1","type":"fetch_sockets","sockets":[],"binary":false,"complete":true}"#)
+        #expect(adapter.pendingRequestCount == 0)
     }
 }
