@@ -70,9 +70,8 @@ extension SocketIOEmitter {
         except: [String],
         timeout: Duration
     ) async -> [MessageQueueMessage.Response] {
-        // The nodes answer on the reply channel; until they all do, some answer on the main
-        // channel (python peers ignore both), so the emitter listens to both.
-        self.transport.subscribe([.channel(self.replyChannel), .channel(self.transport.channel)])
+        // Only the reply channel: the emitter never reads the cluster's traffic.
+        self.transport.subscribe([.channel(self.replyChannel)])
         let subscribed = ContinuousClock.now + timeout
         while !self.transport.isSubscribed, ContinuousClock.now < subscribed {
             try? await Task.sleep(for: .milliseconds(10))
