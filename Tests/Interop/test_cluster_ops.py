@@ -116,6 +116,7 @@ class Cluster:
         self.channel = broker.next_channel()
         self.workers = []
         self.clients = []
+        self.started = []
         try:
             for _ in range(count):
                 self.workers.append(self.start_worker())
@@ -133,7 +134,15 @@ class Cluster:
             self.stop()
             raise
 
+    def wait_until_settled(self):
+        """Until every worker has been up for more than a heartbeat: a node that started less
+        than a heartbeat ago may not know every member yet, so it never declares a sid
+        unknown (it cannot tell a miss from a node it has not heard)."""
+        youngest = max(self.started)
+        time.sleep(max(0.0, youngest + 1.5 * HEARTBEAT_MS / 1000 - time.monotonic()))
+
     def start_worker(self):
+        self.started.append(time.monotonic())
         worker = start_server("--message-queue", self.broker.url, "--channel", self.channel,
                               "--heartbeat-ms", str(HEARTBEAT_MS), binary="socketio-testserver",
                               env=self.broker.worker_env)
@@ -404,6 +413,7 @@ def test_emit_with_ack_to_a_sid_no_node_owns(cluster):
     a = cluster.connect(0)
     cluster.connect(1)
     cluster.connect(2)
+    cluster.wait_until_settled()
     # The server-side timeout is far longer than the client's wait: only a prompt "no such
     # socket" from the cluster can answer in time.
     result = a.call("ops_ask", {"sid": "no-such-sid-anywhere", "args": ["q?"], "timeout_ms": 120000}, timeout=60)
