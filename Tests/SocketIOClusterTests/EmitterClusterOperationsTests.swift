@@ -6,7 +6,7 @@
 import Backplane
 import NIOConcurrencyHelpers
 import NIOCore
-import SocketIOEmitter
+@testable import SocketIOEmitter
 import SocketIOMessageQueue
 import SocketIOParser
 import Testing
@@ -91,5 +91,24 @@ struct EmitterClusterOperationsTests {
         }
         answerer.cancel()
         #expect(result.withLockedValue { $0 } == SocketIOEmitterResult(value: ["a", "b", "c"], nodes: ["n1", "n2"], isComplete: true))
+    }
+
+    /// The request state: one response per node, only for open requests, a bounded number
+    /// of nodes, nothing kept once a request is closed.
+    @Test func requestStateKeepsOneResponsePerNodeWithinItsBound() {
+        var requests = EmitterRequests()
+        let id = requests.start()
+        func response(_ host: String, _ request: String = id) -> MessageQueueMessage.Response {
+            .init(hostID: host, to: "e1", requestID: request, payload: .rooms(["r": 1]))
+        }
+        var kept = [requests.receive(response("n1")), requests.receive(response("n1")), requests.receive(response("n2", "other"))]
+        #expect(kept == [true, false, false])
+        for index in 2...EmitterRequests.maxResponses { requests.receive(response("n\(index)")) }
+        kept = [requests.receive(response("one-too-many"))]
+        #expect(kept == [false])
+        let responses = requests.finish(id)
+        #expect(responses.count == EmitterRequests.maxResponses && responses.first?.hostID == "n1")
+        kept = [requests.receive(response("late"))]
+        #expect(requests.count == 0 && kept == [false])
     }
 }
