@@ -480,6 +480,10 @@ def test_python_worker_is_a_non_member_and_still_gets_broadcasts(broker, cluster
         assert ids(result["sockets"]) == sorted(client.sid for client in ours)
         rooms = ours[1].call("ops_fetch_rooms", {"timeout_ms": 120000}, timeout=60)
         assert rooms["missing"] == [] and rooms["non_members"] == result["non_members"], rooms
+        answers = ours[2].call("ops_server_side_emit_ack", {"event": "hello_nodes", "args": [], "timeout_ms": 120000},
+                               timeout=60)
+        assert answers["missing"] == [] and answers["non_members"] == result["non_members"], answers
+        assert sorted(answer[0] for answer in answers["answers"]) == sorted(cluster.ids[:2])
 
         # Python clients still get the cluster's broadcasts.
         assert ours[2].call("broadcast", "from swift") == "sent"
