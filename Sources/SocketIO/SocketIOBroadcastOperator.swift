@@ -120,11 +120,21 @@ public struct SocketIOBroadcastOperator: SocketIOBroadcasting {
 
     /// Puts the addressed sockets in rooms, on every node (Node `socketsJoin`); returns at once.
     public func socketsJoin(_ rooms: String...) {
+        self.socketsJoin(rooms)
+    }
+
+    /// Puts the addressed sockets in rooms, on every node; returns at once.
+    public func socketsJoin(_ rooms: [String]) {
         self.adapter.addSockets(self.target, rooms: rooms)
     }
 
     /// Takes the addressed sockets out of rooms, on every node (Node `socketsLeave`).
     public func socketsLeave(_ rooms: String...) {
+        self.socketsLeave(rooms)
+    }
+
+    /// Takes the addressed sockets out of rooms, on every node; returns at once.
+    public func socketsLeave(_ rooms: [String]) {
         self.adapter.removeSockets(self.target, rooms: rooms)
     }
 
@@ -202,9 +212,13 @@ extension SocketIOBroadcastOperatorProviding {
     /// See ``SocketIOBroadcastOperator/timeout(_:)``.
     public func timeout(_ timeout: Duration) -> SocketIOBroadcastOperator { self.broadcastOperator.timeout(timeout) }
     /// Puts every socket of the namespace in rooms.
-    public func socketsJoin(_ rooms: String...) { self.broadcastOperator.adapter.addSockets(self.broadcastOperator.target, rooms: rooms) }
+    public func socketsJoin(_ rooms: String...) { self.broadcastOperator.socketsJoin(rooms) }
+    /// Puts every socket of the namespace in rooms.
+    public func socketsJoin(_ rooms: [String]) { self.broadcastOperator.socketsJoin(rooms) }
     /// Takes every socket of the namespace out of rooms.
-    public func socketsLeave(_ rooms: String...) { self.broadcastOperator.adapter.removeSockets(self.broadcastOperator.target, rooms: rooms) }
+    public func socketsLeave(_ rooms: String...) { self.broadcastOperator.socketsLeave(rooms) }
+    /// Takes every socket of the namespace out of rooms.
+    public func socketsLeave(_ rooms: [String]) { self.broadcastOperator.socketsLeave(rooms) }
     /// Disconnects every socket of the namespace.
     public func disconnectSockets(close: Bool = false) { self.broadcastOperator.disconnectSockets(close: close) }
     /// The sockets of the namespace on every node (see ``SocketIOBroadcastOperator/fetchSockets()``).

@@ -78,11 +78,21 @@ public struct SocketIORemoteSocket: Sendable {
 
     /// Puts the socket in rooms, wherever it lives.
     public func join(_ rooms: String...) {
+        self.join(rooms)
+    }
+
+    /// Puts the socket in rooms, wherever it lives.
+    public func join(_ rooms: [String]) {
         self.adapter.join(sid: self.id, rooms: rooms, namespace: self.namespace)
     }
 
     /// Takes the socket out of rooms, wherever it lives.
     public func leave(_ rooms: String...) {
+        self.leave(rooms)
+    }
+
+    /// Takes the socket out of rooms, wherever it lives.
+    public func leave(_ rooms: [String]) {
         self.adapter.leave(sid: self.id, rooms: rooms, namespace: self.namespace)
     }
 

@@ -338,7 +338,7 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// `callback_miss`es for Swift nodes and emitters): `"<channel>#<host>"`, which only
     /// `host` subscribes to, so that the other nodes do not even receive them.
     func replyChannel(for host: String) -> String {
-        "\(self.transport.channel)#\(host)"
+        self.format.replyChannel(mainChannel: self.transport.channel, hostID: host)
     }
 
     /// Publishes a response to a request of `host` on its reply channel (only Swift nodes

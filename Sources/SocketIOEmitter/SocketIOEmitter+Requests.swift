@@ -60,7 +60,7 @@ extension SocketIOEmitter.Operator {
 
 extension SocketIOEmitter {
     /// The channel the nodes answer this emitter's requests on.
-    public var replyChannel: String { self.transport.channel + "#" + self.hostID }
+    public var replyChannel: String { self.publisher.format.replyChannel(mainChannel: self.transport.channel, hostID: self.hostID) }
 
     /// Publishes a request and gathers the responses that arrive within `timeout`.
     func request(

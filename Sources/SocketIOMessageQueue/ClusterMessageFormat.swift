@@ -35,9 +35,17 @@ public protocol ClusterMessageFormat: Sendable {
     /// format has one channel for everything; a format with per-namespace or per-node
     /// channels says so here.
     func channel(for message: MessageQueueMessage, mainChannel: String) -> String
+
+    /// The channel only `hostID` subscribes to, where what is addressed to it goes
+    /// (responses to its requests, acks of its emits): the nodes and the emitter both
+    /// name it through this one definition.
+    func replyChannel(mainChannel: String, hostID: String) -> String
 }
 
 extension ClusterMessageFormat {
     /// One channel for every message.
     public func channel(for message: MessageQueueMessage, mainChannel: String) -> String { mainChannel }
+
+    /// `"<main channel>#<host id>"`.
+    public func replyChannel(mainChannel: String, hostID: String) -> String { "\(mainChannel)#\(hostID)" }
 }

@@ -41,3 +41,9 @@ struct PythonJSONFormatTests {
         #expect(throws: MessageQueueDecodingError.self) { try format.decode(ByteBuffer(string: "{not json")) }
     }
 }
+
+extension PythonJSONFormatTests {
+    @Test func replyChannelsAreNamedOnce() {
+        #expect(format.replyChannel(mainChannel: "socketio", hostID: host) == "socketio#\(host)")
+    }
+}
