@@ -5,7 +5,7 @@
 
 import NIOConcurrencyHelpers
 import NIOCore
-public import SocketIOParser
+import SocketIOParser
 import Synchronization
 
 /// Ack ids for server→client emits, unique in the process. Node numbers them per
@@ -21,26 +21,30 @@ package enum SocketIOAckIDs {
 }
 
 /// Gathers the answers to one broadcast with an ack: resumes once every recipient
-/// answered or left, or when the timeout fires first.
+/// answered or left (complete), or when the timeout fires first with the answers that
+/// arrived (incomplete).
 final class AckCollector: Sendable {
+    typealias Outcome = (answers: [[SocketIOValue]], complete: Bool)
+
     private struct State {
         var outstanding: Int
         var responses: [[SocketIOValue]] = []
-        var continuation: CheckedContinuation<Result<[[SocketIOValue]], SocketIOAckError>, Never>?
+        var completion: (@Sendable (Outcome) -> Void)?
         var timer: Scheduled<Void>?
     }
 
     private let state: NIOLockedValueBox<State>
 
-    init(expected: Int, continuation: CheckedContinuation<Result<[[SocketIOValue]], SocketIOAckError>, Never>) {
-        self.state = NIOLockedValueBox(State(outstanding: expected, continuation: continuation))
+    /// - Parameter completion: runs once, outside the lock, with the outcome.
+    init(expected: Int, completion: @escaping @Sendable (Outcome) -> Void) {
+        self.state = NIOLockedValueBox(State(outstanding: expected, completion: completion))
     }
 
     /// Starts the timeout (outside the lock: an answer may already have completed it).
     func arm(timeout: Duration, on eventLoop: any EventLoop) {
-        let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) { self.finish(.failure(.timeout)) }
+        let timer = eventLoop.scheduleTask(in: TimeAmount(timeout)) { self.expire() }
         let keep = self.state.withLockedValue { state -> Bool in
-            guard state.continuation != nil else { return false }
+            guard state.completion != nil else { return false }
             state.timer = timer
             return true
         }
@@ -49,20 +53,24 @@ final class AckCollector: Sendable {
 
     /// One recipient's answer, or its disconnect (which is not waited for).
     func receive(_ result: Result<[SocketIOValue], SocketIOAckError>) {
-        let done = self.state.withLockedValue { state -> (CheckedContinuation<Result<[[SocketIOValue]], SocketIOAckError>, Never>, [[SocketIOValue]], Scheduled<Void>?)? in
-            guard state.continuation != nil else { return nil }
+        let done = self.state.withLockedValue { state -> (@Sendable (Outcome) -> Void, [[SocketIOValue]], Scheduled<Void>?)? in
+            guard state.completion != nil else { return nil }
             if case .success(let values) = result { state.responses.append(values) }
             state.outstanding -= 1
-            guard state.outstanding == 0, let continuation = state.continuation.take() else { return nil }
-            return (continuation, state.responses, state.timer.take())
+            guard state.outstanding == 0, let completion = state.completion.take() else { return nil }
+            return (completion, state.responses, state.timer.take())
         }
-        guard let (continuation, responses, timer) = done else { return }
+        guard let (completion, responses, timer) = done else { return }
         timer?.cancel()
-        continuation.resume(returning: .success(responses))
+        completion((responses, true))
     }
 
-    private func finish(_ result: Result<[[SocketIOValue]], SocketIOAckError>) {
-        let continuation = self.state.withLockedValue { $0.continuation.take() }
-        continuation?.resume(returning: result)
+    private func expire() {
+        let done = self.state.withLockedValue { state -> (@Sendable (Outcome) -> Void, [[SocketIOValue]])? in
+            guard let completion = state.completion.take() else { return nil }
+            return (completion, state.responses)
+        }
+        guard let (completion, responses) = done else { return }
+        completion((responses, false))
     }
 }

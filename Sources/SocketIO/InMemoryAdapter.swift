@@ -82,7 +82,35 @@ public final class InMemoryAdapter: SocketIOAdapter {
     /// broadcast (one atomic load, no lock).
     private let recovery = AtomicLazyReference<SocketIORecovery>()
 
-    public init() {}
+    /// This node's id (``SocketIORemoteSocket/nodeID`` of its sockets).
+    public let nodeID: String
+
+    /// - Parameter nodeID: this node's id; a random one by default.
+    public init(nodeID: String? = nil) {
+        self.nodeID = nodeID ?? Self.randomNodeID()
+    }
+
+    private static func randomNodeID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef".utf8)
+        let bytes = (0..<16).flatMap { _ -> [UInt8] in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The rooms of a namespace and their member counts, the rooms named after a socket excluded.
+    public func localRooms(namespace: String) -> [String: Int] {
+        self.state.withLockedValue { namespaces in
+            guard let ns = namespaces[namespace] else { return [:] }
+            var counts: [String: Int] = [:]
+            for (room, members) in ns.rooms where ns.sockets[room] == nil {
+                counts[room] = members.count
+            }
+            return counts
+        }
+    }
 
     public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool {
         self.recovery.storeIfNil(recovery) === recovery
@@ -224,28 +252,54 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     /// Sends one packet (encoded once, with one ack id valid on every recipient) and
     /// gathers the answers: Node's `broadcastWithAck`.
+    /// - Throws: ``SocketIOAckError/timeout`` when a recipient did not answer in time.
     package static func collectAcks(
         _ packet: SocketIOPacket,
         from recipients: [SocketIOSocket],
         timeout: Duration
     ) async throws(SocketIOAckError) -> [[SocketIOValue]] {
-        guard !recipients.isEmpty else { return [] }
+        let (answers, complete) = await Self.collectAckResult(packet, from: recipients, timeout: timeout)
+        guard complete else { throw .timeout }
+        return answers
+    }
+
+    /// Sends one packet (encoded once, with one ack id valid on every recipient) and
+    /// gathers the answers that arrive within `timeout`.
+    /// - Returns: the answers in arrival order, and whether every recipient answered (or
+    ///   left, which is not waited for).
+    package static func collectAckResult(
+        _ packet: SocketIOPacket,
+        from recipients: [SocketIOSocket],
+        timeout: Duration
+    ) async -> (answers: [[SocketIOValue]], complete: Bool) {
+        await withCheckedContinuation { (continuation: CheckedContinuation<AckCollector.Outcome, Never>) in
+            Self.collectAckResult(packet, from: recipients, timeout: timeout) { continuation.resume(returning: ($0, $1)) }
+        }
+    }
+
+    /// ``collectAckResult(_:from:timeout:)`` with a completion instead of a suspension
+    /// (for a cluster node answering a peer's request without a task per request).
+    /// - Parameter completion: runs once, with the answers and whether every recipient answered.
+    package static func collectAckResult(
+        _ packet: SocketIOPacket,
+        from recipients: [SocketIOSocket],
+        timeout: Duration,
+        completion: @escaping @Sendable (_ answers: [[SocketIOValue]], _ complete: Bool) -> Void
+    ) {
+        guard !recipients.isEmpty else { return completion([], true) }
         var packet = packet
         let id = SocketIOAckIDs.next()
         packet.ackID = id
         let frames = SocketIOPacketEncoder.encode(packet)
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[[SocketIOValue]], SocketIOAckError>, Never>) in
-            let collector = AckCollector(expected: recipients.count, continuation: continuation)
-            collector.arm(timeout: timeout, on: recipients[0].transport.eventLoop)
-            for socket in recipients {
-                // A socket that cannot take one more ack (gone, or at maxPendingAcks) gets
-                // nothing and counts as answered with its error.
-                if socket.expectAck(id: id, timeout: nil, callback: { collector.receive($0) }) {
-                    socket.deliver(frames, volatile: false)
-                }
+        let collector = AckCollector(expected: recipients.count) { completion($0.answers, $0.complete) }
+        collector.arm(timeout: timeout, on: recipients[0].transport.eventLoop)
+        for socket in recipients {
+            // A socket that cannot take one more ack (gone, or at maxPendingAcks) gets
+            // nothing and counts as answered with its error.
+            if socket.expectAck(id: id, timeout: nil, callback: { collector.receive($0) }) {
+                socket.deliver(frames, volatile: false)
             }
         }
-        return try result.get()
     }
 
     public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] {

@@ -72,6 +72,30 @@ public protocol SocketIOAdapter: Sendable {
     /// How many server nodes are live, this one included (Node's `io.serverCount()`): a
     /// cluster manager counts the nodes it hears heartbeats from.
     var serverCount: Int { get }
+
+    // MARK: Cluster-wide operations (Node's names)
+
+    /// This node's id in the cluster (the host id of ``SocketIORemoteSocket/nodeID``).
+    var nodeID: String { get }
+    /// The rooms of this node's sockets in a namespace and their local member counts, the
+    /// rooms named after a socket id excluded.
+    func localRooms(namespace: String) -> [String: Int]
+    /// The sockets of a target on every node (Node's `fetchSockets`); with
+    /// ``SocketIOBroadcastFlags/local``, this node's only.
+    /// - Parameter timeout: how long other nodes are waited for.
+    func fetchSockets(_ target: SocketIOBroadcastTarget, timeout: Duration) async -> SocketIOClusterResult<[SocketIORemoteSocket]>
+    /// The rooms of a namespace on every node and their member counts (sid rooms excluded).
+    func fetchRooms(namespace: String, local: Bool, timeout: Duration) async -> SocketIOClusterResult<[String: Int]>
+    /// Sends an event to the other nodes' ``SocketIOServer/onServerSideEmit(_:_:)``
+    /// handlers (Node's `serverSideEmit`); returns at once.
+    func serverSideEmit(_ event: String, arguments: [SocketIOValue])
+    /// Sends an event to the other nodes and waits for one answer from each.
+    func serverSideEmitWithAck(_ event: String, arguments: [SocketIOValue], timeout: Duration) async -> SocketIOClusterResult<[[SocketIOValue]]>
+    /// Sets where the server-side emits of other nodes go (the server calls it once).
+    func setServerSideEmitReceiver(_ receiver: @escaping SocketIOServerSideEmitReceiver)
+    /// Sends a packet to a target on every node and gathers the recipients' acks: what
+    /// arrived within `timeout`, incomplete when a recipient or a node did not answer.
+    func broadcastWithAckResult(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget, timeout: Duration) async -> SocketIOClusterResult<[[SocketIOValue]]>
 }
 
 extension SocketIOAdapter {
@@ -83,4 +107,43 @@ extension SocketIOAdapter {
     public func enableConnectionStateRecovery(_ recovery: SocketIORecovery) -> Bool { false }
     /// A manager that serves one process: this node alone.
     public var serverCount: Int { 1 }
+
+    /// A manager without a cluster: no node id.
+    public var nodeID: String { "" }
+
+    /// From ``localSockets(_:)`` and ``rooms(sid:namespace:)``.
+    public func localRooms(namespace: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for socket in self.localSockets(SocketIOBroadcastTarget(namespace: namespace)) {
+            for room in self.rooms(sid: socket.id, namespace: namespace) where room != socket.id { counts[room, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// This node's sockets: a manager without a cluster has no other node to ask.
+    public func fetchSockets(_ target: SocketIOBroadcastTarget, timeout: Duration) async -> SocketIOClusterResult<[SocketIORemoteSocket]> {
+        SocketIOClusterResult(value: self.localSockets(target).map { SocketIORemoteSocket($0, nodeID: self.nodeID, adapter: self) })
+    }
+
+    /// This node's rooms.
+    public func fetchRooms(namespace: String, local: Bool, timeout: Duration) async -> SocketIOClusterResult<[String: Int]> {
+        SocketIOClusterResult(value: self.localRooms(namespace: namespace))
+    }
+
+    /// No other node: nothing to send.
+    public func serverSideEmit(_ event: String, arguments: [SocketIOValue]) {}
+
+    /// No other node: no answers, complete.
+    public func serverSideEmitWithAck(_ event: String, arguments: [SocketIOValue], timeout: Duration) async -> SocketIOClusterResult<[[SocketIOValue]]> {
+        SocketIOClusterResult(value: [])
+    }
+
+    /// No other node sends any.
+    public func setServerSideEmitReceiver(_ receiver: @escaping SocketIOServerSideEmitReceiver) {}
+
+    /// This node's recipients (see ``InMemoryAdapter/collectAckResult(_:from:timeout:)``).
+    public func broadcastWithAckResult(_ packet: SocketIOPacket, to target: SocketIOBroadcastTarget, timeout: Duration) async -> SocketIOClusterResult<[[SocketIOValue]]> {
+        let (answers, complete) = await InMemoryAdapter.collectAckResult(packet, from: self.localSockets(target), timeout: timeout)
+        return SocketIOClusterResult(value: answers, isComplete: complete)
+    }
 }

@@ -36,6 +36,8 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
     private let namespaces: NIOLockedValueBox<Namespaces>
     private let defaultErrorHandler = NIOLockedValueBox<SocketIOErrorHandler?>(nil)
     let tasks = NIOLockedValueBox<TaskRegistry>(TaskRegistry())
+    /// The handlers of other nodes' server-side emits (``onServerSideEmit(_:_:)``).
+    let serverSideHandlers = SocketIOServerSideHandlers()
     let executors = EventLoopTaskExecutors()
     /// Set once by ``stopTasks()``; read without the registry's lock on every event that a
     /// synchronous handler could take inline.
@@ -95,6 +97,8 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
         self.namespaces = NIOLockedValueBox(Namespaces(byName: ["/": main]))
         self.engine = EngineIOServer(configuration: configuration.engine, delegate: bridge, allowRequest: allowRequest, logger: logger)
         bridge.server.withLockedValue { $0.server = self }
+        let handlers = self.serverSideHandlers
+        self.adapter.setServerSideEmitReceiver { event, arguments, ack in handlers.receive(event, arguments, ack) }
     }
 
     /// Hands Engine.IO sessions to the server; holds it weakly to avoid a cycle.

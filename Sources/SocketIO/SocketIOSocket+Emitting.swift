@@ -68,6 +68,10 @@ extension SocketIOSocket: SocketIOBroadcasting {
         self.send(.event(event, arguments, namespace: self.namespace), timeout: timeout ?? self.server.defaultAckTimeout, ack: callback)
     }
 
+    /// How long an emit with an ack waits when no timeout is given: the server's
+    /// ``SocketIOConfiguration/ackTimeout``.
+    public var defaultAckTimeout: Duration { self.server.defaultAckTimeout }
+
     /// Sends an EVENT packet whose ack id is assigned here; `ack` runs once with the
     /// answer (or a timeout/disconnect error), on the connection's loop.
     ///

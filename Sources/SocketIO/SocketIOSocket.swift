@@ -9,7 +9,7 @@ import Logging
 import NIOConcurrencyHelpers
 import OrderedCollections
 public import NIOCore
-import SocketIOParser
+public import SocketIOParser
 import Synchronization
 
 /// One client's connection to one namespace: what a handler receives.
@@ -30,6 +30,13 @@ public final class SocketIOSocket: Sendable {
     /// Per-connection storage that handlers read and change (Flask's `session`, Node's
     /// `socket.data`).
     public let session: SocketIOSessionStorage
+    /// A value that travels with the socket in `fetchSockets()` results, also to other
+    /// nodes (Node's `socket.data`); `.null` until set.
+    public var data: SocketIOValue {
+        get { self.dataBox.withLockedValue { $0 } }
+        set { self.dataBox.withLockedValue { $0 = newValue } }
+    }
+    private let dataBox = NIOLockedValueBox<SocketIOValue>(.null)
     /// Whether this socket is a session that came back (connection state recovery): same
     /// id, rooms and ``session``, and the packets it missed were sent after the CONNECT
     /// reply (Node `socket.recovered`).

@@ -10,36 +10,101 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 public import SocketIO
-import SocketIOMessageQueue
+public import SocketIOMessageQueue
 public import SocketIOParser
+import Synchronization
 
 /// The cluster client manager: sockets and rooms are local to each node, as in
 /// python-socketio's `PubSubManager`; emits, room changes for remote sids, room closes,
 /// disconnects and acks travel over a ``BackplaneTransport`` in python-socketio's JSON
 /// format, so that Flask-SocketIO workers and python emitters can share the cluster.
+///
+/// On top of that format, Swift nodes announce themselves (heartbeats, goodbyes) and answer
+/// each other's cluster-wide requests (`fetchSockets`, `fetchRooms`, `serverSideEmit` with
+/// acks, broadcasts with acks): a request awaits exactly the live members and completes
+/// with what arrived when one is silent or leaves (see ``SocketIOClusterResult``).
 public final class ClusterAdapter: SocketIOAdapter {
     /// This node's id on the channel (32 hex characters, like python's `uuid4().hex`).
     public let hostID: String
-    private let local = InMemoryAdapter()
-    private let transport: any BackplaneTransport
-    private let logger: Logger
-    private let pending = NIOLockedValueBox(PendingCallbacks())
-    private let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    let local: InMemoryAdapter
+    let transport: any BackplaneTransport
+    let logger: Logger
+    let pending = NIOLockedValueBox(PendingCallbacks())
+    let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
     /// Numbers this node's emits and enqueues them in that order (one lock).
     private let publisher: MessageQueuePublisher
+    /// How messages are written and read on the backplane.
+    let format: any ClusterMessageFormat
+    /// Whether the format is python-socketio's JSON, whose top-level fields
+    /// ``MessageQueueHeader`` can scan before the full parse.
+    let scansHeaders: Bool
     /// Drops emits other hosts' brokers delivered twice (bounded; see ``SequenceWindows``).
-    private let windows: NIOLockedValueBox<SequenceWindows>
+    let windows: NIOLockedValueBox<SequenceWindows>
     /// Lines about garbage, forged or refused channel messages: one each, within a budget.
     private let logBudget = NIOLockedValueBox(LogBudget())
     private let membershipLogBudget = NIOLockedValueBox(LogBudget())
-    /// The live nodes, from the heartbeats and goodbyes heard (one lock).
-    private let membership: NIOLockedValueBox<ClusterMembership>
+    /// The live nodes, from the heartbeats and goodbyes heard, and the hosts heard that
+    /// never beat (one lock).
+    let peers: NIOLockedValueBox<Peers>
+    /// The cluster-wide requests in flight and their one timer (one lock).
+    let requests = NIOLockedValueBox(RequestTable())
+    /// Where other nodes' server-side emits go (set once by the server).
+    let serverSideReceiver = NIOLockedValueBox<SocketIOServerSideEmitReceiver?>(nil)
+    /// How many peers' broadcasts with acks this node is collecting answers for.
+    let servedAckRequests = Atomic<Int>(0)
     /// How often this node announces itself while `run()` runs.
     public let heartbeatInterval: Duration
+    /// Bounds on what other hosts can make this node hold.
+    public let limits: Limits
+
+    /// Bounds on cluster requests, in both directions.
+    public struct Limits: Sendable, Hashable {
+        /// The most requests of this node waiting for answers; beyond, a request completes
+        /// at once with every peer missing.
+        public var maxPendingRequests: Int
+        /// The most peers' broadcasts with acks collected at once; beyond, this node answers
+        /// at once with no answers and `complete: false`.
+        public var maxServedAckRequests: Int
+        /// The longest a peer may make this node collect acks for.
+        public var maxRequestTimeout: Duration
+
+        /// The defaults bound a node's memory for requests to a few megabytes.
+        public init(maxPendingRequests: Int = 4096, maxServedAckRequests: Int = 1024, maxRequestTimeout: Duration = .seconds(600)) {
+            self.maxPendingRequests = maxPendingRequests
+            self.maxServedAckRequests = maxServedAckRequests
+            self.maxRequestTimeout = maxRequestTimeout
+        }
+    }
+
+    struct Peers {
+        var membership: ClusterMembership
+        var nonMembers: ClusterNonMembers
+        /// When `run()` started: for one heartbeat interval after, this node may not have
+        /// heard every peer yet, so an unknown sid is not declared unknown.
+        var startedAt: ContinuousClock.Instant?
+
+        /// Whether the live set may still be incomplete (this node started less than one
+        /// heartbeat interval ago).
+        func isSettling(now: ContinuousClock.Instant, interval: Duration) -> Bool {
+            guard let startedAt else { return false }
+            return now - startedAt < interval
+        }
+    }
 
     struct PendingCallbacks {
         var nextID = 1
-        var waiting: [Int: (callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void, timer: Scheduled<Void>)] = [:]
+        var waiting: [Int: RemoteAck] = [:]
+    }
+
+    /// An emit with an ack to a sid of another node, waiting for its `callback`.
+    struct RemoteAck {
+        let callback: @Sendable (Result<[SocketIOValue], SocketIOAckError>) -> Void
+        let timer: Scheduled<Void>
+        /// The live members that may still own the sid (they answer `callback_miss` if not).
+        var candidates: Set<String>
+        /// Whether other owners may exist: a python worker was heard, or this node had just
+        /// started and may not know every peer. Then misses never fail the emit.
+        let othersPossible: Bool
     }
 
     /// - Parameters:
@@ -49,21 +114,31 @@ public final class ClusterAdapter: SocketIOAdapter {
     ///   - heartbeatInterval: how often this node announces itself on the channel (5 s, as
     ///     Node's Redis adapter).
     ///   - membership: when a silent peer is dropped (after `missedBeats` of its intervals).
+    ///   - limits: bounds on cluster requests.
+    ///   - format: how messages are written (python-socketio's JSON by default).
     public init(
         transport: any BackplaneTransport,
         hostID: String = HostID.make(),
         duplicates: SequenceWindows.Configuration = .init(),
         heartbeatInterval: Duration = .seconds(5),
         membership: ClusterMembership.Configuration = .init(),
+        limits: Limits = .init(),
+        format: any ClusterMessageFormat = PythonJSONFormat(),
         logger: Logger
     ) {
         precondition(heartbeatInterval > .zero, "heartbeatInterval must be positive")
         self.transport = transport
         self.hostID = hostID
+        self.local = InMemoryAdapter(nodeID: hostID)
         self.heartbeatInterval = heartbeatInterval
-        self.membership = NIOLockedValueBox(ClusterMembership(selfID: hostID, configuration: membership))
+        self.limits = limits
+        self.peers = NIOLockedValueBox(
+            Peers(membership: ClusterMembership(selfID: hostID, configuration: membership), nonMembers: ClusterNonMembers())
+        )
         self.logger = logger
-        self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID)
+        self.format = format
+        self.scansHeaders = format is PythonJSONFormat
+        self.publisher = MessageQueuePublisher(transport: transport, hostID: hostID, format: format)
         self.windows = NIOLockedValueBox(SequenceWindows(configuration: duplicates))
     }
 
@@ -81,10 +156,17 @@ public final class ClusterAdapter: SocketIOAdapter {
     public var epoch: String { self.publisher.epoch }
 
     /// The host ids of the live nodes, this one included, in name order.
-    public var nodes: [String] { self.membership.withLockedValue { $0.nodes } }
+    public var nodes: [String] { self.peers.withLockedValue { $0.membership.nodes } }
 
     /// How many nodes are live, this one included (Node's `io.serverCount()`).
-    public var serverCount: Int { self.membership.withLockedValue { $0.count } }
+    public var serverCount: Int { self.peers.withLockedValue { $0.membership.count } }
+
+    /// The hosts heard recently on the channel that never sent a heartbeat (python-socketio
+    /// workers and emitters), in name order.
+    public var nonMemberHosts: [String] { self.peers.withLockedValue { $0.nonMembers.hosts(now: .now) } }
+
+    /// This node's host id.
+    public var nodeID: String { self.hostID }
 
     // MARK: Local state
 
@@ -97,26 +179,10 @@ public final class ClusterAdapter: SocketIOAdapter {
     public func localMembers(of room: String, namespace: String) -> [String] { self.local.localMembers(of: room, namespace: namespace) }
     public func socketCount(namespace: String) -> Int { self.local.socketCount(namespace: namespace) }
     public func localSockets(_ target: SocketIOBroadcastTarget) -> [SocketIOSocket] { self.local.localSockets(target) }
+    /// This node's rooms and their member counts (sid rooms excluded).
+    public func localRooms(namespace: String) -> [String: Int] { self.local.localRooms(namespace: namespace) }
 
-    // The python-socketio message format addresses room changes and disconnects to one sid
-    // only: operations on a whole target (`io.in(room).socketsJoin`, `disconnectSockets`)
-    // apply to this node's sockets; their cluster-wide form needs the cluster's request
-    // channel.
-    public func addSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.local.addSockets(target, rooms: rooms) }
-    public func removeSockets(_ target: SocketIOBroadcastTarget, rooms: [String]) { self.local.removeSockets(target, rooms: rooms) }
-    public func disconnectSockets(_ target: SocketIOBroadcastTarget, close: Bool) { self.local.disconnectSockets(target, close: close) }
-
-    /// Acks from this node's recipients; the cluster-wide half needs the cluster's request
-    /// channel (node membership tells how many answers to wait for).
-    public func broadcastWithAck(
-        _ packet: SocketIOPacket,
-        to target: SocketIOBroadcastTarget,
-        timeout: Duration
-    ) async throws(SocketIOAckError) -> [[SocketIOValue]] {
-        try await self.local.broadcastWithAck(packet, to: target, timeout: timeout)
-    }
-
-    // MARK: Cluster operations
+    // MARK: Cluster operations in python-socketio's format
 
     public func join(sid: String, rooms: [String], namespace: String) {
         if self.local.localSocket(sid: sid, namespace: namespace) != nil {
@@ -165,6 +231,11 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
     }
 
+    /// Emits to one socket and waits for its ack. For a socket of another node, the owner
+    /// waits its own configured ack timeout and answers with a `callback` message; every
+    /// other Swift node answers `callback_miss`, so that when no live node has the sid (and
+    /// no python worker, which could, was heard) this fails with
+    /// ``SocketIOAckError/unknownSocket`` at once instead of after `timeout`.
     public func emitWithAck(_ packet: SocketIOPacket, toSocket sid: String, timeout: Duration) async throws(SocketIOAckError) -> [SocketIOValue] {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketIOValue], SocketIOAckError>, Never>) in
             self.emit(packet, toSocket: sid, timeout: timeout) { continuation.resume(returning: $0) }
@@ -188,6 +259,15 @@ public final class ClusterAdapter: SocketIOAdapter {
             callback(.failure(.unknownSocket))
             return
         }
+        let (candidates, othersPossible) = self.peers.withLockedValue { peers in
+            let now = ContinuousClock.now
+            return (peers.membership.peerIDs, !peers.nonMembers.isEmpty(now: now) || peers.isSettling(now: now, interval: self.heartbeatInterval))
+        }
+        // No node that could own it: neither a live member nor a python worker.
+        guard !candidates.isEmpty || othersPossible else {
+            callback(.failure(.unknownSocket))
+            return
+        }
         // The ack comes back as a `callback` message addressed to this host.
         let id = self.pending.withLockedValue { pending -> Int in
             let id = pending.nextID
@@ -195,7 +275,7 @@ public final class ClusterAdapter: SocketIOAdapter {
             let timer = self.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 self.resolve(id: id, with: .failure(.timeout))
             }
-            pending.waiting[id] = (callback, timer)
+            pending.waiting[id] = RemoteAck(callback: callback, timer: timer, candidates: candidates, othersPossible: othersPossible)
             return id
         }
         self.publish(
@@ -212,15 +292,68 @@ public final class ClusterAdapter: SocketIOAdapter {
         )
     }
 
-    private func resolve(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
+    /// Whether this node started too recently to know every peer (internal for tests).
+    var isSettling: Bool { self.peers.withLockedValue { $0.isSettling(now: .now, interval: self.heartbeatInterval) } }
+
+    /// How many emits to sids of other nodes wait for an ack (internal for tests).
+    var pendingAckCount: Int { self.pending.withLockedValue { $0.waiting.count } }
+
+    func resolve(id: Int, with result: Result<[SocketIOValue], SocketIOAckError>) {
         let waiter = self.pending.withLockedValue { $0.waiting.removeValue(forKey: id) }
         guard let waiter else { return }
         waiter.timer.cancel()
         waiter.callback(result)
     }
 
-    private func publish(_ message: MessageQueueMessage) {
+    /// `host` does not have the sid of emit `id` (or left the cluster): when no candidate
+    /// is left and no other owner is possible (a python worker heard now or when the emit
+    /// was sent), the emit fails with `.unknownSocket`.
+    func candidateGone(_ host: String, id: Int?) {
+        let strangers = self.peers.withLockedValue { !$0.nonMembers.isEmpty(now: .now) }
+        let failed = self.pending.withLockedValue { pending -> [RemoteAck] in
+            let ids = id.map { [$0] } ?? Array(pending.waiting.keys)
+            var failed: [RemoteAck] = []
+            for id in ids {
+                guard var waiter = pending.waiting[id], waiter.candidates.remove(host) != nil else { continue }
+                if waiter.candidates.isEmpty, !strangers, !waiter.othersPossible {
+                    pending.waiting[id] = nil
+                    failed.append(waiter)
+                } else {
+                    pending.waiting[id] = waiter
+                }
+            }
+            return failed
+        }
+        for waiter in failed {
+            waiter.timer.cancel()
+            waiter.callback(.failure(.unknownSocket))
+        }
+    }
+
+    func publish(_ message: MessageQueueMessage) {
         self.publisher.publish(message)
+    }
+
+    /// The channel where messages addressed to `host` go (responses, `callback`s and
+    /// `callback_miss`es for Swift nodes and emitters): `"<channel>#<host>"`, which only
+    /// `host` subscribes to, so that the other nodes do not even receive them.
+    func replyChannel(for host: String) -> String {
+        self.format.replyChannel(mainChannel: self.transport.channel, hostID: host)
+    }
+
+    /// Publishes a response to a request of `host` on its reply channel (only Swift nodes
+    /// and emitters send requests).
+    func publishReply(_ message: MessageQueueMessage, to host: String) {
+        self.transport.publish(self.format.encode(message), to: self.replyChannel(for: host))
+    }
+
+    /// Publishes an answer to an emit with a callback from `host`: on its reply channel
+    /// when it is a live Swift node, else on the main channel, where a python-socketio
+    /// worker (which listens there only) finds its `callback`.
+    func publishAnswer(_ message: MessageQueueMessage, to host: String) {
+        let member = self.peers.withLockedValue { $0.membership.isLive(host) }
+        let channel = member ? self.replyChannel(for: host) : self.transport.channel
+        self.transport.publish(self.format.encode(message), to: channel)
     }
 
     // MARK: Receiving
@@ -234,6 +367,9 @@ public final class ClusterAdapter: SocketIOAdapter {
         // is queued first, and only then is the transport stopped (it publishes what is
         // queued before it stops).
         let transport = self.transport
+        // What other nodes address to this one (responses, acks) comes on its own channel.
+        transport.subscribe([.channel(self.replyChannel(for: self.hostID))])
+        self.peers.withLockedValue { $0.startedAt = .now }
         let connection = Task { try await transport.run() }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
@@ -257,16 +393,26 @@ public final class ClusterAdapter: SocketIOAdapter {
         let milliseconds = Int(max(1, self.heartbeatInterval.inMilliseconds))
         while !Task.isCancelled {
             self.publish(.heartbeat(hostID: self.hostID, intervalMilliseconds: milliseconds))
-            let dropped = self.membership.withLockedValue { $0.tick(now: .now) }
+            let dropped = self.peers.withLockedValue { peers in
+                peers.nonMembers.forget(before: .now)
+                return peers.membership.tick(now: .now)
+            }
             for case .timedOut(let host) in dropped {
                 self.logMembership("a cluster node went silent; dropped", host: host)
+                self.nodeLeft(host)
             }
             try? await Task.sleep(for: self.heartbeatInterval)
         }
     }
 
+    /// A member left (goodbye or silence): nothing waits for it any more.
+    func nodeLeft(_ host: String) {
+        self.requestsNodeLeft(host)
+        self.candidateGone(host, id: nil)
+    }
+
     /// Logs one line about a channel message that outsiders can cause, within the budget.
-    private func logOutsider(_ message: Logger.Message, _ metadata: Logger.Metadata) {
+    func logOutsider(_ message: Logger.Message, _ metadata: Logger.Metadata) {
         let (allowed, suppressed) = self.logBudget.withLockedValue { $0.take(now: .now) }
         guard allowed else { return }
         var metadata = metadata
@@ -276,84 +422,11 @@ public final class ClusterAdapter: SocketIOAdapter {
 
     /// Logs a membership change within its own budget: anyone on the channel can announce
     /// hosts, and a flood of forged ones must not flood the log.
-    private func logMembership(_ message: Logger.Message, host: String) {
+    func logMembership(_ message: Logger.Message, host: String) {
         let (allowed, suppressed) = self.membershipLogBudget.withLockedValue { $0.take(now: .now) }
         guard allowed else { return }
         var metadata: Logger.Metadata = ["backplane.host": "\(host)"]
         if suppressed > 0 { metadata["backplane.suppressed"] = "\(suppressed)" }
         self.logger.info(message, metadata: metadata)
-    }
-
-    /// Applies one channel message (internal for tests).
-    func handle(_ bytes: ByteBuffer) {
-        let message: MessageQueueMessage
-        do {
-            guard let decoded = try MessageQueueMessage.decode(bytes) else { return }
-            message = decoded
-        } catch {
-            self.logOutsider(
-                "dropped an invalid message-queue message",
-                ["backplane.error": "\(error)", "backplane.message.bytes": "\(bytes.readableBytes)"]
-            )
-            return
-        }
-        if case .callback(let host, _, _, let id, let arguments) = message {
-            if host == self.hostID { self.resolve(id: id, with: .success(arguments)) }
-            return
-        }
-        // Our own messages were applied when they were published.
-        guard message.hostID != self.hostID else { return }
-        switch message {
-        case .heartbeat(let host, let interval):
-            let change = self.membership.withLockedValue { $0.heartbeat(host: host, interval: .milliseconds(interval), now: .now) }
-            if change != nil { self.logMembership("a cluster node joined", host: host) }
-        case .goodbye(let host):
-            let change = self.membership.withLockedValue { $0.goodbye(host: host, now: .now) }
-            if change != nil { self.logMembership("a cluster node left", host: host) }
-        case .emit(let emit):
-            switch self.windows.withLockedValue({ $0.check(host: emit.hostID, epoch: emit.epoch, sequence: emit.sequence) }) {
-            case .repeated:
-                self.logger.debug("dropped a repeated emit", metadata: ["backplane.host": "\(emit.hostID)"])
-                return
-            case .outsideWindow:
-                self.logOutsider(
-                    "emit numbered far outside its publisher's window: delivered, tracked apart (a long gap or a forged message)",
-                    ["backplane.host": "\(emit.hostID)", "backplane.seq": "\(emit.sequence ?? 0)"]
-                )
-            case .newEpoch:
-                self.logger.debug("a publisher restarted (new epoch)", metadata: ["backplane.host": "\(emit.hostID)"])
-            case .new, .unstamped:
-                break
-            }
-            self.deliver(emit)
-        case .disconnect(let sid, let namespace, _):
-            self.local.localSocket(sid: sid, namespace: namespace)?.disconnect()
-        case .enterRoom(let sid, let room, let namespace, _):
-            self.local.joinLocal(sid: sid, rooms: [room], namespace: namespace)
-        case .leaveRoom(let sid, let room, let namespace, _):
-            self.local.leaveLocal(sid: sid, rooms: [room], namespace: namespace)
-        case .closeRoom(let room, let namespace, _):
-            self.local.closeRoomLocal(room, namespace: namespace)
-        case .callback:
-            break
-        }
-    }
-
-    private func deliver(_ emit: MessageQueueMessage.Emit) {
-        let packet = SocketIOPacket.event(emit.event, emit.arguments, namespace: emit.namespace)
-        guard let callback = emit.callback else {
-            // Stamped with an offset of this node's store when recovery is on.
-            let target = SocketIOBroadcastTarget(namespace: emit.namespace, rooms: emit.rooms ?? [], except: emit.skip)
-            self.local.deliverLocal(self.local.encode(packet, for: target), to: target)
-            return
-        }
-        // An emit with an ack: it targets one sid; if it is ours, send it with a local ack
-        // id and return the answer to the origin host.
-        guard let socket = self.local.localSocket(sid: callback.sid, namespace: emit.namespace) else { return }
-        let origin = emit.hostID
-        socket.send(packet, timeout: .seconds(60)) { result in
-            guard case .success(let arguments) = result else { return }
-            self.publish(.callback(hostID: origin, sid: callback.sid, namespace: callback.namespace, id: callback.id, arguments: arguments))
-        }
     }
 }

@@ -95,6 +95,14 @@ public struct ClusterMembership: Sendable {
     /// The live nodes, this one included, in name order.
     public var nodes: [String] { ([self.selfID] + self.peers.keys).sorted() }
 
+    /// Whether `host` is live (this node always is).
+    public func isLive(_ host: String) -> Bool {
+        host == self.selfID || self.peers[host] != nil
+    }
+
+    /// The live peers, this node excluded.
+    public var peerIDs: Set<String> { Set(self.peers.keys) }
+
     /// How many nodes are live, this one included (Node's `io.serverCount()`).
     public var count: Int { self.peers.count + 1 }
 }

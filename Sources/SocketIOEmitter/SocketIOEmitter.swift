@@ -5,13 +5,14 @@
 
 public import Backplane
 public import Logging
+import NIOConcurrencyHelpers
 public import SocketIOMessageQueue
 public import SocketIOParser
 
-/// Publishes emits, room operations and disconnects onto a cluster's message queue, for
-/// processes that are not Socket.IO servers (batch jobs, cron tasks, other services): the
-/// Swift counterpart of python-socketio's `write_only` managers. It links none of the
-/// server.
+/// Publishes emits, room operations, disconnects and server-side emits onto a cluster's
+/// message queue, for processes that are not Socket.IO servers (batch jobs, cron tasks,
+/// other services): the Swift counterpart of python-socketio's `write_only` managers. It
+/// links none of the server.
 ///
 /// ```swift
 /// let emitter = try SocketIOEmitter(url: "redis://127.0.0.1:6379", logger: logger)
@@ -26,10 +27,12 @@ public import SocketIOParser
 public final class SocketIOEmitter: SocketIOBroadcasting {
     /// The emitter's host id on the channel.
     public let hostID: String
-    private let transport: any BackplaneTransport
+    let transport: any BackplaneTransport
     /// Numbers emits and enqueues them under one lock, so that concurrent callers' emits
     /// leave in the order they were numbered.
-    private let publisher: MessageQueuePublisher
+    let publisher: MessageQueuePublisher
+    /// Requests waiting for the nodes' responses (``Operator/fetchSocketIDs(timeout:)``).
+    let requests = NIOLockedValueBox(EmitterRequests())
 
     /// An emitter on an existing transport (make it ``BackplaneRole/publishOnly``: an
     /// emitter never reads the channel).
@@ -114,6 +117,74 @@ public final class SocketIOEmitter: SocketIOBroadcasting {
                 )
             )
         }
+
+        /// Puts the addressed sockets in rooms, on whichever nodes own them (Node's
+        /// `emitter.in(room).socketsJoin`); returns at once.
+        public func socketsJoin(_ rooms: [String]) {
+            self.publish(.join(rooms))
+        }
+
+        /// Puts the addressed sockets in rooms, on whichever nodes own them.
+        public func socketsJoin(_ rooms: String...) {
+            self.socketsJoin(rooms)
+        }
+
+        /// Takes the addressed sockets out of rooms, on whichever nodes own them (Node's
+        /// `socketsLeave`); returns at once.
+        public func socketsLeave(_ rooms: [String]) {
+            self.publish(.leave(rooms))
+        }
+
+        /// Takes the addressed sockets out of rooms, on whichever nodes own them.
+        public func socketsLeave(_ rooms: String...) {
+            self.socketsLeave(rooms)
+        }
+
+        /// Disconnects the addressed sockets from the namespace, on whichever nodes own them;
+        /// with `close`, also closes their connections (Node's `disconnectSockets(true)`).
+        public func disconnectSockets(close: Bool = false) {
+            self.publish(.disconnect(close: close))
+        }
+
+        private func publish(_ action: MessageQueueMessage.SocketsOperation.Action) {
+            self.emitter.publisher.publish(
+                .sockets(
+                    .init(
+                        hostID: self.emitter.hostID,
+                        namespace: self.namespace,
+                        rooms: self.rooms.isEmpty ? nil : self.rooms,
+                        except: self.excluded,
+                        action: action
+                    )
+                )
+            )
+        }
+    }
+
+    /// Puts every socket of namespace `/` in rooms (`to(…).socketsJoin(…)` addresses fewer).
+    public func socketsJoin(_ rooms: String...) {
+        self.of("/").socketsJoin(rooms)
+    }
+
+    /// Takes every socket of namespace `/` out of rooms.
+    public func socketsLeave(_ rooms: String...) {
+        self.of("/").socketsLeave(rooms)
+    }
+
+    /// Disconnects every socket of namespace `/`.
+    public func disconnectSockets(close: Bool = false) {
+        self.of("/").disconnectSockets(close: close)
+    }
+
+    /// Sends an event to the `onServerSideEmit` handlers of every server node (Node's
+    /// `emitter.serverSideEmit`). Fire-and-forget: an emitter cannot wait for acks.
+    public func serverSideEmit(_ event: String, arguments: [SocketIOValue]) {
+        self.publisher.publish(.serverSideEmit(event: event, arguments: arguments, hostID: self.hostID))
+    }
+
+    /// Sends an event to the `onServerSideEmit` handlers of every server node.
+    public func serverSideEmit(_ event: String, _ arguments: SocketIOValue...) {
+        self.serverSideEmit(event, arguments: arguments)
     }
 
     /// Puts a socket (on whichever node owns it) in a room.
@@ -143,6 +214,7 @@ public final class SocketIOEmitter: SocketIOBroadcasting {
     public func run(flushTimeout: Duration = .seconds(30), _ body: @Sendable () async throws -> Void) async throws -> Bool {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.transport.run() }
+            group.addTask { await self.readResponses() }
             try await body()
             let flushed = await self.waitUntilFlushed(timeout: flushTimeout)
             group.cancelAll()

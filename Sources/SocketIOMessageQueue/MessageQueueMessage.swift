@@ -42,6 +42,17 @@ public enum MessageQueueMessage: Sendable, Hashable {
     case heartbeat(hostID: String, intervalMilliseconds: Int)
     /// Our extension: node `hostID` is stopping gracefully.
     case goodbye(hostID: String)
+    /// Our extension: a cluster-wide request from `hostID` (see ``Request``).
+    case request(Request)
+    /// Our extension: one node's answer to a request, for its origin.
+    case response(Response)
+    /// Our extension: `socketsJoin`, `socketsLeave` or `disconnectSockets` on every node.
+    case sockets(SocketsOperation)
+    /// Our extension: an event for the other nodes' server-side handlers (no ack).
+    case serverSideEmit(event: String, arguments: [SocketIOValue], hostID: String)
+    /// Our extension: node `from` got an emit with a callback for a sid it does not have;
+    /// addressed to the emit's origin `hostID`.
+    case callbackMiss(hostID: String, from: String, sid: String, namespace: String, id: Int)
 
     public struct Emit: Sendable, Hashable {
         public var event: String
@@ -102,8 +113,12 @@ public enum MessageQueueMessage: Sendable, Hashable {
         switch self {
         case .emit(let emit): return emit.hostID
         case .disconnect(_, _, let host), .enterRoom(_, _, _, let host), .leaveRoom(_, _, _, let host),
-            .closeRoom(_, _, let host), .callback(let host, _, _, _, _), .heartbeat(let host, _), .goodbye(let host):
+            .closeRoom(_, _, let host), .callback(let host, _, _, _, _), .heartbeat(let host, _), .goodbye(let host),
+            .serverSideEmit(_, _, let host), .callbackMiss(let host, _, _, _, _):
             return host
+        case .request(let request): return request.hostID
+        case .response(let response): return response.hostID
+        case .sockets(let operation): return operation.hostID
         }
     }
 
@@ -116,18 +131,9 @@ public enum MessageQueueMessage: Sendable, Hashable {
         case .emit(let emit):
             object["method"] = "emit"
             object["event"] = .string(emit.event)
-            let arguments = SocketIOValue.array(emit.arguments)
-            if arguments.containsBinary {
-                var attachments: [ByteBuffer] = []
-                let deconstructed = SocketIOPacketEncoder.deconstruct(arguments, into: &attachments)
-                object["data"] = .array(
-                    [deconstructed] + attachments.map { buffer in .string(buffer.withUnsafeReadableBytes { Base64Text.encode($0) }) }
-                )
-                object["binary"] = true
-            } else {
-                object["data"] = arguments
-                object["binary"] = false
-            }
+            let (data, binary) = Self.withAttachments(.array(emit.arguments))
+            object["data"] = data
+            object["binary"] = .bool(binary)
             object["namespace"] = .string(emit.namespace)
             object["room"] = Self.oneOrMany(emit.rooms)
             object["skip_sid"] = Self.oneOrMany(emit.skip.isEmpty ? nil : emit.skip)
@@ -162,6 +168,8 @@ public enum MessageQueueMessage: Sendable, Hashable {
             object = ["method": "heartbeat", "host_id": .string(host), "interval_ms": .int(interval)]
         case .goodbye(let host):
             object = ["method": "goodbye", "host_id": .string(host)]
+        case .request, .response, .sockets, .serverSideEmit, .callbackMiss:
+            self.encodeCluster(into: &object)
         }
         var buffer = ByteBuffer()
         JSONWriter.write(.object(object), into: &buffer)
@@ -284,7 +292,7 @@ public enum MessageQueueMessage: Sendable, Hashable {
         case "goodbye":
             return .goodbye(hostID: try string("host_id"))
         default:
-            return nil
+            return try Self.decodeCluster(method: method, object)
         }
     }
 

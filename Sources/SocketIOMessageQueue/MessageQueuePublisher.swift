@@ -20,11 +20,14 @@ public final class MessageQueuePublisher: Sendable {
     /// This process's epoch: 16 random hex characters.
     public let epoch: String
     private let transport: any BackplaneTransport
+    /// How messages are written (python-socketio's JSON by default).
+    public let format: any ClusterMessageFormat
     /// The next sequence number. Its lock also orders the transport's enqueues.
     private let next = NIOLockedValueBox(1)
 
-    public init(transport: any BackplaneTransport, hostID: String) {
+    public init(transport: any BackplaneTransport, hostID: String, format: any ClusterMessageFormat = PythonJSONFormat()) {
         self.transport = transport
+        self.format = format
         self.hostID = hostID
         var generator = SystemRandomNumberGenerator()
         let value = generator.next() as UInt64
@@ -36,16 +39,17 @@ public final class MessageQueuePublisher: Sendable {
     /// (any stamp it carries is replaced).
     public func publish(_ message: MessageQueueMessage) {
         guard case .emit(var emit) = message else {
-            self.transport.publish(message.encoded())
+            self.transport.publish(self.format.encode(message), to: self.format.channel(for: message, mainChannel: self.transport.channel))
             return
         }
         emit.sequence = nil
         emit.epoch = nil
-        var bytes = MessageQueueMessage.emit(emit).encoded()
+        var bytes = self.format.encode(.emit(emit))
+        let channel = self.format.channel(for: .emit(emit), mainChannel: self.transport.channel)
         self.next.withLockedValue { next in
-            MessageQueueMessage.appendStamp(to: &bytes, sequence: next, epoch: self.epoch)
+            self.format.stamp(&bytes, sequence: next, epoch: self.epoch)
             next += 1
-            self.transport.publish(bytes)
+            self.transport.publish(bytes, to: channel)
         }
     }
 }

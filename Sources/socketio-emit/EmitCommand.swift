@@ -12,11 +12,16 @@ import SocketIOParser
 ///
 ///     socketio-emit --message-queue redis://127.0.0.1:6379 --room lobby news '{"n":1}' '"two"'
 ///     socketio-emit --message-queue redis://… --close-room lobby
+///     socketio-emit --message-queue redis://… --room lobby --sockets-join vip
+///     socketio-emit --message-queue redis://… --room lobby --disconnect-sockets --close
+///     socketio-emit --message-queue redis://… --server-side-emit refresh '{"n":1}'
+///     socketio-emit --message-queue redis://… --room lobby --fetch-socket-ids --timeout-ms 2000
+///     socketio-emit --message-queue redis://… --fetch-rooms
 @main
 struct EmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "socketio-emit",
-        abstract: "Publish emits, room operations and disconnects onto a Socket.IO cluster's message queue."
+        abstract: "Publish emits, room operations, disconnects and server-side emits onto a Socket.IO cluster's message queue."
     )
 
     @Option(help: "Message queue URL, e.g. redis://127.0.0.1:6379.")
@@ -50,6 +55,36 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "The sid for --enter-room / --leave-room.")
     var sid: String?
 
+    @Option(name: .customLong("sockets-join"), help: "Instead of emitting: put the sockets of --room (all when none), minus --skip, in this room (repeatable).")
+    var socketsJoin: [String] = []
+
+    @Option(name: .customLong("sockets-leave"), help: "Instead of emitting: take the sockets of --room (all when none), minus --skip, out of this room (repeatable).")
+    var socketsLeave: [String] = []
+
+    @Flag(name: .customLong("disconnect-sockets"), help: "Instead of emitting: disconnect the sockets of --room (all when none), minus --skip.")
+    var disconnectSockets = false
+
+    @Flag(help: "With --disconnect-sockets: also close their connections.")
+    var close = false
+
+    @Flag(name: .customLong("server-side-emit"), help: "Send EVENT [JSON...] to the servers' onServerSideEmit handlers instead of to clients.")
+    var serverSideEmit = false
+
+    @Flag(
+        name: .customLong("fetch-socket-ids"),
+        help: "Instead of emitting: print {\"ids\":[...],\"count\":N,\"nodes\":[...],\"complete\":bool} for the sockets of --room (all when none), minus --skip, on the nodes that answer within --timeout-ms."
+    )
+    var fetchSocketIDs = false
+
+    @Flag(
+        name: .customLong("fetch-rooms"),
+        help: "Instead of emitting: print {\"rooms\":{room: members},\"nodes\":[...],\"complete\":bool} for the namespace, from the nodes that answer within --timeout-ms."
+    )
+    var fetchRooms = false
+
+    @Option(name: .customLong("timeout-ms"), help: "With --fetch-socket-ids / --fetch-rooms: how long the nodes' answers are waited for.")
+    var timeoutMilliseconds: Int = 2_000
+
     @Option(help: "Emit the event this many times, with the sequence number appended as the last argument.")
     var count: Int = 1
 
@@ -60,9 +95,23 @@ struct EmitCommand: AsyncParsableCommand {
     var event: [String] = []
 
     func validate() throws {
-        let operations = [self.closeRoom != nil, self.disconnect != nil, self.enterRoom != nil, self.leaveRoom != nil, !self.event.isEmpty]
+        let operations = [
+            self.closeRoom != nil, self.disconnect != nil, self.enterRoom != nil, self.leaveRoom != nil, !self.socketsJoin.isEmpty,
+            !self.socketsLeave.isEmpty, self.disconnectSockets, self.fetchSocketIDs, self.fetchRooms, !self.event.isEmpty,
+        ]
         guard operations.filter({ $0 }).count == 1 else {
-            throw ValidationError("give exactly one of: EVENT [JSON...], --close-room, --disconnect, --enter-room, --leave-room")
+            throw ValidationError(
+                "give exactly one of: EVENT [JSON...], --close-room, --disconnect, --enter-room, --leave-room, --sockets-join, --sockets-leave, --disconnect-sockets, --fetch-socket-ids, --fetch-rooms"
+            )
+        }
+        if self.serverSideEmit && (self.event.isEmpty || self.count != 1) {
+            throw ValidationError("--server-side-emit needs EVENT [JSON...] and no --count")
+        }
+        if self.close && !self.disconnectSockets {
+            throw ValidationError("--close goes with --disconnect-sockets")
+        }
+        if self.timeoutMilliseconds <= 0 {
+            throw ValidationError("--timeout-ms must be positive")
         }
         if (self.enterRoom != nil || self.leaveRoom != nil) && self.sid == nil {
             throw ValidationError("--enter-room and --leave-room need --sid")
@@ -95,6 +144,26 @@ struct EmitCommand: AsyncParsableCommand {
                 emitter.enterRoom(sid: sid, room: room, namespace: self.namespace)
             } else if let room = self.leaveRoom, let sid = self.sid {
                 emitter.leaveRoom(sid: sid, room: room, namespace: self.namespace)
+            } else if !self.socketsJoin.isEmpty {
+                emitter.of(self.namespace).to(self.room).except(self.skip).socketsJoin(self.socketsJoin)
+            } else if !self.socketsLeave.isEmpty {
+                emitter.of(self.namespace).to(self.room).except(self.skip).socketsLeave(self.socketsLeave)
+            } else if self.disconnectSockets {
+                emitter.of(self.namespace).to(self.room).except(self.skip).disconnectSockets(close: self.close)
+            } else if self.fetchSocketIDs {
+                let result = await emitter.of(self.namespace).to(self.room).except(self.skip).fetchSocketIDs(timeout: .milliseconds(self.timeoutMilliseconds))
+                let report: SocketIOValue = [
+                    "ids": .array(result.value.map { .string($0) }), "count": .int(result.value.count),
+                    "nodes": .array(result.nodes.map { .string($0) }), "complete": .bool(result.isComplete),
+                ]
+                print(report.jsonString)
+            } else if self.fetchRooms {
+                let result = await emitter.of(self.namespace).fetchRooms(timeout: .milliseconds(self.timeoutMilliseconds))
+                let rooms = result.value.sorted { $0.key < $1.key }.map { "\(SocketIOValue.string($0.key).jsonString):\($0.value)" }
+                let nodes = SocketIOValue.array(result.nodes.map { .string($0) }).jsonString
+                print(#"{"rooms":{\#(rooms.joined(separator: ","))},"nodes":\#(nodes),"complete":\#(result.isComplete)}"#)
+            } else if self.serverSideEmit, let name = self.event.first {
+                emitter.serverSideEmit(name, arguments: arguments)
             } else if let name = self.event.first {
                 for sequence in 0..<max(1, self.count) {
                     let values = self.count > 1 ? arguments + [.int(sequence)] : arguments

@@ -46,7 +46,7 @@ enum APIScenarios {
             }
         }
         io.onWithAck("guarded_stats") { _, _ in
-            [["connects": .int(guardedConnects.withLockedValue { $0 }), "sockets": .int(io.of("/guarded").fetchSockets().count)]]
+            [["connects": .int(guardedConnects.withLockedValue { $0 }), "sockets": .int(io.of("/guarded").localSockets().count)]]
         }
         io.onWithAck("transport") { socket, _ in [.string(io.transport(sid: socket.id) ?? "")] }
         io.onWithAck("members") { socket, arguments in

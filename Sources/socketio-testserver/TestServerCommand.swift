@@ -200,6 +200,7 @@ struct TestServerCommand: AsyncParsableCommand {
         chat.on("echo") { socket, arguments in socket.emit("echo", arguments: arguments) }
         chat.on("fail") { _, _ in throw Boom() }
         APIScenarios.install(on: io)
+        ClusterScenarios.install(on: io)
         io.onDefaultError { error, context in
             context.socket.emit("default_error", ["event": .string(context.event), "namespace": .string(context.socket.namespace)])
         }

@@ -23,7 +23,7 @@ final class ThreeNodes: Sendable {
     let servers: [SocketIOServer]
     let tasks: [Task<Void, Never>]
 
-    init() {
+    init(heartbeatInterval: Duration = .seconds(5)) {
         var transports: [InMemoryBackplaneTransport] = []
         var adapters: [ClusterAdapter] = []
         var servers: [SocketIOServer] = []
@@ -31,7 +31,7 @@ final class ThreeNodes: Sendable {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         for _ in 0..<3 {
             let transport = bus.makeTransport()
-            let adapter = ClusterAdapter(transport: transport, logger: logger)
+            let adapter = ClusterAdapter(transport: transport, heartbeatInterval: heartbeatInterval, logger: logger)
             let server = SocketIOServer(adapter: adapter, logger: logger)
             server.on("join") { socket, arguments in socket.join(arguments[0].stringValue!) }
             transports.append(transport)
@@ -47,6 +47,23 @@ final class ThreeNodes: Sendable {
 
     func stop() {
         for task in self.tasks { task.cancel() }
+    }
+
+    /// Waits until every node heard every other's heartbeat.
+    func waitUntilAllMembers() async throws {
+        for _ in 0..<400 where !self.adapters.allSatisfy({ $0.serverCount == self.adapters.count }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try #require(self.adapters.allSatisfy { $0.serverCount == self.adapters.count })
+    }
+
+    /// Waits until every node has run for a heartbeat interval: it knows every live peer.
+    func waitUntilSettled() async throws {
+        for _ in 0..<400 where self.adapters.contains(where: \.isSettling) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let settled = !self.adapters.contains { $0.isSettling }
+        try #require(settled)
     }
 }
 
@@ -182,9 +199,44 @@ struct ClusterAdapterTests {
         #expect(try await asking.value == ["answer", 42])
     }
 
-    @Test func crossNodeAckTimesOutWhenTheSidIsNowhere() async throws {
-        let nodes = ThreeNodes()
+    @Test func crossNodeAckToASidNowhereFailsAsUnknownAtOnce() async throws {
+        let nodes = ThreeNodes(heartbeatInterval: .milliseconds(100))
         defer { nodes.stop() }
+        try await nodes.waitUntilAllMembers()
+        try await nodes.waitUntilSettled()
+        // Both peers answer callback_miss: it fails without waiting for the (far) timeout.
+        let finished = NIOLockedValueBox(false)
+        let asking = Task {
+            defer { finished.withLockedValue { $0 = true } }
+            return try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .seconds(600))
+        }
+        for _ in 0..<400 where !finished.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        guard finished.withLockedValue({ $0 }) else {
+            Issue.record("the emit still waits")
+            return
+        }
+        await #expect(throws: SocketIOAckError.unknownSocket) { try await asking.value }
+    }
+
+    @Test func aJustStartedNodeDoesNotDeclareASidUnknown() async throws {
+        // Its peers' first beats may not have arrived: every node could own the sid.
+        let nodes = ThreeNodes(heartbeatInterval: .seconds(600))
+        defer { nodes.stop() }
+        for _ in 0..<400 where !nodes.adapters[0].isSettling { try await Task.sleep(for: .milliseconds(5)) }
+        await #expect(throws: SocketIOAckError.timeout) {
+            try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .milliseconds(100))
+        }
+    }
+
+    @Test func crossNodeAckToASidNowhereWaitsWhenAPythonWorkerCouldOwnIt() async throws {
+        let nodes = ThreeNodes(heartbeatInterval: .milliseconds(100))
+        defer { nodes.stop() }
+        try await nodes.waitUntilAllMembers()
+        try await nodes.waitUntilSettled()
+        // A python worker's room change: a host that never beats, which may own the sid.
+        nodes.bus.inject(ByteBuffer(string: #"{"method": "enter_room", "sid": "x", "room": "r", "namespace": "/", "host_id": "python-worker"}"#))
+        for _ in 0..<400 where nodes.adapters[0].nonMemberHosts.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(nodes.adapters[0].nonMemberHosts == ["python-worker"])
         await #expect(throws: SocketIOAckError.timeout) {
             try await nodes.servers[0].emitWithAck("question", to: "no-such-sid", timeout: .milliseconds(100))
         }

@@ -21,6 +21,8 @@ struct ClusterMembershipTests {
         #expect(membership.heartbeat(host: "b", interval: .seconds(5), now: at(0)) == nil)
         #expect(membership.heartbeat(host: "", interval: .seconds(5), now: at(0)) == nil)
         #expect(membership.nodes == ["a", "b", "c"] && membership.count == 3)
+        #expect(membership.peerIDs == ["a", "c"])
+        #expect(membership.isLive("a") && membership.isLive("b") && !membership.isLive("d"))
     }
 
     @Test func aSilentPeerIsDroppedAfterTheMissedBeatsOfItsOwnInterval() {

@@ -28,7 +28,7 @@ struct SocketIONamespaceTests {
         let client = try await SocketIOTestClient(server: io, namespace: "/chat")
         await client.emit("ping", namespace: "/chat")
         #expect(client.getReceived(namespace: "/chat") == [event("pong", "/chat", namespace: "/chat")])
-        #expect(chat.fetchSockets().map(\.id) == [client.sid(namespace: "/chat")!])
+        #expect(await chat.fetchSockets().value.map(\.id) == [client.sid(namespace: "/chat")!])
         // Not declared: refused as Node does.
         await #expect(throws: SocketIOTestClient.ConnectError.self) { try await client.connect(namespace: "/nope") }
     }
@@ -126,12 +126,12 @@ struct SocketIONamespaceTests {
         #expect(io.sockets.localMembers(of: "all") == [a.sid()!, b.sid()!].sorted())
         io.in("club").socketsLeave("all")
         #expect(io.sockets.localMembers(of: "all") == [b.sid()!])
-        #expect(io.in("all").fetchSockets().map(\.id) == [b.sid()!])
-        let socketB = try #require(io.in("all").fetchSockets().first)
+        #expect(await io.in("all").fetchSockets().value.map(\.id) == [b.sid()!])
+        let socketB = try #require(io.in("all").localSockets().first)
         io.in("all").disconnectSockets()
         await socketB.waitUntilIdle()
         #expect(!socketB.isConnected)
-        #expect(io.fetchSockets().map(\.id) == [a.sid()!])
+        #expect(await io.fetchSockets().value.map(\.id) == [a.sid()!])
     }
 
     @Test func aBroadcastWithAckGathersEveryAnswerOrTimesOut() async throws {
@@ -179,7 +179,7 @@ struct SocketIONamespaceTests {
             socket.session["user"] = socket.handshake.auth?["user"]?.stringValue
         }
         io.use { socket in
-            order.withLockedValue { $0.append("second:\(io.fetchSockets().contains { $0 === socket })") }
+            order.withLockedValue { $0.append("second:\(io.localSockets().contains { $0 === socket })") }
             if socket.session.get("user", as: String.self) == nil {
                 throw ConnectionRefused("not authorized", data: ["code": 401])
             }
@@ -192,7 +192,7 @@ struct SocketIONamespaceTests {
             try await refused.connect()
         }
         #expect(order.withLockedValue { $0 } == ["first", "second:false"])
-        #expect(io.fetchSockets().isEmpty)
+        #expect(await io.fetchSockets().value.isEmpty)
         let admitted = try await SocketIOTestClient(server: io, auth: ["user": "ann"])
         let sid = try #require(admitted.sid())
         #expect(order.withLockedValue { $0 }.suffix(3) == ["first", "second:false", "connect:[\"\(sid)\"]"])
@@ -308,7 +308,7 @@ struct SocketIONamespaceTests {
         // `quick` ran while `wait` was suspended.
         for _ in 0..<500 where log.withLockedValue({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(2)) }
         #expect(log.withLockedValue { $0 } == ["wait-start", "quick"])
-        let socket = try #require(io.fetchSockets().first)
+        let socket = try #require(io.localSockets().first)
         let disconnecting = Task { await client.disconnect() }
         try await Task.sleep(for: .milliseconds(20))
         #expect(!log.withLockedValue { $0 }.contains("disconnect"))

@@ -32,7 +32,7 @@ struct SocketIOSocketTests {
         // Waits for the connect task to end.
         await io.stopTasks()
         // Joining now would leave the socket in the namespace for good.
-        #expect(io.fetchSockets().isEmpty)
+        #expect(await io.fetchSockets().value.isEmpty)
         #expect(io.sockets.localMembers(of: "r").isEmpty)
         #expect(!connected.withLockedValue { $0 })
         #expect(client.transport.frames.isEmpty)
