@@ -508,11 +508,15 @@ def test_broker_restart_loses_nothing(broker, tmp_path):
 
 
 class FlaskWorker:
-    def __init__(self, broker_url):
+    """A Flask-SocketIO worker (python's own manager) on the cluster; `channel`: its channel
+    when not the fixture's default."""
+
+    def __init__(self, broker_url, channel=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         script = os.path.join(REPO_ROOT, "Tests", "Interop", "fixtures", "flask_worker.py")
-        self.proc = subprocess.Popen([sys.executable, script, "--port", str(self.port), "--message-queue", broker_url],
+        extra = ["--channel", channel] if channel else []
+        self.proc = subprocess.Popen([sys.executable, script, "--port", str(self.port), "--message-queue", broker_url] + extra,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         assert "listening" in line, line

@@ -23,7 +23,7 @@ import socketio
 
 from conftest import REPO_ROOT, demo_binary, start_server
 from eio_support import wait_for
-from test_cluster import Broker
+from test_cluster import Broker, FlaskWorker
 
 # Kafka topics are made when the broker starts, and librdkafka's mock makes many slowly: the
 # Kafka tests take turns on a few (each test's workers are gone before the next one's start,
@@ -171,35 +171,11 @@ def cluster(broker):
     assert all(alive), "a worker died"
 
 
-class PythonWorker:
+class PythonWorker(FlaskWorker):
     """A python-socketio server (Flask-SocketIO, python's own manager) on the cluster's channel."""
 
     def __init__(self, broker_url, channel):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        script = os.path.join(REPO_ROOT, "Tests", "Interop", "fixtures", "flask_worker.py")
-        self.proc = subprocess.Popen([sys.executable, script, "--port", str(self.port), "--message-queue", broker_url,
-                                      "--channel", channel], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.proc.stdout.readline()
-        assert "listening" in line, line
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
-        assert wait_for(self._accepting, timeout=20)
-
-    def _accepting(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        super().__init__(broker_url, channel=channel)
 
 
 def settle():
