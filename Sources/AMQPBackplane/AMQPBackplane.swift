@@ -113,8 +113,6 @@ public final class AMQPBackplane: BackplaneTransport {
     private let reporter: BackplaneReporter
     /// This node's queue: the same name across reconnects.
     private let queueName: String
-    /// The subscription version bound and consumed on the live connection (0: none).
-    private let confirmedVersion = NIOLockedValueBox(0)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -145,10 +143,7 @@ public final class AMQPBackplane: BackplaneTransport {
     /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
     public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
 
-    public var isSubscribed: Bool {
-        let confirmed = self.confirmedVersion.withLockedValue { $0 }
-        return confirmed > 0 && confirmed == self.subscriptions.version
-    }
+    public var isSubscribed: Bool { self.subscriptions.isConfirmed }
 
     public func run() async throws {
         defer { self.messages.finish() }
@@ -322,16 +317,9 @@ public final class AMQPBackplane: BackplaneTransport {
     /// The consumer thread: owns the consuming connection. Without subscriptions (an emitter
     /// that asked for none yet) it keeps no connection and no queue.
     private func consumerLoop() throws {
-        defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
+        defer { self.subscriptions.unconfirm() }
         try self.client("amqp consumer").run(
-            ready: {
-                if self.stop.isStopped { return false }
-                if self.subscriptions.isEmpty {
-                    self.stop.sleep(.milliseconds(100))
-                    return false
-                }
-                return true
-            },
+            ready: { self.subscriptions.waitForAny(stop: self.stop) },
             connect: { _ in
                 let wanted = self.subscriptions.snapshot
                 let connection = try self.connect()
@@ -350,8 +338,8 @@ public final class AMQPBackplane: BackplaneTransport {
             serve: { consuming, healthy in
                 let (connection, wanted) = consuming
                 // Bound and consuming: the subscription is confirmed.
-                self.confirmedVersion.withLockedValue { $0 = wanted.version }
-                defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
+                self.subscriptions.confirm(wanted.version)
+                defer { self.subscriptions.unconfirm() }
                 healthy()
                 try self.consume(on: connection, subscribed: wanted)
             }
@@ -372,7 +360,7 @@ public final class AMQPBackplane: BackplaneTransport {
                 current = self.subscriptions.snapshot
                 let binder = try self.connect()
                 try self.bind(current, on: binder)
-                self.confirmedVersion.withLockedValue { $0 = current.version }
+                self.subscriptions.confirm(current.version)
             }
             guard let delivery = try connection.receive(timeoutMilliseconds: 100) else { continue }
             let channel = delivery.exchange == self.configuration.channel ? delivery.exchange : delivery.routingKey

@@ -28,29 +28,62 @@ public final class BackplaneSubscriptions: Sendable {
         }
     }
 
-    private let state: NIOLockedValueBox<Snapshot>
+    private struct State {
+        var wanted: Snapshot
+        /// The version the broker confirmed on the live connection; 0: none (connecting,
+        /// reconnecting, or stopped).
+        var confirmed = 0
+    }
+
+    private let state: NIOLockedValueBox<State>
 
     public init(_ initial: [BackplaneSubscription] = []) {
         var unique: [BackplaneSubscription] = []
         for subscription in initial where !unique.contains(subscription) { unique.append(subscription) }
-        self.state = NIOLockedValueBox(Snapshot(subscriptions: unique, version: unique.isEmpty ? 0 : 1))
+        self.state = NIOLockedValueBox(State(wanted: Snapshot(subscriptions: unique, version: unique.isEmpty ? 0 : 1)))
     }
 
     /// Adds subscriptions; returns whether the set changed.
     @discardableResult
     public func add(_ subscriptions: [BackplaneSubscription]) -> Bool {
         self.state.withLockedValue { state in
-            let before = state.subscriptions.count
-            for subscription in subscriptions where !state.subscriptions.contains(subscription) {
-                state.subscriptions.append(subscription)
+            let before = state.wanted.subscriptions.count
+            for subscription in subscriptions where !state.wanted.subscriptions.contains(subscription) {
+                state.wanted.subscriptions.append(subscription)
             }
-            guard state.subscriptions.count != before else { return false }
-            state.version += 1
+            guard state.wanted.subscriptions.count != before else { return false }
+            state.wanted.version += 1
             return true
         }
     }
 
-    public var snapshot: Snapshot { self.state.withLockedValue { $0 } }
-    public var version: Int { self.state.withLockedValue { $0.version } }
-    public var isEmpty: Bool { self.state.withLockedValue { $0.subscriptions.isEmpty } }
+    public var snapshot: Snapshot { self.state.withLockedValue { $0.wanted } }
+    public var version: Int { self.state.withLockedValue { $0.wanted.version } }
+    public var isEmpty: Bool { self.state.withLockedValue { $0.wanted.subscriptions.isEmpty } }
+
+    /// The receiving thread: the broker confirmed the subscriptions of `version` on the
+    /// live connection.
+    public func confirm(_ version: Int) {
+        self.state.withLockedValue { $0.confirmed = version }
+    }
+
+    /// The receiving thread: the connection is gone; nothing is confirmed until the next.
+    public func unconfirm() {
+        self.state.withLockedValue { $0.confirmed = 0 }
+    }
+
+    /// Whether every subscription added so far is confirmed (a transport's `isSubscribed`).
+    public var isConfirmed: Bool {
+        self.state.withLockedValue { $0.confirmed > 0 && $0.confirmed == $0.wanted.version }
+    }
+
+    /// A receiving thread's `ready` for ``BlockingClient``: whether there is anything to
+    /// subscribe to. While the set is empty (an emitter that asked for nothing yet) it
+    /// waits a moment, interruptibly, and says no, so that no connection is kept for nothing.
+    public func waitForAny(stop: StopSignal) -> Bool {
+        if stop.isStopped { return false }
+        guard self.isEmpty else { return true }
+        stop.sleep(.milliseconds(100))
+        return false
+    }
 }

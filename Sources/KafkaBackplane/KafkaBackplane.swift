@@ -229,14 +229,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             reporter: self.reporter
         )
         try client.run(
-            ready: {
-                if self.isStopped { return false }
-                if self.subscriptions.isEmpty {
-                    self.pause(.milliseconds(100))
-                    return false
-                }
-                return true
-            },
+            ready: { self.subscriptions.waitForAny(stop: self.stop) },
             connect: { _ in try KafkaConsumer(bootstrap: self.bootstrap, topic: self.configuration.channel, maxMessageBytes: self.configuration.maxMessageBytes) },
             serve: { consumer, healthy in
                 defer { self.subscribed.withLockedValue { $0 = false } }

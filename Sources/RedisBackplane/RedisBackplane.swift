@@ -95,8 +95,6 @@ public final class RedisBackplane: BackplaneTransport {
     private let reporter: BackplaneReporter
     /// The subscriber's socket, so that shutdown can wake its blocking wait.
     private let subscriberFD = NIOLockedValueBox<Int32>(-1)
-    /// The subscription version the broker confirmed on the live connection (0: none).
-    private let confirmedVersion = NIOLockedValueBox(0)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -126,10 +124,7 @@ public final class RedisBackplane: BackplaneTransport {
     /// Messages dropped so far: outbox full, refused as too large, refused by the broker.
     public var droppedMessages: (dropped: Int, refused: Int, poison: Int) { self.reporter.totals }
 
-    public var isSubscribed: Bool {
-        let confirmed = self.confirmedVersion.withLockedValue { $0 }
-        return confirmed > 0 && confirmed == self.subscriptions.version
-    }
+    public var isSubscribed: Bool { self.subscriptions.isConfirmed }
 
     public func run() async throws {
         defer { self.messages.finish() }
@@ -258,16 +253,9 @@ public final class RedisBackplane: BackplaneTransport {
     /// emitter that asked for none yet) it keeps no connection.
     private func subscriberLoop() throws {
         RedisConnection.blockSIGPIPEOnThisThread()
-        defer { self.confirmedVersion.withLockedValue { $0 = 0 } }
+        defer { self.subscriptions.unconfirm() }
         try self.client("redis subscriber").run(
-            ready: {
-                if self.stop.isStopped { return false }
-                if self.subscriptions.isEmpty {
-                    self.stop.sleep(.milliseconds(100))
-                    return false
-                }
-                return true
-            },
+            ready: { self.subscriptions.waitForAny(stop: self.stop) },
             connect: { _ in
                 let wanted = self.subscriptions.snapshot
                 // Connecting, AUTH and the subscriptions are bounded by the command timeout...
@@ -285,10 +273,10 @@ public final class RedisBackplane: BackplaneTransport {
             },
             serve: { subscribed, healthy in
                 let (connection, wanted) = subscribed
-                self.confirmedVersion.withLockedValue { $0 = wanted.version }
+                self.subscriptions.confirm(wanted.version)
                 self.subscriberFD.withLockedValue { $0 = connection.fileDescriptor }
                 defer {
-                    self.confirmedVersion.withLockedValue { $0 = 0 }
+                    self.subscriptions.unconfirm()
                     self.subscriberFD.withLockedValue { $0 = -1 }
                 }
                 healthy()
@@ -339,7 +327,7 @@ public final class RedisBackplane: BackplaneTransport {
                 case "subscribe", "psubscribe":
                     // parts[2] is how many subscriptions the connection has now.
                     if let awaited = pending, parts.count == 3, case .integer(let count) = parts[2], count >= awaited.count {
-                        self.confirmedVersion.withLockedValue { $0 = awaited.version }
+                        self.subscriptions.confirm(awaited.version)
                         pending = nil
                     }
                 default:
