@@ -13,16 +13,6 @@ import Testing
 /// The cluster-wide operations on one node (the in-memory adapter): complete results of
 /// this node's sockets.
 struct SocketIOClusterAPITests {
-    private func pendingAckIDs(_ client: SocketIOTestClient, atLeast count: Int = 1) async throws -> [Int] {
-        for _ in 0..<500 {
-            let ids = client.pendingAckIDs()
-            if ids.count >= count { return ids }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        Issue.record("no ack request arrived")
-        return []
-    }
-
     @Test func fetchSocketsDescribesEachSocket() async throws {
         let io = SocketIOServer()
         let client = try await SocketIOTestClient(server: io, auth: ["token": "t"], query: ["q": "1"], headers: [("X-Thing", "a"), ("x-thing", "b")])
@@ -55,7 +45,7 @@ struct SocketIOClusterAPITests {
         fetched.leave("a")
         #expect(io.sockets.localMembers(of: "a").isEmpty)
         let answer = Task { try await fetched.emitWithAck("q", arguments: [], timeout: .seconds(5)) }
-        await client.ack(id: try await self.pendingAckIDs(client)[0], "ok")
+        await client.ack(id: try await client.waitForPendingAckIDs()[0], "ok")
         #expect(try await answer.value == ["ok"])
         fetched.disconnect()
         for _ in 0..<200 where client.isConnected() { try await Task.sleep(for: .milliseconds(5)) }
@@ -78,7 +68,7 @@ struct SocketIOClusterAPITests {
         let a = try await SocketIOTestClient(server: io)
         _ = try await SocketIOTestClient(server: io)
         let asking = Task { await io.timeout(.milliseconds(100)).emitWithAckResult("q") }
-        await a.ack(id: try await self.pendingAckIDs(a)[0], "from-a")
+        await a.ack(id: try await a.waitForPendingAckIDs()[0], "from-a")
         let result = await asking.value
         #expect(!result.isComplete && result.missingNodes.isEmpty)
         #expect(result.value == [["from-a"]])

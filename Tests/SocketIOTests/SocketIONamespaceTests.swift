@@ -143,8 +143,8 @@ struct SocketIONamespaceTests {
         await b.emit("join", "r")
         let answers = Task { try await io.to("r").timeout(.seconds(5)).emitWithAck("q", 1) }
         // Both got one packet with the same ack id (encoded once).
-        let idsA = try await self.pendingAckIDs(a)
-        let idsB = try await self.pendingAckIDs(b)
+        let idsA = try await a.waitForPendingAckIDs()
+        let idsB = try await b.waitForPendingAckIDs()
         #expect(idsA == idsB)
         await a.ack(id: idsA[0], "from-a")
         await b.ack(id: idsB[0], "from-b")
@@ -152,21 +152,11 @@ struct SocketIONamespaceTests {
         #expect(Set(values) == [["from-a"], ["from-b"]])
         // One never answers: the broadcast throws timeout.
         let timedOut = Task { try await io.to("r").timeout(.milliseconds(50)).emitWithAck("q") }
-        let idsA2 = try await self.pendingAckIDs(a, atLeast: 2)
+        let idsA2 = try await a.waitForPendingAckIDs(atLeast: 2)
         await a.ack(id: idsA2.last!, "only-a")
         await #expect(throws: SocketIOAckError.timeout) { try await timedOut.value }
         // Nobody addressed: an empty answer at once.
         #expect(try await io.to("empty").emitWithAck("q").isEmpty)
-    }
-
-    private func pendingAckIDs(_ client: SocketIOTestClient, atLeast count: Int = 1) async throws -> [Int] {
-        for _ in 0..<500 {
-            let ids = client.pendingAckIDs()
-            if ids.count >= count { return ids }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        Issue.record("no ack request arrived")
-        return []
     }
 
     // MARK: Middlewares
