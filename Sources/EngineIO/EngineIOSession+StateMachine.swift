@@ -14,7 +14,11 @@ public import NIOCore
 /// which frames, the upgrade handshake, heartbeats, and how each kind of close is told to
 /// the client. It performs no I/O and reads no clock: `Poll` is a handle on a pending
 /// polling GET and `Socket` a handle on a WebSocket; the session executes the actions.
-public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
+///
+/// `Socket` is a class or a class-bound existential (the session's
+/// `any EngineIOWebSocketWriter`, which is not itself a class type and so cannot satisfy an
+/// `AnyObject` constraint): handles are told apart by reference identity.
+public struct EngineIOSessionStateMachine<Poll, Socket> {
     /// Where the session's outbound frames go.
     enum Transport {
         /// Long-polling. `pendingGet` is the GET the server is holding.
@@ -134,9 +138,16 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         return nil
     }
 
+    /// Whether two handles are the same WebSocket: a reference comparison (specialized for a
+    /// class or a class-bound existential, it compares two pointers).
+    @inline(__always)
+    static func same(_ a: Socket, _ b: Socket) -> Bool {
+        (a as AnyObject) === (b as AnyObject)
+    }
+
     /// Whether `socket` is the session's active WebSocket.
     public func isActiveWebSocket(_ socket: Socket) -> Bool {
-        if case .websocket(let active) = self.transport { return active === socket }
+        if case .websocket(let active) = self.transport { return Self.same(active, socket) }
         return false
     }
 
@@ -337,9 +348,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// A packet arrived on a WebSocket of this session (the probe or the active one).
     public mutating func webSocketPacketReceived(_ packet: EngineIOPacket, from socket: Socket, now: NIODeadline) -> [Action] {
         switch self.transport {
-        case .websocket(let active) where active === socket:
+        case .websocket(let active) where Self.same(active, socket):
             return self.packetReceived(packet, now: now)
-        case .upgrading(let pending, let probe, _) where probe === socket:
+        case .upgrading(let pending, let probe, _) where Self.same(probe, socket):
             switch packet {
             case .ping(let data) where data.readableBytesView.elementsEqual("probe".utf8):
                 // Answer the probe. The pending GET stays: what the application sends next
@@ -378,10 +389,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// A WebSocket of this session closed (or failed).
     public mutating func webSocketClosed(_ socket: Socket, reason: EngineIOCloseReason) -> [Action] {
         switch self.transport {
-        case .websocket(let active) where active === socket:
+        case .websocket(let active) where Self.same(active, socket):
             self.transport = .closed
             return [.closed(reason)]
-        case .upgrading(let pending, let probe, _) where probe === socket:
+        case .upgrading(let pending, let probe, _) where Self.same(probe, socket):
             var actions: [Action] = []
             self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)
@@ -394,9 +405,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// The WebSocket of this session delivered bytes that are not Engine.IO.
     public mutating func webSocketParseError(from socket: Socket) -> [Action] {
         switch self.transport {
-        case .websocket(let active) where active === socket:
+        case .websocket(let active) where Self.same(active, socket):
             return self.close(reason: .parseError)
-        case .upgrading(let pending, let probe, _) where probe === socket:
+        case .upgrading(let pending, let probe, _) where Self.same(probe, socket):
             var actions: [Action] = []
             self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)

@@ -70,7 +70,7 @@ public struct SocketIOHTTPService: Service {
 
 extension SocketIOServer {
     /// Serves on `host:port` until the task is cancelled or a graceful shutdown begins.
-    public func run(host: String, port: Int, router: HTTPRequestRouter? = nil) async throws {
+    public func run(host: String, port: Int, router: EngineIORouter? = nil) async throws {
         try await self.httpServer(host: host, port: port, router: router).run()
     }
 }

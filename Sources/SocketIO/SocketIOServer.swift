@@ -238,7 +238,7 @@ extension SocketIOServer {
     public func httpServer(
         host: String,
         port: Int,
-        router: HTTPRequestRouter? = nil,
+        router: EngineIORouter? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> SocketIOHTTPService {
         SocketIOHTTPService(
