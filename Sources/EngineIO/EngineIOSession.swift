@@ -81,7 +81,8 @@ public final class EngineIOSession: @unchecked Sendable {
             upgradeTimeout: configuration.upgradeTimeout,
             upgradeCheckInterval: configuration.upgradeCheckInterval,
             maxBufferedBytes: configuration.maxBufferedBytes,
-            maxPacketsPerPoll: configuration.maxPacketsPerPollResponse
+            maxPacketsPerPoll: configuration.maxPacketsPerPollResponse,
+            isSameSocket: { $0 === $1 }
         )
     }
 
