@@ -81,7 +81,8 @@ public final class EngineIOHTTPServer: Service, Sendable {
         let (listening, check) = self.state.withLockedValue { state in
             (state.serverChannel?.isActive == true && !state.shuttingDown && !state.draining, state.readinessCheck)
         }
-        return listening && (check?() ?? true)
+        // A front end's drain (``EngineIOServer/beginDraining()``) also ends readiness.
+        return listening && !self.engine.isDraining && (check?() ?? true)
     }
 
     public func run() async throws {
