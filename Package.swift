@@ -84,7 +84,7 @@ let package = Package(
             name: "SocketIO",
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioConcurrencyHelpers, logging, serviceLifecycle,
-                unixSignals, orderedCollections, .product(name: "DequeModule", package: "swift-collections"),
+                orderedCollections, .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -146,11 +146,13 @@ let package = Package(
         ),
 
         // MARK: - Executables
+        // What the executables share and libraries must not do: print to stdout, trap signals.
+        .target(name: "ExecutableSupport", dependencies: [nioCore, logging, serviceLifecycle, unixSignals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "socketio-demo",
             dependencies: [
-                "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", nioCore,
-                nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser,
+                "ExecutableSupport", "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue",
+                nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser,
             ],
             swiftSettings: swiftSettings
         ),
@@ -172,8 +174,8 @@ let package = Package(
         .executableTarget(
             name: "socketio-testserver",
             dependencies: [
-                "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", "EngineIO", nioCore, logging,
-                serviceLifecycle, argumentParser,
+                "ExecutableSupport", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", "EngineIO", nioCore,
+                logging, serviceLifecycle, argumentParser,
             ],
             swiftSettings: swiftSettings
         ),
@@ -188,7 +190,7 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO", "SocketIOTesting", "SocketIOParser", "EngineIO", "EngineIOParser", nioCore, nioPosix,
-                nioConcurrencyHelpers, logging,
+                nioConcurrencyHelpers, logging, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
