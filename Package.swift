@@ -86,7 +86,7 @@ let package = Package(
             name: "SocketIO",
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioConcurrencyHelpers, logging, serviceLifecycle,
-                unixSignals, httpTypes, orderedCollections, .product(name: "DequeModule", package: "swift-collections"),
+                orderedCollections, httpTypes, .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,11 +148,13 @@ let package = Package(
         ),
 
         // MARK: - Executables
+        // What the executables share and libraries must not do: print to stdout, trap signals.
+        .target(name: "ExecutableSupport", dependencies: [nioCore, logging, serviceLifecycle, unixSignals], swiftSettings: swiftSettings),
         .executableTarget(
             name: "socketio-demo",
             dependencies: [
-                "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", nioCore,
-                nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser, httpTypes,
+                "ExecutableSupport", "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue",
+                nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser, httpTypes,
             ],
             swiftSettings: swiftSettings
         ),
@@ -174,8 +176,8 @@ let package = Package(
         .executableTarget(
             name: "socketio-testserver",
             dependencies: [
-                "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", "EngineIO", nioCore, logging,
-                serviceLifecycle, argumentParser,
+                "ExecutableSupport", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", "EngineIO", nioCore,
+                logging, serviceLifecycle, argumentParser,
             ],
             swiftSettings: swiftSettings
         ),
@@ -190,7 +192,7 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO", "SocketIOTesting", "SocketIOParser", "EngineIO", "EngineIOParser", nioCore, nioPosix,
-                nioConcurrencyHelpers, nioHTTP1, logging, httpTypes,
+                nioConcurrencyHelpers, nioHTTP1, logging, serviceLifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings
         ),

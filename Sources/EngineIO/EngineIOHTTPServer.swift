@@ -121,7 +121,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
         await self.engine.beginDraining()
         let connections = self.state.withLockedValue { Array($0.connections.values) }
         for connection in connections {
-            // Runs after the close frames queued by closeAllSessions on the same loop.
+            // Runs after the close frames queued by the drain on the same loop.
             connection.eventLoop.execute { connection.close(promise: nil) }
         }
         for connection in connections {

@@ -7,8 +7,15 @@ public import EngineIO
 public import NIOCore
 public import ServiceLifecycle
 
-/// Serves a ``SocketIOServer`` over HTTP/WebSocket until graceful shutdown; then closes
-/// every connection and waits for the handlers and background tasks to end.
+/// An HTTP/WebSocket listener of a ``SocketIOServer``, as a `Service`: serves until
+/// graceful shutdown, then closes its port, closes every session (clients are told to
+/// reconnect) and closes its connections.
+///
+/// The server runs beside it as a second `Service` (its adapter, pruning and handler
+/// tasks): `ServiceGroup(services: [io, listener], …)`, in that order, so that the listener
+/// stops first and the server after it. `GET /readyz` answers 200 only while the server
+/// runs and its adapter is ready (``SocketIOServer/isReady``): a listener without its server
+/// never reports ready.
 public struct SocketIOHTTPService: Service {
     let server: SocketIOServer
     let http: EngineIOHTTPServer
@@ -18,59 +25,23 @@ public struct SocketIOHTTPService: Service {
         get async throws { try await self.http.localAddress }
     }
 
-    /// Runs the adapter (a cluster subscription), the listener and, with connection state
-    /// recovery, the pruning of its store side by side.
-    ///
-    /// - Throws: the adapter's error as soon as its `run()` fails (a dead backplane thread),
-    ///   after closing the listener: a worker that can no longer hear its cluster stops, so
-    ///   that its supervisor restarts it, instead of serving clients who miss every broadcast.
-    ///   Also the listener's error (the address is taken).
+    /// Listens and serves until graceful shutdown or cancellation.
+    /// - Throws: the listener's error (the address is taken).
     public func run() async throws {
         let server = self.server
-        // Readiness (`/readyz`) includes the adapter's: a cluster adapter is ready once its
-        // subscription is confirmed.
-        self.http.setReadinessCheck { server.adapter.isReady }
-        enum Finished { case adapter, listener, pruning }
-        do {
-            try await withThrowingTaskGroup(of: Finished.self) { group in
-                // The client manager runs as long as the listener; an adapter with nothing
-                // to run returns at once.
-                group.addTask {
-                    try await server.adapter.run()
-                    return .adapter
-                }
-                group.addTask {
-                    try await self.http.run()
-                    return .listener
-                }
-                // Connection state recovery drops expired sessions and events about once a
-                // minute, for as long as the server serves.
-                if let recovery = server.recovery {
-                    group.addTask {
-                        await recovery.runPruning()
-                        return .pruning
-                    }
-                }
-                // The first error ends the group: the other task is cancelled (the listener
-                // closes its connections) and the error is thrown.
-                while let finished = try await group.next() {
-                    if finished == .listener {
-                        group.cancelAll()
-                        return
-                    }
-                }
-            }
-        } catch {
-            await self.server.stopTasks()
-            throw error
-        }
-        await self.server.stopTasks()
+        self.http.setReadinessCheck { server.isReady }
+        try await self.http.run()
     }
 }
 
 extension SocketIOServer {
-    /// Serves on `host:port` until the task is cancelled or a graceful shutdown begins.
+    /// Serves on `host:port` until the task is cancelled or a graceful shutdown begins: the
+    /// server (``run()``) and its listener (``httpServer(host:port:router:eventLoopGroup:)``)
+    /// in one `ServiceGroup` that traps no signals, stopped in the same order as an
+    /// application's group: the listener first, then the server.
     public func run(host: String, port: Int, router: EngineIORouter? = nil) async throws {
-        try await self.httpServer(host: host, port: port, router: router).run()
+        let listener = self.httpServer(host: host, port: port, router: router)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: self), .init(service: listener)], logger: self.logger))
+        try await group.run()
     }
 }

@@ -15,10 +15,12 @@ import Synchronization
 /// A Socket.IO v5 server: namespaces, events, acks, rooms, broadcasts.
 ///
 /// Register handlers on the main namespace (`io.on`, `io.use`) or on others
-/// (`io.of("/chat").on`), then serve with ``httpServer(host:port:router:eventLoopGroup:)``
-/// (a `Service`) or ``run(host:port:router:)``. Emit with the broadcast operator:
-/// `io.emit`, `io.to(room).emit`, `io.of("/chat").except(sid).emit`. Every method is
-/// safe from any task: handlers, background tasks and HTTP handlers alike.
+/// (`io.of("/chat").on`), then serve: the server is a `Service` (its adapter and handler
+/// tasks) that runs beside a listener, ``httpServer(host:port:router:eventLoopGroup:)``, in
+/// one `ServiceGroup` (`[io, listener]`), or both at once with ``run(host:port:router:)``.
+/// Emit with the broadcast operator: `io.emit`, `io.to(room).emit`,
+/// `io.of("/chat").except(sid).emit`. Every method is safe from any task: handlers,
+/// background tasks and HTTP handlers alike.
 public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcastOperatorProviding {
     public let configuration: SocketIOConfiguration
     /// The Engine.IO engine underneath.
@@ -42,6 +44,11 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
     /// Set once by ``stopTasks()``; read without the registry's lock on every event that a
     /// synchronous handler could take inline.
     let stopping = Atomic<Bool>(false)
+    /// The loops of the server's own work (the adapter's receiving task runs on one), and of
+    /// its listeners unless they are given others.
+    public let eventLoopGroup: any EventLoopGroup
+    /// Whether ``run()`` runs (at most once).
+    let serviceState = NIOLockedValueBox(SocketIOServiceState.idle)
 
     /// The namespaces by name, and the parents that match names.
     struct Namespaces {
@@ -66,16 +73,20 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
     ///     ``InMemorySessionStore`` of this process (also with a cluster adapter: recovery is
     ///     per node until a store shared by the cluster exists). Ignored when recovery is off.
     ///   - allowRequest: an optional hook that may refuse Engine.IO handshakes (403).
+    ///   - eventLoopGroup: the loops of the server's own work (the adapter's receiving task)
+    ///     and, by default, of its listeners (``httpServer(host:port:router:eventLoopGroup:)``).
     ///   - logger: where the server logs (logging off: a no-op logger).
     public init(
         configuration: SocketIOConfiguration = SocketIOConfiguration(),
         adapter: (any SocketIOAdapter)? = nil,
         sessionStore: (any SocketIOSessionStore)? = nil,
         allowRequest: EngineIOServer.AllowRequest? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "socketio")
     ) {
         let bridge = EngineBridge()
         self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
         self.adapter = adapter ?? InMemoryAdapter()
         self.logger = logger
         if let options = configuration.connectionStateRecovery {
@@ -229,24 +240,26 @@ public final class SocketIOServer: SocketIOHandlerRegistering, SocketIOBroadcast
 }
 
 extension SocketIOServer {
-    /// The HTTP/WebSocket listener serving this server (a `Service` for a `ServiceGroup`).
+    /// An HTTP/WebSocket listener serving this server (a `Service`). It serves; the server
+    /// itself runs as a second `Service` beside it: `ServiceGroup(services: [io, listener])`
+    /// (see ``run()``), or both at once with ``run(host:port:router:)``.
     /// - Parameters:
     ///   - router: answers requests outside the Socket.IO path (pages, scripts).
-    ///   - eventLoopGroup: the loops that run connections (and, by default, handlers). Size
-    ///     it with ``AvailableCores/count`` when the process is pinned to fewer cores than
-    ///     the machine has.
+    ///   - eventLoopGroup: the loops that run connections (and, by default, handlers); `nil`:
+    ///     the server's ``eventLoopGroup``. Size it with ``AvailableCores/count`` when the
+    ///     process is pinned to fewer cores than the machine has.
     public func httpServer(
         host: String,
         port: Int,
         router: EngineIORouter? = nil,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: (any EventLoopGroup)? = nil
     ) -> SocketIOHTTPService {
         SocketIOHTTPService(
             server: self,
             http: EngineIOHTTPServer(
                 engine: self.engine,
                 address: .init(host: host, port: port),
-                eventLoopGroup: eventLoopGroup,
+                eventLoopGroup: eventLoopGroup ?? self.eventLoopGroup,
                 router: router,
                 logger: self.logger
             )

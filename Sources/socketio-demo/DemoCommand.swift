@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import EngineIO
+import ExecutableSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -124,7 +125,8 @@ struct DemoCommand: AsyncParsableCommand {
                 cors: self.cors(default: .any)
             )
             let engine = EngineIOServer(configuration: configuration, delegate: EngineIOEchoDelegate(), logger: logger)
-            try await Self.serve(EngineIOHTTPServer(engine: engine, address: address, eventLoopGroup: group, logger: logger), logger: logger)
+            let listener = EngineIOHTTPServer(engine: engine, address: address, eventLoopGroup: group, logger: logger)
+            try await Self.serve([listener], listener: listener, logger: logger)
         case .socketioReference:
             let io = SocketIOServer(
                 configuration: SocketIOConfiguration(
@@ -136,10 +138,12 @@ struct DemoCommand: AsyncParsableCommand {
                     ),
                     connectTimeout: .milliseconds(1000)
                 ),
+                eventLoopGroup: group,
                 logger: logger
             )
             DemoApp.installReference(on: io)
-            try await Self.serve(io.httpServer(host: self.host, port: self.port, eventLoopGroup: group), logger: logger)
+            let listener = io.httpServer(host: self.host, port: self.port)
+            try await Self.serve([io, listener], listener: listener, logger: logger)
         case .demo:
             let page = try DemoPage(clientBundlePath: self.clientJS)
             var adapter: (any SocketIOAdapter)?
@@ -172,10 +176,12 @@ struct DemoCommand: AsyncParsableCommand {
             let io = SocketIOServer(
                 configuration: configuration,
                 adapter: adapter,
+                eventLoopGroup: group,
                 logger: logger
             )
             DemoApp.install(on: io, node: "\(self.host):\(self.port)")
-            try await Self.serve(io.httpServer(host: self.host, port: self.port, router: page.route, eventLoopGroup: group), logger: logger)
+            let listener = io.httpServer(host: self.host, port: self.port, router: page.route)
+            try await Self.serve([io, listener], listener: listener, logger: logger)
         }
     }
 
@@ -194,9 +200,10 @@ struct DemoCommand: AsyncParsableCommand {
         return .list(origins.split(separator: ",").map { String($0.filter { $0 != " " }) })
     }
 
-    /// Runs the server until SIGINT/SIGTERM, printing the bound address once listening.
-    static func serve(_ server: some Service & AddressReporting, logger: Logger) async throws {
-        try await ServiceRunner.run(server, localAddress: { try await server.localAddress }, logger: logger)
+    /// Runs the services until SIGINT/SIGTERM (stopped in reverse order: the listener
+    /// first), printing the listener's address once it listens.
+    static func serve(_ services: [any Service], listener: some AddressReporting, logger: Logger) async throws {
+        try await ServiceRunner.run(services, localAddress: { try await listener.localAddress }, logger: logger)
     }
 }
 

@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import EngineIO
+import ExecutableSupport
 import Foundation
 import Logging
 import NIOCore
@@ -66,8 +67,9 @@ struct TestServerCommand: AsyncParsableCommand {
         }
         let io = SocketIOServer(configuration: configuration, adapter: adapter, logger: logger)
         Self.installHandlers(io)
-        let server = io.httpServer(host: self.host, port: self.port)
-        try await ServiceRunner.run(server, localAddress: { try await server.localAddress }, logger: logger)
+        let listener = io.httpServer(host: self.host, port: self.port)
+        // The listener stops first (port closed, sessions drained), then the server.
+        try await ServiceRunner.run([io, listener], localAddress: { try await listener.localAddress }, logger: logger)
     }
 
     struct Boom: Error, CustomStringConvertible {

@@ -4,39 +4,62 @@
 //===----------------------------------------------------------------------===//
 
 import EngineIOParser
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import SocketIO
+@testable import SocketIO
+import ServiceLifecycle
 import SocketIOParser
 import Testing
 
-/// The listener service with its adapter, on a real loopback socket: readiness follows the
-/// adapter, and a failing adapter stops the service (issue 13 item 9).
+/// The listener service beside its server, on a real loopback socket: readiness follows the
+/// server and its adapter, and a failing adapter stops the group (issue 13 item 9).
 struct SocketIOHTTPServiceTests {
-    /// An in-memory adapter whose `run()` fails on demand and whose readiness is switchable.
+    /// An in-memory adapter whose `run()` fails on demand, whose readiness is switchable and
+    /// which records what it saw when asked to stop.
     final class ControlledAdapter: SocketIOAdapter {
         struct Failure: Error, Equatable {}
+        struct RunState {
+            var failed = false
+            var stopped = false
+            var waiter: CheckedContinuation<Void, any Error>?
+        }
         let inner = InMemoryAdapter()
         let ready = NIOLockedValueBox(false)
-        /// Whether `run()` must fail, and the `run()` waiting to.
-        let failure = NIOLockedValueBox<(failed: Bool, waiter: CheckedContinuation<Void, any Error>?)>((false, nil))
+        let state = NIOLockedValueBox(RunState())
+        /// Called when `run()` is cancelled; its value is kept in `observedAtStop`.
+        let observeAtStop = NIOLockedValueBox<(@Sendable () -> Int)?>(nil)
+        let observedAtStop = NIOLockedValueBox<Int?>(nil)
 
         var isReady: Bool { self.ready.withLockedValue { $0 } }
 
+        /// Waits until cancelled (then returns, as a cluster adapter does) or failed.
         func run() async throws {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let failed = self.failure.withLockedValue { state in
-                    if !state.failed { state.waiter = continuation }
-                    return state.failed
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let outcome = self.state.withLockedValue { state -> Result<Void, any Error>? in
+                        if state.failed { return .failure(Failure()) }
+                        if state.stopped { return .success(()) }
+                        state.waiter = continuation
+                        return nil
+                    }
+                    if let outcome { continuation.resume(with: outcome) }
                 }
-                if failed { continuation.resume(throwing: Failure()) }
+            } onCancel: {
+                let observed = self.observeAtStop.withLockedValue { $0 }?()
+                self.observedAtStop.withLockedValue { $0 = observed }
+                let waiter = self.state.withLockedValue { state in
+                    state.stopped = true
+                    return state.waiter.take()
+                }
+                waiter?.resume()
             }
         }
 
         /// Makes `run()` throw, as a backplane thread that died for good.
         func fail() {
-            let waiter = self.failure.withLockedValue { state in
+            let waiter = self.state.withLockedValue { state in
                 state.failed = true
                 return state.waiter.take()
             }
@@ -69,13 +92,13 @@ struct SocketIOHTTPServiceTests {
     }
 
     /// The status line of a plain `GET path` on a fresh connection.
-    private func status(_ path: String, port: Int) async throws -> Int? {
+    static func status(_ path: String, port: Int) async throws -> Int? {
         let answer = try await self.exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: port)
         return answer.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 
     /// Sends `request` on a fresh connection; returns everything the server sent until it closed.
-    private func exchange(_ request: String, port: Int) async throws -> String {
+    static func exchange(_ request: String, port: Int) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -93,35 +116,57 @@ struct SocketIOHTTPServiceTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func readinessFollowsTheAdapterAndAFailingAdapterStopsTheService() async throws {
+    func readinessFollowsTheServerAndItsAdapterAndAFailingAdapterStopsTheGroup() async throws {
         let adapter = ControlledAdapter()
         let io = SocketIOServer(adapter: adapter)
-        let service = io.httpServer(host: "127.0.0.1", port: 0)
+        let listener = io.httpServer(host: "127.0.0.1", port: 0)
+        let drained = NIOLockedValueBox(false)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: io), .init(service: listener)], logger: .init(label: "test")))
         let outcome = NIOLockedValueBox<(any Error)??>(nil)
         let running = Task {
             do {
-                try await service.run()
+                try await group.run()
                 outcome.withLockedValue { $0 = .some(nil) }
             } catch {
                 outcome.withLockedValue { $0 = .some(error) }
             }
         }
         defer { running.cancel() }
-        let port = try #require(try await service.localAddress.port)
+        let port = try #require(try await listener.localAddress.port)
+        for _ in 0..<500 where !io.isServing { try await Task.sleep(for: .milliseconds(10)) }
+        io.startBackgroundTask {
+            try? await Task.sleep(for: .seconds(3600))
+            drained.withLockedValue { $0 = true }
+        }
 
-        #expect(try await self.status("/healthz", port: port) == 200)
-        #expect(try await self.status("/readyz", port: port) == 503)
+        #expect(try await Self.status("/healthz", port: port) == 200)
+        #expect(try await Self.status("/readyz", port: port) == 503)
         adapter.ready.withLockedValue { $0 = true }
-        #expect(try await self.status("/readyz", port: port) == 200)
+        #expect(try await Self.status("/readyz", port: port) == 200)
 
-        // The backplane dies: the service ends with the adapter's error, within seconds
-        // (not only when the listener would stop).
+        // The backplane dies: the group ends with the adapter's error, within seconds (not
+        // only when the listener would stop), the port closed and the tasks drained.
         adapter.fail()
         for _ in 0..<500 where outcome.withLockedValue({ $0 }) == nil {
             try await Task.sleep(for: .milliseconds(10))
         }
-        let ended = try #require(outcome.withLockedValue { $0 }, "the service kept running after its adapter failed")
+        let ended = try #require(outcome.withLockedValue { $0 }, "the group kept running after the adapter failed")
         #expect(ended is ControlledAdapter.Failure)
+        #expect(drained.withLockedValue { $0 })
+        await #expect(throws: (any Error).self) { try await Self.status("/healthz", port: port) }
+    }
+
+    /// A listener whose server does not run never reports ready: its adapter is not
+    /// subscribed and nothing would drain its handler tasks.
+    @Test(.timeLimit(.minutes(1)))
+    func aListenerWithoutItsServerIsNotReady() async throws {
+        let io = SocketIOServer()
+        let listener = io.httpServer(host: "127.0.0.1", port: 0)
+        let running = Task { try await listener.run() }
+        defer { running.cancel() }
+        let port = try #require(try await listener.localAddress.port)
+        #expect(try await Self.status("/healthz", port: port) == 200)
+        #expect(try await Self.status("/readyz", port: port) == 503)
     }
 
     /// A refused WebSocket upgrade is answered with the Engine.IO error, not a dropped
@@ -133,7 +178,7 @@ struct SocketIOHTTPServiceTests {
         let running = Task { try await service.run() }
         defer { running.cancel() }
         let port = try #require(try await service.localAddress.port)
-        let answer = try await self.exchange(
+        let answer = try await Self.exchange(
             "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
                 + "Origin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
