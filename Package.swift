@@ -24,6 +24,7 @@ let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", pac
 let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let orderedCollections: Target.Dependency = .product(name: "OrderedCollections", package: "swift-collections")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "compress-nio")
 
 // Each broker is optional at build time: a SwiftPM trait per broker (all three by default).
@@ -63,6 +64,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: - Codecs
@@ -74,7 +76,7 @@ let package = Package(
             name: "EngineIO",
             dependencies: [
                 "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioWebSocket, nioConcurrencyHelpers,
-                logging, metrics, serviceLifecycle, compressNIO, .product(name: "DequeModule", package: "swift-collections"),
+                logging, metrics, serviceLifecycle, compressNIO, httpTypes, .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -84,7 +86,7 @@ let package = Package(
             name: "SocketIO",
             dependencies: [
                 "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioConcurrencyHelpers, logging, serviceLifecycle,
-                orderedCollections, .product(name: "DequeModule", package: "swift-collections"),
+                orderedCollections, httpTypes, .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,7 +143,7 @@ let package = Package(
 
         .target(
             name: "SocketIOTesting",
-            dependencies: ["SocketIO", "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers],
+            dependencies: ["SocketIO", "EngineIO", "EngineIOParser", "SocketIOParser", nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers, httpTypes],
             swiftSettings: swiftSettings
         ),
 
@@ -152,7 +154,7 @@ let package = Package(
             name: "socketio-demo",
             dependencies: [
                 "ExecutableSupport", "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue",
-                nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser,
+                nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser, httpTypes,
             ],
             swiftSettings: swiftSettings
         ),
@@ -190,7 +192,7 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO", "SocketIOTesting", "SocketIOParser", "EngineIO", "EngineIOParser", nioCore, nioPosix,
-                nioConcurrencyHelpers, logging, serviceLifecycle,
+                nioConcurrencyHelpers, nioHTTP1, logging, serviceLifecycle, httpTypes,
             ],
             swiftSettings: swiftSettings
         ),
@@ -209,7 +211,7 @@ let package = Package(
             name: "EngineIOTests",
             dependencies: [
                 "EngineIO", "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioEmbedded, nioWebSocket,
-                nioConcurrencyHelpers, logging,
+                nioConcurrencyHelpers, logging, httpTypes,
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,7 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-import NIOHTTP1
+internal import HTTPTypes
 
 /// Which cross-origin browsers may talk to the server (Flask-SocketIO `cors_allowed_origins`).
 ///
@@ -65,8 +65,8 @@ public struct CORSConfiguration: Sendable, Hashable {
     /// ``trustsForwardedHeaders`` (`--trust-proxy`) do a proxy's `X-Forwarded-Host` and
     /// `X-Forwarded-Proto` name them instead (the right-most value: the one the nearest proxy
     /// wrote); otherwise any client could claim them.
-    func accepts(_ headers: HTTPHeaders) -> Bool {
-        guard let origin = headers.first(name: "origin") else { return true }
+    func accepts(_ headers: HTTPFields) -> Bool {
+        guard let origin = headers.first(.origin) else { return true }
         switch self.origins {
         case .any, .disabled:
             return true
@@ -79,10 +79,10 @@ public struct CORSConfiguration: Sendable, Hashable {
             let scheme = parts[0].dropLast()
             let authority = parts[1]
             var ownScheme = "http"
-            var host = headers.first(name: "host")
+            var host = headers.first(.hostField)
             if self.trustsForwardedHeaders {
-                if let proto = Self.lastValue(headers, "x-forwarded-proto") { ownScheme = proto }
-                if let forwardedHost = Self.lastValue(headers, "x-forwarded-host") { host = forwardedHost }
+                if let proto = Self.lastValue(headers, .xForwardedProto) { ownScheme = proto }
+                if let forwardedHost = Self.lastValue(headers, .xForwardedHost) { host = forwardedHost }
             }
             guard scheme == ownScheme, let host = host?.lowercased() else { return false }
             if host == authority { return true }
@@ -93,8 +93,8 @@ public struct CORSConfiguration: Sendable, Hashable {
     }
 
     /// The right-most value of a comma-separated header: what the nearest proxy wrote.
-    private static func lastValue(_ headers: HTTPHeaders, _ name: String) -> String? {
-        guard let value = headers[canonicalForm: name].last else { return nil }
+    private static func lastValue(_ headers: HTTPFields, _ name: HTTPField.Name) -> String? {
+        guard let value = headers.commaSeparated(name).last else { return nil }
         let trimmed = String(value.filter { $0 != " " && $0 != "\t" }).lowercased()
         return trimmed.isEmpty ? nil : trimmed
     }
@@ -103,23 +103,23 @@ public struct CORSConfiguration: Sendable, Hashable {
     ///
     /// A refused origin gets none: no `Access-Control-Allow-Origin` echo and no
     /// credentials, so that a browser shows the refusal to no script.
-    func responseHeaders(for requestHeaders: HTTPHeaders, into headers: inout HTTPHeaders) {
-        guard self.origins != .disabled, let origin = requestHeaders.first(name: "origin") else { return }
-        headers.add(name: "Vary", value: "Origin")
+    func responseHeaders(for requestHeaders: HTTPFields, into headers: inout HTTPFields) {
+        guard self.origins != .disabled, let origin = requestHeaders.first(.origin) else { return }
+        headers.add(.vary, "Origin")
         guard self.accepts(requestHeaders) else { return }
-        headers.add(name: "Access-Control-Allow-Origin", value: origin)
+        headers.add(.accessControlAllowOrigin, origin)
         if self.allowCredentials {
-            headers.add(name: "Access-Control-Allow-Credentials", value: "true")
+            headers.add(.accessControlAllowCredentials, "true")
         }
     }
 
     /// The extra headers of a preflight (`OPTIONS`) answer.
-    func preflightHeaders(for requestHeaders: HTTPHeaders, into headers: inout HTTPHeaders) {
+    func preflightHeaders(for requestHeaders: HTTPFields, into headers: inout HTTPFields) {
         guard self.origins != .disabled else { return }
-        headers.add(name: "Access-Control-Allow-Methods", value: "OPTIONS, GET, POST")
-        if let requested = requestHeaders.first(name: "access-control-request-headers") {
-            headers.add(name: "Access-Control-Allow-Headers", value: requested)
+        headers.add(.accessControlAllowMethods, "OPTIONS, GET, POST")
+        if let requested = requestHeaders.first(.accessControlRequestHeaders) {
+            headers.add(.accessControlAllowHeaders, requested)
         }
-        headers.add(name: "Access-Control-Max-Age", value: "86400")
+        headers.add(.accessControlMaxAge, "86400")
     }
 }

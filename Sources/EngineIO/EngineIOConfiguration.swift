@@ -177,7 +177,7 @@ public struct EngineIOConfiguration: Sendable {
     public var httpTimeouts = HTTPTimeouts()
 
     /// The path without a trailing slash, for prefix matching.
-    var normalizedPath: String {
+    package var normalizedPath: String {
         var path = self.path
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         return path.hasPrefix("/") ? path : "/" + path

@@ -3,10 +3,10 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-import EngineIOParser
+internal import HTTPTypes
 import Logging
 import NIOCore
-import NIOHTTP1
+internal import NIOHTTP1
 import NIOWebSocket
 
 /// Routes the HTTP requests of one connection: Engine.IO polling (handshake, GET, POST),
@@ -21,11 +21,10 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     private enum State {
         case idle
         case other(HTTPRequestHead)
-        case preflight(HTTPRequestHead)
-        case rejecting(HTTPRequestHead, EngineIORequestError, closeSession: EngineIOSession?)
-        case handshake(HTTPRequestHead, EngineIORequest)
-        case poll(HTTPRequestHead, EngineIOSession)
-        case post(HTTPRequestHead, EngineIOSession, body: ByteBuffer)
+        /// A request on the engine path, decided from its head (``EngineIOServer/pollingStep(method:headers:query:)``).
+        case engine(HTTPRequestHead, HTTPFields, EngineIOServer.PollingStep)
+        /// A POST's body as it streams in.
+        case post(HTTPRequestHead, HTTPFields, EngineIOSession, body: ByteBuffer)
         /// An answer went out before the request ended (413); the rest is ignored.
         case discarding
         /// A GET waits for the session to answer it.
@@ -33,14 +32,14 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private let server: EngineIOServer
-    private let router: HTTPRequestRouter?
+    private let router: EngineIORouter?
     private let health: HTTPHealthEndpoints?
     private var state: State = .idle
     /// Set by the WebSocket upgrader when it refused an upgrade request, so that this
     /// handler answers it with the right error.
     var upgradeRefusal: EngineIORequestError?
 
-    init(server: EngineIOServer, router: HTTPRequestRouter?, health: HTTPHealthEndpoints? = nil) {
+    init(server: EngineIOServer, router: EngineIORouter?, health: HTTPHealthEndpoints? = nil) {
         self.server = server
         self.router = router
         self.health = health
@@ -51,17 +50,17 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .head(let head):
             self.received(head: head, context: context)
         case .body(var chunk):
-            if case .post(let head, let session, var body) = self.state {
+            if case .post(let head, let fields, let session, var body) = self.state {
                 if body.readableBytes + chunk.readableBytes > self.server.configuration.maxPayload {
                     // Node answers 413 at once; the session itself stays open.
                     self.state = .discarding
                     session.postFinished(.aborted, responder: nil)
-                    PollResponder(channel: context.channel, head: head, server: self.server).reject(.payloadTooLarge)
+                    self.responder(head: head, fields: fields, context: context).reject(.payloadTooLarge)
                     return
                 }
                 self.state = .idle  // drop the reference to `body` so the append does not copy
                 body.writeBuffer(&chunk)
-                self.state = .post(head, session, body: body)
+                self.state = .post(head, fields, session, body: body)
             }
         case .end:
             self.receivedEnd(context: context)
@@ -74,42 +73,18 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             self.state = .other(head)
             return
         }
+        let fields = HTTPFields(head.headers)
         if let refusal = self.upgradeRefusal {
             self.upgradeRefusal = nil
-            self.state = .rejecting(head, refusal, closeSession: nil)
+            self.state = .engine(head, fields, .reject(refusal, closeSession: nil))
             return
         }
-        if head.method == .OPTIONS {
-            self.state = .preflight(head)
-            return
-        }
-        let isUpgrade = head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
-        switch self.server.route(head, query: query, isWebSocketUpgrade: isUpgrade) {
-        case .failure(let error):
-            self.state = .rejecting(head, error, closeSession: nil)
-        case .success(.handshake(.polling)):
-            let request = self.server.request(for: head, on: context.channel)
-            self.state = .handshake(head, request)
-        case .success(.handshake(.websocket)), .success(.session(_, .websocket)):
-            // A valid upgrade request reaches this handler only if the upgrader declined it.
-            self.state = .rejecting(head, .badRequest, closeSession: nil)
-        case .success(.session(let session, .polling)):
-            switch head.method {
-            case .GET:
-                self.state = .poll(head, session)
-            case .POST:
-                if let type = head.headers.first(name: "content-type"),
-                    type.lowercased().hasPrefix("application/octet-stream")
-                {
-                    // v4 polling is text only (Node `polling.ts`: "invalid content").
-                    self.state = .rejecting(head, .badRequest, closeSession: session)
-                    return
-                }
-                session.postStarted()
-                self.state = .post(head, session, body: context.channel.allocator.buffer(capacity: 0))
-            default:
-                self.state = .rejecting(head, .badRequest, closeSession: nil)
-            }
+        let method = HTTPRequest.Method(head.method.rawValue) ?? .get
+        switch self.server.pollingStep(method: method, headers: fields, query: query) {
+        case .post(let session):
+            self.state = .post(head, fields, session, body: context.channel.allocator.buffer(capacity: 0))
+        case let step:
+            self.state = .engine(head, fields, step)
         }
     }
 
@@ -121,65 +96,31 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             break
         case .other(let head):
             self.answerOther(head: head, context: context)
-        case .preflight(let head):
-            let responder = PollResponder(channel: context.channel, head: head, server: self.server)
-            guard self.server.configuration.cors.accepts(head.headers) else {
-                responder.reject(.originNotAllowed)
-                return
+        case .engine(let head, let fields, let step):
+            let responder = self.responder(head: head, fields: fields, context: context)
+            if case .poll(let session) = step {
+                // Held until the session answers; `channelInactive` tells it if the client leaves.
+                self.state = .waiting(responder, session)
             }
-            var headers: HTTPHeaders = [:]
-            self.server.configuration.cors.responseHeaders(for: head.headers, into: &headers)
-            self.server.configuration.cors.preflightHeaders(for: head.headers, into: &headers)
-            HTTPResponseWriter.prepare(&headers, bodyLength: 0, keepAlive: head.isKeepAlive, version: head.version)
-            HTTPResponseWriter.write(
-                head: HTTPResponseHead(version: head.version, status: .noContent, headers: headers),
+            self.server.finishPolling(
+                step,
+                request: self.server.request(for: head, on: context.channel),
                 body: ByteBuffer(),
-                keepAlive: head.isKeepAlive,
-                to: context.channel
+                reply: responder
             )
-        case .rejecting(let head, let error, let session):
-            // After a request with `Upgrade`, NIO's decoder reads no more HTTP on this
-            // connection: answer, then close (as Node's `abortUpgrade` does).
-            let wasUpgrade = !head.headers[canonicalForm: "upgrade"].isEmpty
-            PollResponder(channel: context.channel, head: head, server: self.server).reject(error, close: wasUpgrade)
-            session?.close(reason: .transportError)
-        case .handshake(let head, let request):
-            self.handshake(head: head, request: request, context: context)
-        case .poll(let head, let session):
-            let responder = PollResponder(channel: context.channel, head: head, server: self.server)
-            self.state = .waiting(responder, session)
-            session.pollReceived(responder)
-        case .post(let head, let session, let body):
-            let responder = PollResponder(channel: context.channel, head: head, server: self.server)
-            do {
-                let packets = try EngineIOPayload.decode(body, maxPackets: self.server.configuration.maxPacketsPerPayload)
-                session.postFinished(.packets(packets), responder: responder)
-            } catch {
-                self.server.logger.debug(
-                    "invalid polling payload",
-                    metadata: [EngineIOLoggingKeys.sid: "\(session.id)", EngineIOLoggingKeys.error: "\(error)"]
-                )
-                session.postFinished(.invalid, responder: responder)
-            }
+        case .post(let head, let fields, let session, let body):
+            let responder = self.responder(head: head, fields: fields, context: context)
+            self.server.finishPolling(
+                .post(session),
+                request: self.server.request(for: head, on: context.channel),
+                body: body,
+                reply: responder
+            )
         }
     }
 
-    private func handshake(head: HTTPRequestHead, request: EngineIORequest, context: ChannelHandlerContext) {
-        let responder = PollResponder(channel: context.channel, head: head, server: self.server)
-        let server = self.server
-        let eventLoop = context.eventLoop
-        guard let allowRequest = server.allowRequest else {
-            server.openPollingSession(request: request, responder: responder, eventLoop: eventLoop)
-            return
-        }
-        // One task per handshake (not per message) to run the application's async check.
-        eventLoop.makeFutureWithTask { await allowRequest(request) }.whenSuccess { refusal in
-            if let refusal {
-                responder.reject(.forbidden(refusal.message))
-            } else {
-                server.openPollingSession(request: request, responder: responder, eventLoop: eventLoop)
-            }
-        }
+    private func responder(head: HTTPRequestHead, fields: HTTPFields, context: ChannelHandlerContext) -> PollResponder {
+        PollResponder(sink: NIOPollReplySink(channel: context.channel, head: head), requestHeaders: fields, server: self.server)
     }
 
     private func answerOther(head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -190,11 +131,18 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                 return
             }
         }
-        let request = self.server.request(for: head, on: context.channel)
-        var response = self.router?(request) ?? .notFound
-        HTTPResponseWriter.prepare(&response.headers, bodyLength: response.body.readableBytes, keepAlive: head.isKeepAlive, version: head.version)
+        guard let router = self.router, let response = router(self.server.request(for: head, on: context.channel)) else {
+            self.write(.notFound, head: head, context: context)
+            return
+        }
+        self.write(response, head: head, context: context)
+    }
+
+    private func write(_ response: EngineIOResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(response.headerFields)
+        HTTPResponseWriter.prepare(&headers, bodyLength: response.body.readableBytes, keepAlive: head.isKeepAlive, version: head.version)
         HTTPResponseWriter.write(
-            head: HTTPResponseHead(version: head.version, status: response.status, headers: response.headers),
+            head: HTTPResponseHead(version: head.version, status: HTTPResponseStatus(response.status), headers: headers),
             body: response.body,
             keepAlive: head.isKeepAlive,
             to: context.channel
@@ -205,7 +153,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
         switch self.state {
         case .waiting(let responder, let session) where !responder.completed:
             session.pollAbandoned(responder)
-        case .post(_, let session, _):
+        case .post(_, _, let session, _):
             session.postFinished(.aborted, responder: nil)
         default:
             break

@@ -7,7 +7,7 @@ import EngineIOParser
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
-import NIOHTTP1
+internal import NIOHTTP1
 public import NIOPosix
 import NIOWebSocket
 public import ServiceLifecycle
@@ -30,7 +30,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
     public let engine: EngineIOServer
     let address: Address
     let group: any EventLoopGroup
-    let router: HTTPRequestRouter?
+    let router: EngineIORouter?
     let logger: Logger
     private let state = NIOLockedValueBox(State())
     private let listening: EventLoopPromise<SocketAddress>
@@ -54,7 +54,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
         engine: EngineIOServer,
         address: Address,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        router: HTTPRequestRouter? = nil,
+        router: EngineIORouter? = nil,
         logger: Logger
     ) {
         self.engine = engine
@@ -81,7 +81,8 @@ public final class EngineIOHTTPServer: Service, Sendable {
         let (listening, check) = self.state.withLockedValue { state in
             (state.serverChannel?.isActive == true && !state.shuttingDown && !state.draining, state.readinessCheck)
         }
-        return listening && (check?() ?? true)
+        // A front end's drain (``EngineIOServer/beginDraining()``) also ends readiness.
+        return listening && !self.engine.isDraining && (check?() ?? true)
     }
 
     public func run() async throws {
@@ -113,13 +114,14 @@ public final class EngineIOHTTPServer: Service, Sendable {
         await self.shutdownConnections()
     }
 
-    /// Closes sessions, gives their last frames a moment to leave, then closes connections.
+    /// Drains the engine (no new sessions; each live one is closed), then closes connections.
     private func shutdownConnections() async {
         self.state.withLockedValue { $0.shuttingDown = true }
-        await self.engine.closeAllSessions(reason: .serverShuttingDown)
+        // New handshakes on connections still open are refused from here on.
+        await self.engine.beginDraining()
         let connections = self.state.withLockedValue { Array($0.connections.values) }
         for connection in connections {
-            // Runs after the close frames queued by closeAllSessions on the same loop.
+            // Runs after the close frames queued by the drain on the same loop.
             connection.eventLoop.execute { connection.close(promise: nil) }
         }
         for connection in connections {
@@ -172,7 +174,7 @@ public final class EngineIOHTTPServer: Service, Sendable {
     static func configurePipeline(
         channel: any Channel,
         engine: EngineIOServer,
-        router: HTTPRequestRouter?,
+        router: EngineIORouter?,
         health: HTTPHealthEndpoints? = nil
     ) throws {
         let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
@@ -231,7 +233,8 @@ public final class EngineIOHTTPServer: Service, Sendable {
                     httpHandler.value.upgradeRefusal = error
                     return channel.eventLoop.makeSucceededFuture(nil)
                 }
-                switch engine.route(head, query: query, isWebSocketUpgrade: true) {
+                let request = engine.request(for: head, on: channel)
+                switch engine.route(request, isWebSocketUpgrade: true) {
                 case .failure(let error):
                     return refuse(error)
                 case .success(.session(_, .polling)), .success(.handshake(.polling)):
@@ -242,7 +245,6 @@ public final class EngineIOHTTPServer: Service, Sendable {
                     guard let allowRequest = engine.allowRequest else {
                         return channel.eventLoop.makeSucceededFuture([:])
                     }
-                    let request = engine.request(for: head, on: channel)
                     return channel.eventLoop.makeFutureWithTask { await allowRequest(request) }.map { refusal in
                         if let refusal {
                             httpHandler.value.upgradeRefusal = .forbidden(refusal.message)

@@ -3,33 +3,65 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+public import HTTPTypes
 public import NIOCore
-public import NIOHTTP1
+package import NIOHTTP1
 
 /// The HTTP request that opened a session (or asks to), as the application sees it.
 public struct EngineIORequest: Sendable {
-    public let method: HTTPMethod
+    public let method: HTTPRequest.Method
     /// The request target as sent, e.g. `/socket.io/?EIO=4&transport=polling&token=x`.
     public let uri: String
     /// The path part of ``uri``.
     public let path: String
     /// Decoded query parameters (the first value of each name; ``queryItems`` has them all).
     public let query: [String: String]
-    public let headers: HTTPHeaders
+    public let headers: HTTPFields
     /// The peer address of the TCP connection (the proxy, behind one).
     public let remoteAddress: SocketAddress?
     /// Whether `X-Forwarded-For` is trusted (``EngineIOConfiguration/trustForwardedFor``).
     public let trustsForwardedFor: Bool
 
-    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, remoteAddress: SocketAddress?, trustsForwardedFor: Bool = false) {
+    /// The request context of the web framework that mounted the engine (e.g. a Hummingbird
+    /// `RequestContext` after the application's middleware ran), or `nil` when the engine
+    /// runs on its own listener.
+    public let context: (any Sendable)?
+
+    public init(
+        method: HTTPRequest.Method,
+        uri: String,
+        headers: HTTPFields,
+        remoteAddress: SocketAddress?,
+        trustsForwardedFor: Bool = false,
+        context: (any Sendable)? = nil
+    ) {
         self.trustsForwardedFor = trustsForwardedFor
         self.method = method
         self.uri = uri
         self.headers = headers
         self.remoteAddress = remoteAddress
+        self.context = context
         let (path, query) = Self.split(uri)
         self.path = path
         self.query = query
+    }
+
+    /// The request of a NIO HTTP/1 head (the standalone listener): method and headers are
+    /// converted here, once per request.
+    package init(
+        head: HTTPRequestHead,
+        remoteAddress: SocketAddress?,
+        trustsForwardedFor: Bool,
+        context: (any Sendable)? = nil
+    ) {
+        self.init(
+            method: HTTPRequest.Method(head.method.rawValue) ?? .get,
+            uri: head.uri,
+            headers: HTTPFields(head.headers),
+            remoteAddress: remoteAddress,
+            trustsForwardedFor: trustsForwardedFor,
+            context: context
+        )
     }
 
     /// The client's address: with a trusted proxy, the right-most `X-Forwarded-For` entry
@@ -43,8 +75,8 @@ public struct EngineIORequest: Sendable {
     }
 
     /// The right-most `X-Forwarded-For` entry, normalized, if it is an IPv4 or IPv6 address.
-    static func forwardedAddress(_ headers: HTTPHeaders) -> String? {
-        guard let last = headers[canonicalForm: "x-forwarded-for"].last else { return nil }
+    static func forwardedAddress(_ headers: HTTPFields) -> String? {
+        guard let last = headers.commaSeparated(.xForwardedFor).last else { return nil }
         let candidate = String(last.filter { $0 != " " && $0 != "\t" })
         guard !candidate.isEmpty, candidate.count <= 45,
             let address = try? SocketAddress(ipAddress: candidate, port: 0)
@@ -55,7 +87,7 @@ public struct EngineIORequest: Sendable {
     /// Cookies sent with the request.
     public var cookies: [String: String] {
         var cookies: [String: String] = [:]
-        for header in self.headers[canonicalForm: "cookie"] {
+        for header in self.headers.commaSeparated(.cookie) {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 guard let name = parts.first?.trimmingSpaces, !name.isEmpty else { continue }
@@ -76,7 +108,7 @@ public struct EngineIORequest: Sendable {
         }
     }
 
-    static func split(_ uri: String) -> (path: String, query: [String: String]) {
+    package static func split(_ uri: String) -> (path: String, query: [String: String]) {
         guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: mark)...].split(separator: "&") {

@@ -3,7 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-public import NIOHTTP1
+public import HTTPTypes
 
 /// An HTTP request the engine refuses, with the reference server's answer.
 ///
@@ -15,9 +15,9 @@ public struct EngineIORequestError: Error, Sendable, Hashable, CustomStringConve
     /// The message of the JSON body.
     public let message: String
     /// The HTTP status.
-    public let status: HTTPResponseStatus
+    public let status: HTTPResponse.Status
 
-    private init(code: Int?, message: String, status: HTTPResponseStatus) {
+    private init(code: Int?, message: String, status: HTTPResponse.Status) {
         self.code = code
         self.message = message
         self.status = status
@@ -43,8 +43,11 @@ public struct EngineIORequestError: Error, Sendable, Hashable, CustomStringConve
         message: "Unsupported protocol version",
         status: .badRequest
     )
+    /// Code 4: the server is draining for shutdown (``EngineIOServer/beginDraining()``) and
+    /// takes no new session; the client reconnects elsewhere.
+    public static let serverShuttingDown = Self(code: 4, message: "Server shutting down", status: .forbidden)
     /// A POST body larger than `maxPayload`.
-    public static let payloadTooLarge = Self(code: nil, message: "Payload Too Large", status: .payloadTooLarge)
+    public static let payloadTooLarge = Self(code: nil, message: "Payload Too Large", status: .contentTooLarge)
 
     /// The JSON body: `{"code":N,"message":"…"}`.
     public var jsonBody: String {

@@ -4,10 +4,11 @@
 //===----------------------------------------------------------------------===//
 
 import EngineIOParser
+package import HTTPTypes
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
+package import NIOHTTP1
 
 /// Why the application refuses a handshake: the client gets 403 `{"code":4,"message":…}`.
 public struct EngineIORequestRefusal: Error, Sendable, Hashable {
@@ -25,7 +26,7 @@ public final class EngineIOServer: Sendable {
 
     public let configuration: EngineIOConfiguration
     let delegate: any EngineIOServerDelegate
-    let allowRequest: AllowRequest?
+    package let allowRequest: AllowRequest?
     let logger: Logger
     let metrics = EngineIOMetrics()
     let limits = EngineIOLimitReporters()
@@ -39,6 +40,8 @@ public final class EngineIOServer: Sendable {
     struct SessionTable {
         var byID: [String: EngineIOSession] = [:]
         var halfOpen: [String: Int] = [:]
+        /// Set once by ``EngineIOServer/beginDraining()``: no new sessions from then on.
+        var draining = false
 
         mutating func releaseHalfOpen(_ address: String) {
             guard let count = self.halfOpen[address] else { return }
@@ -85,43 +88,67 @@ public final class EngineIOServer: Sendable {
         }
     }
 
+    /// Stops taking new sessions and closes every live one with
+    /// ``EngineIOCloseReason/serverShuttingDown`` (each client gets a close packet and
+    /// reconnects, to another node behind a load balancer); returns once each was told.
+    /// From now on a handshake is refused with 403 `{"code":4,"message":"Server shutting down"}`.
+    /// Only the first call does anything; later calls return at once.
+    public func beginDraining() async {
+        let first = self.sessions.withLockedValue { table -> Bool in
+            guard !table.draining else { return false }
+            table.draining = true
+            return true
+        }
+        guard first else { return }
+        self.logger.debug("draining: new handshakes refused, sessions closing")
+        await self.closeAllSessions(reason: .serverShuttingDown)
+    }
+
+    /// Whether ``beginDraining()`` was called.
+    public var isDraining: Bool { self.sessions.withLockedValue { $0.draining } }
+
     // MARK: Routing
 
     /// Whether a request is for the engine: its path is the engine path, or lies under it
     /// with Engine.IO query parameters. Other paths under it (e.g. `/socket.io/socket.io.js`,
     /// the client bundle Node's server also serves there) go to the application's router.
-    func isEngineRequest(path: String, query: [String: String]) -> Bool {
+    package func isEngineRequest(path: String, query: [String: String]) -> Bool {
         let enginePath = self.configuration.normalizedPath
         if path == enginePath || path == enginePath + "/" { return true }
         return path.hasPrefix(enginePath + "/") && (query["EIO"] != nil || query["transport"] != nil)
     }
 
-    /// The application's view of a request that arrived on `channel`.
-    func request(for head: HTTPRequestHead, on channel: any Channel) -> EngineIORequest {
+    /// The application's view of a request that arrived on `channel`, with the request
+    /// context of the framework that mounted the engine (if any).
+    package func request(for head: HTTPRequestHead, on channel: any Channel, context: (any Sendable)? = nil) -> EngineIORequest {
         EngineIORequest(
-            method: head.method,
-            uri: head.uri,
-            headers: head.headers,
+            head: head,
             remoteAddress: channel.remoteAddress,
-            trustsForwardedFor: self.configuration.trustForwardedFor
+            trustsForwardedFor: self.configuration.trustForwardedFor,
+            context: context
         )
     }
 
     /// What a request under the engine path asks for.
-    enum Route {
+    package enum Route {
         case handshake(EngineIOTransportKind)
         case session(EngineIOSession, EngineIOTransportKind)
     }
 
     /// Checks a request in the reference order (Node `server.ts verify()`/`handshake()`):
     /// transport, origin, sid, method, WebSocket upgrade, protocol version.
-    func route(_ head: HTTPRequestHead, query: [String: String], isWebSocketUpgrade: Bool) -> Result<Route, EngineIORequestError> {
+    package func route(
+        method: HTTPRequest.Method,
+        headers: HTTPFields,
+        query: [String: String],
+        isWebSocketUpgrade: Bool
+    ) -> Result<Route, EngineIORequestError> {
         guard let name = query["transport"], let transport = EngineIOTransportKind(rawValue: name),
             self.configuration.transports.contains(transport == .polling ? .polling : .websocket)
         else {
             return .failure(.unknownTransport)
         }
-        guard self.configuration.cors.accepts(head.headers) else {
+        guard self.configuration.cors.accepts(headers) else {
             return .failure(.originNotAllowed)
         }
         if let sid = query["sid"] {
@@ -131,14 +158,21 @@ public final class EngineIOServer: Sendable {
             }
             return .success(.session(session, transport))
         }
-        guard head.method == .GET else { return .failure(.badHandshakeMethod) }
+        guard method == .get else { return .failure(.badHandshakeMethod) }
         if transport == .websocket && !isWebSocketUpgrade { return .failure(.badRequest) }
         guard query["EIO"] == "4" else { return .failure(.unsupportedProtocolVersion) }
-        if self.isFull {
+        let (count, draining) = self.sessions.withLockedValue { ($0.byID.count, $0.draining) }
+        if draining { return .failure(.serverShuttingDown) }
+        if self.configuration.maxSessions > 0, count >= self.configuration.maxSessions {
             self.limits.maxSessions.hit(self.logger)
             return .failure(Self.tooManySessions)
         }
         return .success(.handshake(transport))
+    }
+
+    /// ``route(method:headers:query:isWebSocketUpgrade:)`` for an application's request.
+    package func route(_ request: EngineIORequest, isWebSocketUpgrade: Bool) -> Result<Route, EngineIORequestError> {
+        self.route(method: request.method, headers: request.headers, query: request.query, isWebSocketUpgrade: isWebSocketUpgrade)
     }
 
     // MARK: Sessions
@@ -149,63 +183,69 @@ public final class EngineIOServer: Sendable {
     /// ``EngineIOConfiguration/maxHalfOpenSessionsPerAddress``.
     static let tooManyHalfOpenSessions = EngineIORequestError.forbidden("Too many sessions from this address")
 
-    /// Whether the session table is at ``EngineIOConfiguration/maxSessions``.
-    private var isFull: Bool {
-        let limit = self.configuration.maxSessions
-        return limit > 0 && self.sessionCount >= limit
-    }
-
     /// Opens a session over polling and answers its handshake GET with the open packet, or
     /// refuses it (403) when a session limit is reached.
-    func openPollingSession(request: EngineIORequest, responder: PollResponder, eventLoop: any EventLoop) {
+    package func openPollingSession(request: EngineIORequest, responder: PollResponder, eventLoop: any EventLoop) {
         let address = request.clientAddress ?? ""
         switch self.reserveHalfOpen(address) {
-        case .some(let limit):
+        case .limit(let limit):
             limit.hit(self.logger, metadata: [EngineIOLoggingKeys.remoteAddress: "\(address)"])
             responder.reject(limit === self.limits.maxSessions ? Self.tooManySessions : Self.tooManyHalfOpenSessions)
             return
-        case .none:
+        case .draining:
+            responder.reject(.serverShuttingDown)
+            return
+        case .reserved:
             break
         }
         let id = SessionID.make()
         let session = EngineIOSession(id: id, request: request, eventLoop: eventLoop, server: self, webSocket: nil)
         session.halfOpenAddress = address
         if let cookie = self.configuration.cookie {
-            responder.extraHeaders.add(name: "Set-Cookie", value: cookie.headerValue(sessionID: id))
+            responder.extraHeaders.add(.setCookie, cookie.headerValue(sessionID: id))
         }
         if let node = self.configuration.nodeCookie {
-            responder.extraHeaders.add(name: "Set-Cookie", value: node.headerValue)
+            responder.extraHeaders.add(.setCookie, node.headerValue)
         }
-        self.register(session)
+        let registered = self.register(session)
         let upgrades = self.configuration.allowUpgrades && self.configuration.transports.contains(.websocket)
         session.start(openPacket: self.openPacket(sid: id, upgrades: upgrades))
         session.pollReceived(responder)
+        if !registered { session.close(reason: .serverShuttingDown) }
     }
 
     /// Opens a WebSocket-only session; its first frame is the open packet.
     func openWebSocketSession(
         request: EngineIORequest,
-        connection: EngineIOWebSocketConnection,
+        connection: any EngineIOWebSocketWriter,
         eventLoop: any EventLoop
     ) -> EngineIOSession {
         let id = SessionID.make()
         let session = EngineIOSession(id: id, request: request, eventLoop: eventLoop, server: self, webSocket: connection)
-        self.register(session)
+        let registered = self.register(session)
         session.start(openPacket: self.openPacket(sid: id, upgrades: false))
+        // A drain that began after this handshake was routed did not see the session.
+        if !registered { session.close(reason: .serverShuttingDown) }
         return session
     }
 
-    /// Counts a half-open polling session for `address`.
-    /// - Returns: the limit that refuses it, or `nil` when it may open.
-    private func reserveHalfOpen(_ address: String) -> LimitReporter? {
+    private enum HalfOpenReservation {
+        case reserved
+        case limit(LimitReporter)
+        case draining
+    }
+
+    /// Counts a half-open polling session for `address`, unless a limit or a drain refuses it.
+    private func reserveHalfOpen(_ address: String) -> HalfOpenReservation {
         let maxSessions = self.configuration.maxSessions
         let perAddress = self.configuration.maxHalfOpenSessionsPerAddress
-        return self.sessions.withLockedValue { table -> LimitReporter? in
-            if maxSessions > 0, table.byID.count >= maxSessions { return self.limits.maxSessions }
+        return self.sessions.withLockedValue { table -> HalfOpenReservation in
+            if table.draining { return .draining }
+            if maxSessions > 0, table.byID.count >= maxSessions { return .limit(self.limits.maxSessions) }
             let count = table.halfOpen[address, default: 0]
-            if perAddress > 0, count >= perAddress { return self.limits.maxHalfOpenSessionsPerAddress }
+            if perAddress > 0, count >= perAddress { return .limit(self.limits.maxHalfOpenSessionsPerAddress) }
             table.halfOpen[address] = count + 1
-            return nil
+            return .reserved
         }
     }
 
@@ -214,8 +254,13 @@ public final class EngineIOServer: Sendable {
         self.sessions.withLockedValue { $0.releaseHalfOpen(address) }
     }
 
-    private func register(_ session: EngineIOSession) {
-        self.sessions.withLockedValue { $0.byID[session.id] = session }
+    /// Adds the session to the table.
+    /// - Returns: `false` if the engine is draining (the caller closes the session once started).
+    private func register(_ session: EngineIOSession) -> Bool {
+        let draining = self.sessions.withLockedValue { table -> Bool in
+            table.byID[session.id] = session
+            return table.draining
+        }
         self.metrics.sessionOpened(session.handshakeTransport)
         self.logger.trace(
             "session opened",
@@ -224,6 +269,7 @@ public final class EngineIOServer: Sendable {
                 EngineIOLoggingKeys.transport: "\(session.handshakeTransport.rawValue)",
             ]
         )
+        return !draining
     }
 
     func sessionClosed(_ session: EngineIOSession, reason: EngineIOCloseReason) {

@@ -14,7 +14,11 @@ public import NIOCore
 /// which frames, the upgrade handshake, heartbeats, and how each kind of close is told to
 /// the client. It performs no I/O and reads no clock: `Poll` is a handle on a pending
 /// polling GET and `Socket` a handle on a WebSocket; the session executes the actions.
-public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
+///
+/// `Socket` handles are told apart by identity: `===` for a class; the session's
+/// `any EngineIOWebSocketWriter` (a class-bound existential, which is not a class type and
+/// so cannot satisfy an `AnyObject` constraint) passes its own `===`, a pointer comparison.
+public struct EngineIOSessionStateMachine<Poll, Socket> {
     /// Where the session's outbound frames go.
     enum Transport {
         /// Long-polling. `pendingGet` is the GET the server is holding.
@@ -80,6 +84,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     let closeTimeout: TimeAmount
     let maxBufferedBytes: Int
     let maxPacketsPerPoll: Int
+    /// Whether two socket handles are the same WebSocket (reference identity). A generic
+    /// `as AnyObject` comparison would cost two runtime casts per inbound message.
+    private let isSameSocket: (Socket, Socket) -> Bool
 
     /// Starts a session whose open packet goes out at `now`.
     ///
@@ -95,7 +102,40 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
         closeTimeout: TimeAmount = .seconds(30),
         maxBufferedBytes: Int = 16 * 1024 * 1024,
         maxPacketsPerPoll: Int = .max
+    ) where Socket: AnyObject {
+        self.init(
+            now: now,
+            webSocket: webSocket,
+            pingInterval: pingInterval,
+            pingTimeout: pingTimeout,
+            upgradeTimeout: upgradeTimeout,
+            upgradeCheckInterval: upgradeCheckInterval,
+            closeTimeout: closeTimeout,
+            maxBufferedBytes: maxBufferedBytes,
+            maxPacketsPerPoll: maxPacketsPerPoll,
+            isSameSocket: { $0 === $1 }
+        )
+    }
+
+    /// Starts a session whose open packet goes out at `now`, for socket handles that are not
+    /// a class type (a class-bound existential).
+    ///
+    /// - Parameters:
+    ///   - webSocket: the WebSocket of a WebSocket-only session; `nil` for a polling handshake.
+    ///   - isSameSocket: whether two handles are the same WebSocket (their `===`).
+    public init(
+        now: NIODeadline,
+        webSocket: Socket?,
+        pingInterval: TimeAmount,
+        pingTimeout: TimeAmount,
+        upgradeTimeout: TimeAmount = .seconds(10),
+        upgradeCheckInterval: TimeAmount = .milliseconds(100),
+        closeTimeout: TimeAmount = .seconds(30),
+        maxBufferedBytes: Int = 16 * 1024 * 1024,
+        maxPacketsPerPoll: Int = .max,
+        isSameSocket: @escaping (Socket, Socket) -> Bool
     ) {
+        self.isSameSocket = isSameSocket
         self.transport = webSocket.map { .websocket($0) } ?? .polling(pendingGet: nil)
         self.heartbeat = Heartbeat(now: now, interval: pingInterval, timeout: pingTimeout)
         self.upgradeTimeout = upgradeTimeout
@@ -136,7 +176,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
 
     /// Whether `socket` is the session's active WebSocket.
     public func isActiveWebSocket(_ socket: Socket) -> Bool {
-        if case .websocket(let active) = self.transport { return active === socket }
+        if case .websocket(let active) = self.transport { return self.isSameSocket(active, socket) }
         return false
     }
 
@@ -337,9 +377,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// A packet arrived on a WebSocket of this session (the probe or the active one).
     public mutating func webSocketPacketReceived(_ packet: EngineIOPacket, from socket: Socket, now: NIODeadline) -> [Action] {
         switch self.transport {
-        case .websocket(let active) where active === socket:
+        case .websocket(let active) where self.isSameSocket(active, socket):
             return self.packetReceived(packet, now: now)
-        case .upgrading(let pending, let probe, _) where probe === socket:
+        case .upgrading(let pending, let probe, _) where self.isSameSocket(probe, socket):
             switch packet {
             case .ping(let data) where data.readableBytesView.elementsEqual("probe".utf8):
                 // Answer the probe. The pending GET stays: what the application sends next
@@ -378,10 +418,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// A WebSocket of this session closed (or failed).
     public mutating func webSocketClosed(_ socket: Socket, reason: EngineIOCloseReason) -> [Action] {
         switch self.transport {
-        case .websocket(let active) where active === socket:
+        case .websocket(let active) where self.isSameSocket(active, socket):
             self.transport = .closed
             return [.closed(reason)]
-        case .upgrading(let pending, let probe, _) where probe === socket:
+        case .upgrading(let pending, let probe, _) where self.isSameSocket(probe, socket):
             var actions: [Action] = []
             self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)
@@ -394,9 +434,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket: AnyObject> {
     /// The WebSocket of this session delivered bytes that are not Engine.IO.
     public mutating func webSocketParseError(from socket: Socket) -> [Action] {
         switch self.transport {
-        case .websocket(let active) where active === socket:
+        case .websocket(let active) where self.isSameSocket(active, socket):
             return self.close(reason: .parseError)
-        case .upgrading(let pending, let probe, _) where probe === socket:
+        case .upgrading(let pending, let probe, _) where self.isSameSocket(probe, socket):
             var actions: [Action] = []
             self.stopUpgradeCheck(&actions)
             self.transport = .polling(pendingGet: pending)

@@ -18,7 +18,7 @@ import Synchronization
 /// gives a `ChannelHandler`. The `let` properties are immutable and Sendable (`upgraded`
 /// is an atomic, read from any thread).
 public final class EngineIOSession: @unchecked Sendable {
-    typealias StateMachine = EngineIOSessionStateMachine<PollResponder, EngineIOWebSocketConnection>
+    typealias StateMachine = EngineIOSessionStateMachine<PollResponder, any EngineIOWebSocketWriter>
 
     /// The session id (secret: the Socket.IO layer never reveals it to other clients).
     public let id: String
@@ -64,7 +64,7 @@ public final class EngineIOSession: @unchecked Sendable {
         request: EngineIORequest,
         eventLoop: any EventLoop,
         server: EngineIOServer,
-        webSocket: EngineIOWebSocketConnection?
+        webSocket: (any EngineIOWebSocketWriter)?
     ) {
         self.id = id
         self.request = request
@@ -81,7 +81,8 @@ public final class EngineIOSession: @unchecked Sendable {
             upgradeTimeout: configuration.upgradeTimeout,
             upgradeCheckInterval: configuration.upgradeCheckInterval,
             maxBufferedBytes: configuration.maxBufferedBytes,
-            maxPacketsPerPoll: configuration.maxPacketsPerPollResponse
+            maxPacketsPerPoll: configuration.maxPacketsPerPollResponse,
+            isSameSocket: { $0 === $1 }
         )
     }
 
@@ -104,7 +105,7 @@ public final class EngineIOSession: @unchecked Sendable {
     public var isWritable: Bool {
         guard self.eventLoop.inEventLoop else { return true }
         guard self.machine.sendsImmediately else { return false }
-        return self.machine.activeWebSocket?.channel.isWritable ?? true
+        return self.machine.activeWebSocket?.isWritable ?? true
     }
 
     /// Sends frames to the client, in order. Safe from any thread.
@@ -249,7 +250,7 @@ public final class EngineIOSession: @unchecked Sendable {
 
     // MARK: Engine entry points
 
-    func close(reason: EngineIOCloseReason) {
+    package func close(reason: EngineIOCloseReason) {
         self.onLoop { $0.perform($0.machine.close(reason: reason, now: $0.eventLoop.now)) }
     }
 
@@ -261,15 +262,15 @@ public final class EngineIOSession: @unchecked Sendable {
         self.armTimer()
     }
 
-    func pollReceived(_ poll: PollResponder) {
+    package func pollReceived(_ poll: PollResponder) {
         self.onLoop { $0.perform($0.machine.pollReceived(poll)) }
     }
 
-    func pollAbandoned(_ poll: PollResponder) {
+    package func pollAbandoned(_ poll: PollResponder) {
         self.onLoop { $0.perform($0.machine.pollAbandoned(where: { $0 === poll })) }
     }
 
-    func postStarted() {
+    package func postStarted() {
         self.onLoop { session in
             session.postsInFlight += 1
             if session.postsInFlight > 1 || session.deferredPostAnswer != nil {
@@ -282,7 +283,7 @@ public final class EngineIOSession: @unchecked Sendable {
     }
 
     /// What a polling POST delivered.
-    enum PostResult {
+    package enum PostResult {
         case packets([EngineIOPacket])
         /// The body is not an Engine.IO payload.
         case invalid
@@ -292,7 +293,7 @@ public final class EngineIOSession: @unchecked Sendable {
 
     /// A POST finished. The answer waits for the session's verdict: `ok`, or 400 when the
     /// session has moved to WebSocket (Node: transport mismatch) or the body is invalid.
-    func postFinished(_ result: PostResult, responder: PollResponder?) {
+    package func postFinished(_ result: PostResult, responder: PollResponder?) {
         self.onLoop { session in
             session.postsInFlight -= 1
             if session.machine.isClosed {
@@ -321,7 +322,7 @@ public final class EngineIOSession: @unchecked Sendable {
         }
     }
 
-    func upgradeRequested(_ socket: EngineIOWebSocketConnection) {
+    package func upgradeRequested(_ socket: any EngineIOWebSocketWriter) {
         self.onLoop { session in
             if !session.machine.upgradeRequested(probe: socket, now: session.eventLoop.now) {
                 socket.close()
@@ -330,7 +331,7 @@ public final class EngineIOSession: @unchecked Sendable {
         }
     }
 
-    func webSocketReceived(_ packet: EngineIOPacket, from socket: EngineIOWebSocketConnection) {
+    package func webSocketReceived(_ packet: EngineIOPacket, from socket: any EngineIOWebSocketWriter) {
         if self.eventLoop.inEventLoop {
             self.webSocketReceivedOnLoop(packet, from: socket)
         } else {
@@ -338,7 +339,7 @@ public final class EngineIOSession: @unchecked Sendable {
         }
     }
 
-    private func webSocketReceivedOnLoop(_ packet: EngineIOPacket, from socket: EngineIOWebSocketConnection) {
+    private func webSocketReceivedOnLoop(_ packet: EngineIOPacket, from socket: any EngineIOWebSocketWriter) {
         // The hot path: a message on the active WebSocket goes straight to the handler.
         if case .message(let message) = packet, self.machine.isActiveWebSocket(socket) {
             if let address = self.halfOpenAddress { self.established(address) }
@@ -358,11 +359,11 @@ public final class EngineIOSession: @unchecked Sendable {
         self.server.releaseHalfOpen(address)
     }
 
-    func webSocketParseError(from socket: EngineIOWebSocketConnection) {
+    package func webSocketParseError(from socket: any EngineIOWebSocketWriter) {
         self.onLoop { $0.perform($0.machine.webSocketParseError(from: socket)) }
     }
 
-    func webSocketClosed(_ socket: EngineIOWebSocketConnection, reason: EngineIOCloseReason) {
+    package func webSocketClosed(_ socket: any EngineIOWebSocketWriter, reason: EngineIOCloseReason) {
         self.onLoop { $0.perform($0.machine.webSocketClosed(socket, reason: reason)) }
     }
 

@@ -20,10 +20,10 @@ import NIOWebSocket
 /// On the outbound side it only withholds `read()` while the connection must not read
 /// (see ``EngineIOWebSocketConnection/mayRead()``): the client does not read what it is
 /// sent, or the application asked for backpressure.
-final class EngineIOWebSocketHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+package final class EngineIOWebSocketHandler: ChannelDuplexHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundIn = WebSocketFrame
+    package typealias OutboundOut = WebSocketFrame
 
     private let server: EngineIOServer
     private let request: EngineIORequest
@@ -32,13 +32,13 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     private var closeSent = false
     private var parser: WebSocketMessageParser
 
-    init(server: EngineIOServer, request: EngineIORequest, maxMessageSize: Int) {
+    package init(server: EngineIOServer, request: EngineIORequest, maxMessageSize: Int) {
         self.server = server
         self.request = request
         self.parser = WebSocketMessageParser(maxMessageSize: maxMessageSize)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         let connection = EngineIOWebSocketConnection(
             channel: context.channel,
             supportsBinary: self.request.query["b64"] == nil,
@@ -63,7 +63,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
         }
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.parser.append(self.unwrapInboundIn(data))
         while let event = self.parser.next() {
             self.handle(event, context: context)
@@ -114,7 +114,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
     /// leaves now instead of after the rest of the loop's batch, so the client works on its
     /// answer while this loop goes on with other connections; the number of writes is the
     /// same. Writes to other connections (broadcasts) still wait for the batch's flush.
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         self.connection?.flushNow()
         context.fireChannelReadComplete()
     }
@@ -123,12 +123,12 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
 
     /// Withholds the read while the connection must not read; it is issued again once the
     /// channel is writable and the application no longer pauses.
-    func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if let connection = self.connection, !connection.mayRead() { return }
         context.read()
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             self.connection?.releaseBudget()
             self.connection?.resumeReadingIfPossible()
@@ -148,7 +148,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
         context.writeAndFlush(self.wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         self.connection?.releaseBudget()
         if let session = self.session, let connection = self.connection {
             session.webSocketClosed(connection, reason: .transportClose)
@@ -157,7 +157,7 @@ final class EngineIOWebSocketHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Transport errors (a reset connection): the session ends with the connection.
         if let session = self.session, let connection = self.connection {
             session.webSocketClosed(connection, reason: .transportError)

@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-import NIOHTTP1
+internal import NIOHTTP1
 import NIOWebSocket
 
 /// The WebSocket upgrade of an Engine.IO request.

@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-import NIOHTTP1
+internal import NIOHTTP1
 
 /// Closes HTTP connections that take too long to send a request or sit idle
 /// (``EngineIOConfiguration/HTTPTimeouts``, Node's `headersTimeout`, `requestTimeout` and

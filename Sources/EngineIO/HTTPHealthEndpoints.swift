@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-import NIOHTTP1
+internal import NIOHTTP1
 
 /// The worker's probe endpoints, answered before the application's router:
 ///

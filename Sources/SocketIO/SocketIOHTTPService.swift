@@ -39,7 +39,7 @@ extension SocketIOServer {
     /// server (``run()``) and its listener (``httpServer(host:port:router:eventLoopGroup:)``)
     /// in one `ServiceGroup` that traps no signals, stopped in the same order as an
     /// application's group: the listener first, then the server.
-    public func run(host: String, port: Int, router: HTTPRequestRouter? = nil) async throws {
+    public func run(host: String, port: Int, router: EngineIORouter? = nil) async throws {
         let listener = self.httpServer(host: host, port: port, router: router)
         let group = ServiceGroup(configuration: .init(services: [.init(service: self), .init(service: listener)], logger: self.logger))
         try await group.run()

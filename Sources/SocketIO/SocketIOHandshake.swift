@@ -5,8 +5,8 @@
 
 public import EngineIO
 public import Foundation
+public import HTTPTypes
 public import NIOCore
-public import NIOHTTP1
 public import SocketIOParser
 
 /// What a client sent when it connected to a namespace: Node's `socket.handshake`, and the
@@ -46,7 +46,7 @@ public struct SocketIOHandshake: Sendable {
         self.request.queryItems.filter { $0.name == name }.map(\.value)
     }
     /// Headers of the handshake request (Node: `handshake.headers`; Flask: `request.headers`).
-    public var headers: HTTPHeaders { self.request.headers }
+    public var headers: HTTPFields { self.request.headers }
     /// Cookies of the handshake request, the first value of each name (Flask: `request.cookies`;
     /// Node has them only in the `cookie` header).
     public var cookies: [String: String] { self.request.cookies }
@@ -66,7 +66,7 @@ public struct SocketIOHandshake: Sendable {
     /// `X-Forwarded-Proto` is `https`; a client cannot claim it without one.
     public var secure: Bool {
         guard self.request.trustsForwardedFor,
-            let proto = self.request.headers[canonicalForm: "x-forwarded-proto"].last
+            let proto = self.request.headers.commaSeparated(.xForwardedProto).last
         else { return false }
         return proto.filter { $0 != " " && $0 != "\t" }.lowercased() == "https"
     }

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+import HTTPTypes
 import NIOCore
 import OrderedCollections
 public import SocketIOParser
@@ -147,8 +148,9 @@ public struct SocketIORemoteHandshake: Sendable, Hashable {
     /// The travelling part of a local socket's handshake.
     public init(_ handshake: SocketIOHandshake) {
         var headers: [String: String] = [:]
-        for (name, value) in handshake.headers {
-            let key = name.lowercased()
+        for field in handshake.headers {
+            let key = field.name.canonicalName
+            let value = field.value
             if let existing = headers[key] { headers[key] = existing + ", " + value } else { headers[key] = value }
         }
         self.init(

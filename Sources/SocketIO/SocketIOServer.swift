@@ -251,7 +251,7 @@ extension SocketIOServer {
     public func httpServer(
         host: String,
         port: Int,
-        router: HTTPRequestRouter? = nil,
+        router: EngineIORouter? = nil,
         eventLoopGroup: (any EventLoopGroup)? = nil
     ) -> SocketIOHTTPService {
         SocketIOHTTPService(

@@ -7,6 +7,7 @@ import EngineIO
 import EngineIOParser
 import NIOConcurrencyHelpers
 import NIOCore
+import HTTPTypes
 import NIOHTTP1
 import NIOPosix
 public import SocketIO
@@ -59,7 +60,7 @@ public final class SocketIOTestClient: Sendable {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         var uri = "/socket.io/?EIO=4&transport=websocket"
         for (name, value) in query.sorted(by: { $0.key < $1.key }) { uri += "&\(name)=\(value)" }
-        let request = EngineIORequest(method: .GET, uri: uri, headers: HTTPHeaders(headers), remoteAddress: nil)
+        let request = EngineIORequest(method: .get, uri: uri, headers: HTTPFields(HTTPHeaders(headers)), remoteAddress: nil)
         let transport = TestTransport(eventLoop: eventLoop, request: request)
         self.server = server
         self.transport = transport

@@ -6,6 +6,7 @@
 import EngineIO
 import Foundation
 import NIOCore
+import HTTPTypes
 import NIOHTTP1
 
 /// Serves the demo page at `/` and the JavaScript client at `/socket.io/socket.io.js`.
@@ -24,7 +25,7 @@ struct DemoPage: Sendable {
         }
     }
 
-    func route(_ request: EngineIORequest) -> HTTPResponse? {
+    func route(_ request: EngineIORequest) -> EngineIOResponse? {
         switch request.path {
         case "/", "/index.html":
             // One buffer for every request: responses share its storage instead of copying
@@ -33,14 +34,14 @@ struct DemoPage: Sendable {
             return Self.page
         case "/socket.io.js", "/socket.io/socket.io.js":
             guard let bundle = self.clientBundle else { return .redirect(to: Self.clientCDN) }
-            return HTTPResponse(headers: ["Content-Type": "application/javascript; charset=utf-8"], body: bundle)
+            return EngineIOResponse(headerFields: [.contentType: "application/javascript; charset=utf-8"], body: bundle)
         default:
             return nil
         }
     }
 
     /// The page's response, built once.
-    static let page = HTTPResponse(contentType: "text/html; charset=utf-8", body: Self.html)
+    static let page = EngineIOResponse(contentType: "text/html; charset=utf-8", body: Self.html)
 
     static let html = """
         <!DOCTYPE html>

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 @testable import EngineIO
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -81,7 +82,7 @@ struct FrontWireTests {
     @Test func forwardedForIsReadFromTheRightAndValidated() throws {
         let peer = try SocketAddress(ipAddress: "127.0.0.1", port: 9)
         func client(_ forwarded: String, trust: Bool = true) -> String? {
-            EngineIORequest(method: .GET, uri: "/", headers: ["X-Forwarded-For": forwarded], remoteAddress: peer, trustsForwardedFor: trust)
+            EngineIORequest(method: .get, uri: "/", headers: [.xForwardedFor: forwarded], remoteAddress: peer, trustsForwardedFor: trust)
                 .clientAddress
         }
         // nginx `$proxy_add_x_forwarded_for` appends the address it saw to what the client sent.

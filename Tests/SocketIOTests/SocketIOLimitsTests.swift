@@ -5,6 +5,7 @@
 
 import EngineIO
 import EngineIOParser
+import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -19,7 +20,7 @@ import Testing
 /// close was deferred), and it counts pause/resume requests.
 final class LimitedTransport: SocketIOTransport {
     let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
-    let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
+    let request = EngineIORequest(method: .get, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
     let transportName = "websocket"
     let limit: Int
     struct State {

@@ -5,6 +5,7 @@
 
 import EngineIO
 import EngineIOParser
+import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -16,7 +17,7 @@ import Testing
 /// Records the exact Engine.IO frames the Socket.IO layer writes.
 final class CaptureTransport: SocketIOTransport {
     let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
-    let request = EngineIORequest(method: .GET, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
+    let request = EngineIORequest(method: .get, uri: "/socket.io/?EIO=4&transport=websocket", headers: [:], remoteAddress: nil)
     let transportName = "websocket"
     private let state = NIOLockedValueBox<(frames: [String], closed: Bool)>(([], false))
     /// What ``isWritable`` answers (volatile broadcasts check it).

@@ -1,0 +1,31 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+import EngineIOParser
+import NIOCore
+
+/// The write side of an Engine.IO WebSocket, as a session drives it.
+///
+/// ``EngineIOWebSocketConnection`` (NIO's pipeline, below the frame encoder, flushes batched
+/// per loop) is the one the engine builds, whichever listener accepted the connection; the
+/// protocol keeps the session independent of it. Class-bound: a session tells its
+/// transports apart by identity (`===`).
+package protocol EngineIOWebSocketWriter: AnyObject, Sendable {
+    /// `false` for `b64=1` clients: binary goes out as `b<base64>` text.
+    var supportsBinary: Bool { get }
+    /// Whether a write now leaves without waiting (Node's `transport.writable`). On the
+    /// session's loop.
+    var isWritable: Bool { get }
+    /// Writes frames in order; the flush may be batched. Safe from any thread.
+    func write(_ frames: [EngineIOFrame])
+    /// Stops or resumes reading from the client (application backpressure). Safe from any thread.
+    func setReadingPaused(_ paused: Bool)
+    /// Sends a close frame (1000), then closes the connection. Safe from any thread.
+    func close()
+}
+
+extension EngineIOWebSocketConnection: EngineIOWebSocketWriter {
+    var isWritable: Bool { self.channel.isWritable }
+}
