@@ -76,7 +76,10 @@ public final class EngineIOServer: Sendable {
         self.sessions.withLockedValue { $0.byID[id] }
     }
 
-    /// Closes every session (used on shutdown) and waits until each has been told.
+    /// Closes every session (used on shutdown) and waits until each has been told. With
+    /// ``EngineIOCloseReason/serverShuttingDown`` the clients get no `1` but a lost transport,
+    /// after what was buffered for them, so that they reconnect (see
+    /// ``EngineIOSessionStateMachine/close(reason:now:)``); another reason sends `1`.
     public func closeAllSessions(reason: EngineIOCloseReason = .serverShuttingDown) async {
         let sessions = self.sessions.withLockedValue { Array($0.byID.values) }
         await withTaskGroup(of: Void.self) { group in
@@ -89,8 +92,10 @@ public final class EngineIOServer: Sendable {
     }
 
     /// Stops taking new sessions and closes every live one with
-    /// ``EngineIOCloseReason/serverShuttingDown`` (each client gets a close packet and
-    /// reconnects, to another node behind a load balancer); returns once each was told.
+    /// ``EngineIOCloseReason/serverShuttingDown``: each client gets what was buffered for it,
+    /// then its transport ends without a close packet (a WebSocket with 1001, a pending GET
+    /// with a noop), so that python-socketio and socket.io-client both reconnect, to another
+    /// node behind a load balancer. Returns once each was told.
     /// From now on a handshake is refused with 403 `{"code":4,"message":"Server shutting down"}`.
     /// Only the first call does anything; later calls return at once.
     public func beginDraining() async {

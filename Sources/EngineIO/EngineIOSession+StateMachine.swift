@@ -42,6 +42,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         case write(Socket, [EngineIOFrame])
         /// Close a WebSocket (after writing anything queued before).
         case closeSocket(Socket)
+        /// Close a WebSocket as "going away" (1001), after writing anything queued before:
+        /// the server is stopping (see ``close(reason:now:)``).
+        case goAway(Socket)
         /// Hand a message to the application.
         case deliver(EngineIOMessage)
         /// Start the upgrade check: call ``upgradeCheckFired()`` every `interval` until
@@ -514,7 +517,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
     /// Over WebSocket the client gets `1` and the socket closes. Over polling the pending GET
     /// gets the buffered frames and `1`; with no GET pending, `1` waits for the next GET
     /// until `closeTimeout` (Node `polling.ts doClose`).
+    ///
+    /// ``EngineIOCloseReason/serverShuttingDown`` closes differently: see ``shutDown(reason:)``.
     public mutating func close(reason: EngineIOCloseReason, now: NIODeadline? = nil) -> [Action] {
+        if reason == .serverShuttingDown { return self.shutDown(reason: reason) }
         switch self.transport {
         case .closed, .closing:
             return []
@@ -540,5 +546,38 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
             }
             return actions
         }
+    }
+
+    /// Ends the session because the server stops, so that the client takes it for a lost
+    /// transport and reconnects (to another node behind a load balancer).
+    ///
+    /// No `1` goes out: python-engineio's client takes a `1` for a server disconnect and
+    /// python-socketio then does not reconnect, while both it and socket.io-client reconnect
+    /// after a transport that fails. So a WebSocket gets what was written before and a close
+    /// frame 1001 (going away); a pending GET gets the buffered frames (a noop if none), and
+    /// the client's next request finds the session gone (400, or a refused connection once
+    /// the listener is closed). Frames still buffered without a GET to carry them (or past
+    /// `maxPacketsPerPoll`) are dropped with the session, as Node's `engine.close()` does.
+    /// The session closes at once: the application hears of it before the process stops.
+    mutating func shutDown(reason: EngineIOCloseReason) -> [Action] {
+        var actions: [Action] = []
+        switch self.transport {
+        case .closed, .closing:
+            return []
+        case .websocket(let socket):
+            actions.append(.goAway(socket))
+        case .polling(let pending), .upgrading(let pending, _, _):
+            self.stopUpgradeCheck(&actions)
+            if case .upgrading(_, let probe, _) = self.transport { actions.append(.goAway(probe)) }
+            if let pending {
+                let batch = self.takePollBatch()
+                actions.append(.respond(pending, batch.isEmpty ? [.text(type: .noop)] : batch))
+            }
+        }
+        self.transport = .closed
+        self.buffer.removeAll()
+        self.bufferedBytes = 0
+        actions.append(.closed(reason))
+        return actions
     }
 }
