@@ -260,15 +260,43 @@ struct SessionStateMachineTests {
         #expect(summary(actions, socket) == ["respond 3 6", "closed server shutting down"])
     }
 
-    @Test func shutdownWithoutAHeldGetClosesAtOnce() {
+    @Test func shutdownWithoutAHeldGetLeavesTheBufferToTheNextGets() {
+        let socket = Socket()
+        var machine = Machine(now: t0, webSocket: nil, pingInterval: .milliseconds(300), pingTimeout: .milliseconds(200), maxPacketsPerPoll: 2)
+        for text in ["a", "b", "c"] {
+            guard case .buffered = machine.send([.message(text)]) else { Issue.record("not buffered"); return }
+        }
+        // No `1` queued: the buffered frames wait for the client's next GETs.
+        #expect(machine.close(reason: .serverShuttingDown, now: t0).isEmpty)
+        #expect(machine.nextDeadline == t0 + .seconds(5))
+        guard case .dropped = machine.send([.message("late")]) else { Issue.record("not dropped"); return }
+        #expect(summary(machine.pollReceived(1), socket) == ["respond 1 4a 4b"])
+        #expect(summary(machine.pollReceived(2), socket) == ["respond 2 4c", "closed server shutting down"])
+        #expect(summary(machine.pollReceived(3), socket) == ["reject 3 \(EngineIORequestError.unknownSessionID)"])
+    }
+
+    @Test func shutdownGivesUpOnAGetThatDoesNotCome() {
         let socket = Socket()
         var machine = self.machine()
         guard case .buffered = machine.send([.message("waiting")]) else { Issue.record("not buffered"); return }
-        // No `1` queued for a later GET, no close timeout: the application hears at once.
-        let actions = machine.close(reason: .serverShuttingDown, now: t0)
-        #expect(summary(actions, socket) == ["closed server shutting down"])
-        #expect(machine.isClosed)
-        #expect(summary(machine.pollReceived(1), socket) == ["reject 1 \(EngineIORequestError.unknownSessionID)"])
+        #expect(machine.close(reason: .serverShuttingDown, now: t0).isEmpty)
+        #expect(machine.timerFired(now: t0 + .seconds(4)).isEmpty)
+        #expect(summary(machine.timerFired(now: t0 + .seconds(5)), socket) == ["closed server shutting down"])
+    }
+
+    @Test func shutdownWithNothingToSendAndNoGetClosesAtOnce() {
+        let socket = Socket()
+        var machine = self.machine()
+        #expect(summary(machine.close(reason: .serverShuttingDown, now: t0), socket) == ["closed server shutting down"])
+    }
+
+    @Test func shutdownShortensAForcedCloseThatWaitsForAGet() {
+        var machine = self.machine()
+        #expect(machine.close(reason: .forcedClose, now: t0).isEmpty)
+        #expect(machine.nextDeadline == t0 + .seconds(30))
+        #expect(machine.close(reason: .serverShuttingDown, now: t0 + .seconds(1)).isEmpty)
+        #expect(machine.nextDeadline == t0 + .seconds(6))
+        guard case .closed(.forcedClose) = machine.timerFired(now: t0 + .seconds(6)).last else { Issue.record("not closed"); return }
     }
 
     @Test func shutdownDuringAnUpgradeReleasesTheGetAndTheProbe() {

@@ -104,7 +104,7 @@ def test_clients_reconnect_to_the_next_server_after_sigterm():
         second = start_testserver(port)
         for client in clients:
             assert wait_for(lambda: client.kinds().count("connect") == 2, timeout=20), (client.transport, client.seen())
-            assert client.sio.connected
+            assert wait_for(lambda: client.sio.connected, timeout=10), (client.transport, client.seen())
             # The new session serves: an ack round trip on the second server.
             assert client.sio.call("echo_ack", "again", timeout=10) == "again"
     finally:
