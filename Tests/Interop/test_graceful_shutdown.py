@@ -114,3 +114,50 @@ def test_clients_reconnect_to_the_next_server_after_sigterm():
             first.stop()
         if second is not None:
             _finish(second)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_js_client_reconnects_to_the_next_server_after_sigterm(transport):
+    """The same with the official JavaScript client (scenario `shutdownReconnect` in
+    js/scenarios.mjs, which sends the SIGTERM itself once the server has emitted)."""
+    import json
+
+    from test_js_client import CLIENT_JS, RUNNER, require_client
+
+    node = require_client()
+    port = free_port()
+    first = start_testserver(port)
+    second = None
+    options = {"bundle": str(CLIENT_JS), "timeoutMs": 40000, "transports": transport, "serverPid": first.proc.pid}
+    proc = subprocess.Popen(
+        [node, "--experimental-websocket", str(RUNNER), "shutdownReconnect", first.url, json.dumps(options)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(REPO_ROOT),
+    )
+    try:
+        assert first.proc.wait(timeout=30) == 0, first.output()[-4000:]
+        second = start_testserver(port)
+        stdout, stderr = proc.communicate(timeout=50)
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+        assert lines, f"no RESULT (exit {proc.returncode})\nstdout:\n{stdout[-4000:]}\nstderr:\n{stderr[-4000:]}"
+        outcome = json.loads(lines[-1][len("RESULT "):])
+        assert outcome["ok"], outcome["error"]
+        result = outcome["result"]
+        events = result["events"]
+        kinds = [event[0] for event in events]
+        assert result["answer"] == "ok" and result["echoed"] == "again", result
+        assert kinds == ["connect", "goodbye", "disconnect", "connect"], events
+        # A lost transport: `transport close` (WebSocket) or `transport error` (the next poll
+        # finds the session gone), not `io server disconnect`.
+        expected = "transport close" if transport == "websocket" else "transport error"
+        assert events[2] == ["disconnect", expected], events
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        if first.proc.poll() is None:
+            first.stop()
+        if second is not None:
+            _finish(second)
