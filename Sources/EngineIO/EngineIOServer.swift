@@ -95,10 +95,23 @@ public final class EngineIOServer: Sendable {
         // A polling session closed by a shutdown may wait (at most its drain timeout) for
         // the GET that takes what was buffered for it: the caller closes the connections
         // only after that.
-        if reason == .serverShuttingDown { await self.allSessionsClosed() }
+        if reason == .serverShuttingDown {
+            // A safety bound above the sessions' own (a session whose loop no longer runs
+            // would never report its close): shutdown goes on regardless after it.
+            let bound = Task {
+                try? await Task.sleep(for: Self.drainWaitLimit)
+                self.releaseEmptyWaiters()
+            }
+            await self.allSessionsClosed()
+            bound.cancel()
+        }
     }
 
-    /// Returns once no session is left.
+    /// The longest ``closeAllSessions(reason:)`` waits for the sessions a shutdown closed:
+    /// above the 5 s a polling session waits for its last GETs.
+    static let drainWaitLimit: Duration = .seconds(10)
+
+    /// Returns once no session is left (or ``releaseEmptyWaiters()``).
     private func allSessionsClosed() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let empty = self.sessions.withLockedValue { table -> Bool in
@@ -295,6 +308,15 @@ public final class EngineIOServer: Sendable {
             ]
         )
         return !draining
+    }
+
+    /// Lets every waiter of ``allSessionsClosed()`` go on.
+    private func releaseEmptyWaiters() {
+        let waiters = self.sessions.withLockedValue { table -> [CheckedContinuation<Void, Never>] in
+            defer { table.emptyWaiters = [] }
+            return table.emptyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     func sessionClosed(_ session: EngineIOSession, reason: EngineIOCloseReason) {
