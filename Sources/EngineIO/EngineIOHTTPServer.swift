@@ -15,7 +15,8 @@ public import ServiceLifecycle
 /// The HTTP/WebSocket listener in front of an ``EngineIOServer``, as a `Service`.
 ///
 /// `run()` binds, serves until graceful shutdown (or cancellation), then closes every
-/// session (`1` to each client), and closes the remaining connections.
+/// session (each client reconnects: see ``EngineIOServer/beginDraining()``), and closes the
+/// remaining connections.
 public final class EngineIOHTTPServer: Service, Sendable {
     /// Where to listen.
     public struct Address: Sendable, Hashable {

@@ -42,6 +42,8 @@ public final class EngineIOServer: Sendable {
         var halfOpen: [String: Int] = [:]
         /// Set once by ``EngineIOServer/beginDraining()``: no new sessions from then on.
         var draining = false
+        /// Shutdowns waiting for the table to empty (``closeAllSessions(reason:)``).
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
 
         mutating func releaseHalfOpen(_ address: String) {
             guard let count = self.halfOpen[address] else { return }
@@ -76,7 +78,11 @@ public final class EngineIOServer: Sendable {
         self.sessions.withLockedValue { $0.byID[id] }
     }
 
-    /// Closes every session (used on shutdown) and waits until each has been told.
+    /// Closes every session (used on shutdown) and waits until each has been told. With
+    /// ``EngineIOCloseReason/serverShuttingDown`` the clients get no `1` but a lost transport,
+    /// after what was buffered for them, so that they reconnect (see
+    /// ``EngineIOSessionStateMachine/close(reason:now:)``), and it waits until every session
+    /// has closed; another reason sends `1`.
     public func closeAllSessions(reason: EngineIOCloseReason = .serverShuttingDown) async {
         let sessions = self.sessions.withLockedValue { Array($0.byID.values) }
         await withTaskGroup(of: Void.self) { group in
@@ -86,11 +92,43 @@ public final class EngineIOServer: Sendable {
                 }
             }
         }
+        // A polling session closed by a shutdown may wait (at most its drain timeout) for
+        // the GET that takes what was buffered for it: the caller closes the connections
+        // only after that.
+        if reason == .serverShuttingDown {
+            // A safety bound above the sessions' own (a session whose loop no longer runs
+            // would never report its close): shutdown goes on regardless after it.
+            let bound = Task {
+                try? await Task.sleep(for: Self.drainWaitLimit)
+                self.releaseEmptyWaiters()
+            }
+            await self.allSessionsClosed()
+            bound.cancel()
+        }
+    }
+
+    /// The longest ``closeAllSessions(reason:)`` waits for the sessions a shutdown closed:
+    /// above the 5 s a polling session waits for its last GETs.
+    static let drainWaitLimit: Duration = .seconds(10)
+
+    /// Returns once no session is left (or ``releaseEmptyWaiters()``).
+    private func allSessionsClosed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let empty = self.sessions.withLockedValue { table -> Bool in
+                if table.byID.isEmpty { return true }
+                table.emptyWaiters.append(continuation)
+                return false
+            }
+            if empty { continuation.resume() }
+        }
     }
 
     /// Stops taking new sessions and closes every live one with
-    /// ``EngineIOCloseReason/serverShuttingDown`` (each client gets a close packet and
-    /// reconnects, to another node behind a load balancer); returns once each was told.
+    /// ``EngineIOCloseReason/serverShuttingDown``: each client gets what was buffered for it,
+    /// then its transport ends without a close packet (a WebSocket with 1001, a pending GET
+    /// with a noop), so that python-socketio and socket.io-client both reconnect, to another
+    /// node behind a load balancer. Returns once every session has closed (a polling one may
+    /// wait a few seconds for the GET that takes what was buffered for it).
     /// From now on a handshake is refused with 403 `{"code":4,"message":"Server shutting down"}`.
     /// Only the first call does anything; later calls return at once.
     public func beginDraining() async {
@@ -272,8 +310,23 @@ public final class EngineIOServer: Sendable {
         return !draining
     }
 
+    /// Lets every waiter of ``allSessionsClosed()`` go on.
+    private func releaseEmptyWaiters() {
+        let waiters = self.sessions.withLockedValue { table -> [CheckedContinuation<Void, Never>] in
+            defer { table.emptyWaiters = [] }
+            return table.emptyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     func sessionClosed(_ session: EngineIOSession, reason: EngineIOCloseReason) {
-        let removed = self.sessions.withLockedValue { $0.byID.removeValue(forKey: session.id) }
+        let (removed, waiters) = self.sessions.withLockedValue { table -> (EngineIOSession?, [CheckedContinuation<Void, Never>]) in
+            let removed = table.byID.removeValue(forKey: session.id)
+            guard table.byID.isEmpty, !table.emptyWaiters.isEmpty else { return (removed, []) }
+            defer { table.emptyWaiters = [] }
+            return (removed, table.emptyWaiters)
+        }
+        for waiter in waiters { waiter.resume() }
         guard removed != nil else { return }
         self.metrics.sessionClosed(reason)
         self.logger.trace(

@@ -27,8 +27,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         case upgrading(pendingGet: Poll?, probe: Socket, deadline: NIODeadline)
         /// Upgraded, or a WebSocket-only session.
         case websocket(Socket)
-        /// Server-initiated close over polling: `1` waits for the next GET until the deadline.
-        case closing(deadline: NIODeadline)
+        /// Server-initiated close over polling: the buffer (ending with `1`, except on
+        /// shutdown) waits for the next GET until the deadline, then the session closes
+        /// with `reason`.
+        case closing(deadline: NIODeadline, reason: EngineIOCloseReason)
         case closed
     }
 
@@ -42,6 +44,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         case write(Socket, [EngineIOFrame])
         /// Close a WebSocket (after writing anything queued before).
         case closeSocket(Socket)
+        /// Close a WebSocket as "going away" (1001), after writing anything queued before:
+        /// the server is stopping (see ``close(reason:now:)``).
+        case goAway(Socket)
         /// Hand a message to the application.
         case deliver(EngineIOMessage)
         /// Start the upgrade check: call ``upgradeCheckFired()`` every `interval` until
@@ -82,6 +87,9 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
     let upgradeTimeout: TimeAmount
     let upgradeCheckInterval: TimeAmount
     let closeTimeout: TimeAmount
+    /// How long a polling session closed by a shutdown waits for the GETs that take what was
+    /// buffered for it (a live client sends its next GET at once).
+    let drainTimeout: TimeAmount
     let maxBufferedBytes: Int
     let maxPacketsPerPoll: Int
     /// Whether two socket handles are the same WebSocket (reference identity). A generic
@@ -100,6 +108,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         upgradeTimeout: TimeAmount = .seconds(10),
         upgradeCheckInterval: TimeAmount = .milliseconds(100),
         closeTimeout: TimeAmount = .seconds(30),
+        drainTimeout: TimeAmount = .seconds(5),
         maxBufferedBytes: Int = 16 * 1024 * 1024,
         maxPacketsPerPoll: Int = .max
     ) where Socket: AnyObject {
@@ -111,6 +120,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
             upgradeTimeout: upgradeTimeout,
             upgradeCheckInterval: upgradeCheckInterval,
             closeTimeout: closeTimeout,
+            drainTimeout: drainTimeout,
             maxBufferedBytes: maxBufferedBytes,
             maxPacketsPerPoll: maxPacketsPerPoll,
             isSameSocket: { $0 === $1 }
@@ -131,6 +141,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         upgradeTimeout: TimeAmount = .seconds(10),
         upgradeCheckInterval: TimeAmount = .milliseconds(100),
         closeTimeout: TimeAmount = .seconds(30),
+        drainTimeout: TimeAmount = .seconds(5),
         maxBufferedBytes: Int = 16 * 1024 * 1024,
         maxPacketsPerPoll: Int = .max,
         isSameSocket: @escaping (Socket, Socket) -> Bool
@@ -141,6 +152,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         self.upgradeTimeout = upgradeTimeout
         self.upgradeCheckInterval = max(upgradeCheckInterval, .milliseconds(1))
         self.closeTimeout = closeTimeout
+        self.drainTimeout = drainTimeout
         self.maxBufferedBytes = maxBufferedBytes
         self.maxPacketsPerPoll = max(1, maxPacketsPerPoll)
     }
@@ -184,7 +196,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
     public var nextDeadline: NIODeadline? {
         switch self.transport {
         case .closed: return nil
-        case .closing(let deadline): return deadline
+        case .closing(let deadline, _): return deadline
         case .upgrading(_, _, let deadline): return min(deadline, self.heartbeat.deadline)
         case .polling, .websocket: return self.heartbeat.deadline
         }
@@ -285,10 +297,17 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         case .websocket:
             // Polling after the upgrade: transport mismatch (Node `verify()`, code 3).
             return [.reject(poll, .badRequest)]
-        case .closing:
+        case .closing(_, let reason) where reason == .serverShuttingDown:
+            // Shutdown: the GETs take what was buffered, in batches a client accepts, with
+            // no `1`; the session closes once nothing is left.
+            let batch = self.takePollBatch()
+            guard self.buffer.isEmpty else { return [.respond(poll, batch)] }
+            self.transport = .closed
+            return [.respond(poll, batch.isEmpty ? [.text(type: .noop)] : batch), .closed(reason)]
+        case .closing(_, let reason):
             // The buffer already ends with the `1` queued by `close`.
             self.transport = .closed
-            return [.respond(poll, self.takeBuffer()), .closed(.forcedClose)]
+            return [.respond(poll, self.takeBuffer()), .closed(reason)]
         case .closed:
             return [.reject(poll, .unknownSessionID)]
         }
@@ -477,12 +496,12 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
         switch self.transport {
         case .closed:
             return []
-        case .closing(let deadline):
+        case .closing(let deadline, let reason):
             if now >= deadline {
                 self.transport = .closed
                 self.buffer.removeAll()
                 self.bufferedBytes = 0
-                return [.closed(.forcedClose)]
+                return [.closed(reason)]
             }
             return []
         case .upgrading(let pending, let probe, let deadline) where now >= deadline:
@@ -514,7 +533,10 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
     /// Over WebSocket the client gets `1` and the socket closes. Over polling the pending GET
     /// gets the buffered frames and `1`; with no GET pending, `1` waits for the next GET
     /// until `closeTimeout` (Node `polling.ts doClose`).
+    ///
+    /// ``EngineIOCloseReason/serverShuttingDown`` closes differently: see ``shutDown(reason:now:)``.
     public mutating func close(reason: EngineIOCloseReason, now: NIODeadline? = nil) -> [Action] {
+        if reason == .serverShuttingDown { return self.shutDown(reason: reason, now: now) }
         switch self.transport {
         case .closed, .closing:
             return []
@@ -531,7 +553,7 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
                 actions.append(.closed(reason))
             } else if reason == .forcedClose, let now {
                 self.buffer.append(.text(type: .close))
-                self.transport = .closing(deadline: now + self.closeTimeout)
+                self.transport = .closing(deadline: now + self.closeTimeout, reason: reason)
             } else {
                 self.transport = .closed
                 self.buffer.removeAll()
@@ -540,5 +562,44 @@ public struct EngineIOSessionStateMachine<Poll, Socket> {
             }
             return actions
         }
+    }
+
+    /// Ends the session because the server stops, so that the client takes it for a lost
+    /// transport and reconnects (to another node behind a load balancer).
+    ///
+    /// No `1` goes out: python-engineio's client takes a `1` for a server disconnect and
+    /// python-socketio then does not reconnect, while both it and socket.io-client reconnect
+    /// after a transport that fails. So a WebSocket gets what was written before and a close
+    /// frame 1001 (going away). Over polling the pending GET gets a noop (a pending GET means
+    /// nothing is buffered); with no GET pending, buffered frames wait for the client's next
+    /// GETs until `drainTimeout`, then the session closes. Either way the client's next
+    /// request finds the session gone (400, or a refused connection once the listener is
+    /// closed): a transport error.
+    mutating func shutDown(reason: EngineIOCloseReason, now: NIODeadline?) -> [Action] {
+        var actions: [Action] = []
+        switch self.transport {
+        case .closed:
+            return []
+        case .closing(let deadline, let closingReason):
+            // Closing already (its `1` waits for a GET): no longer than a drain.
+            if let now { self.transport = .closing(deadline: min(deadline, now + self.drainTimeout), reason: closingReason) }
+            return []
+        case .websocket(let socket):
+            actions.append(.goAway(socket))
+        case .polling(let pending), .upgrading(let pending, _, _):
+            self.stopUpgradeCheck(&actions)
+            if case .upgrading(_, let probe, _) = self.transport { actions.append(.goAway(probe)) }
+            if let pending {
+                actions.append(.respond(pending, [.text(type: .noop)]))
+            } else if !self.buffer.isEmpty, let now {
+                self.transport = .closing(deadline: now + self.drainTimeout, reason: reason)
+                return actions
+            }
+        }
+        self.transport = .closed
+        self.buffer.removeAll()
+        self.bufferedBytes = 0
+        actions.append(.closed(reason))
+        return actions
     }
 }

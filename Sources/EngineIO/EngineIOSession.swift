@@ -388,6 +388,8 @@ public final class EngineIOSession: @unchecked Sendable {
                 socket.write(frames)
             case .closeSocket(let socket):
                 socket.close()
+            case .goAway(let socket):
+                socket.goAway()
             case .startUpgradeCheck(let interval):
                 self.startUpgradeCheck(every: interval)
             case .stopUpgradeCheck:

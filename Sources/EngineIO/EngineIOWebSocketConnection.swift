@@ -230,11 +230,22 @@ final class EngineIOWebSocketConnection: Sendable {
 
     /// Sends a WebSocket close frame (1000) and closes the connection.
     func close() {
+        self.close(code: .normalClosure)
+    }
+
+    /// Sends a WebSocket close frame 1001 (going away) and closes the connection.
+    func goAway() {
+        self.close(code: .goingAway)
+    }
+
+    /// Sends a WebSocket close frame with `code` after what was written before (the write
+    /// flushes them too), then closes the connection.
+    private func close(code: WebSocketErrorCode) {
         let channel = self.channel
         let close: @Sendable () -> Void = {
             guard channel.isActive else { return }
             var data = channel.allocator.buffer(capacity: 2)
-            data.write(webSocketErrorCode: .normalClosure)
+            data.write(webSocketErrorCode: code)
             let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
             channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
         }

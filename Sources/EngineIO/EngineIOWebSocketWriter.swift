@@ -24,6 +24,15 @@ package protocol EngineIOWebSocketWriter: AnyObject, Sendable {
     func setReadingPaused(_ paused: Bool)
     /// Sends a close frame (1000), then closes the connection. Safe from any thread.
     func close()
+    /// Sends a close frame 1001 (going away: the server stops) after what was written
+    /// before, then closes the connection. Safe from any thread.
+    func goAway()
+}
+
+extension EngineIOWebSocketWriter {
+    /// A writer that cannot say "going away" closes normally: clients reconnect after
+    /// either close frame, since neither follows a `1` packet.
+    package func goAway() { self.close() }
 }
 
 extension EngineIOWebSocketConnection: EngineIOWebSocketWriter {

@@ -147,10 +147,13 @@ import Testing
             #expect(engine.engine.isDraining == false)
             await engine.engine.beginDraining()
             #expect(engine.engine.isDraining)
-            // The held poll carries the close packet: the client reconnects (elsewhere).
-            let close = try await held.answer.futureResult.get()
-            #expect(String(buffer: close.body) == "1")
+            // The held poll gets a noop, not `1`: the client's next poll finds the session
+            // gone, a transport error, and it reconnects (elsewhere).
+            let released = try await held.answer.futureResult.get()
+            #expect(String(buffer: released.body) == "6")
             #expect(engine.engine.sessionCount == 0)
+            let next = try await engine.serve(.get, "/engine.io/?EIO=4&transport=polling&sid=\(sid)").answer.futureResult.get()
+            #expect(next.status == .badRequest)
 
             let refused = try await engine.serve(.get, "/engine.io/?EIO=4&transport=polling").answer.futureResult.get()
             #expect(refused.status == .forbidden)

@@ -85,6 +85,7 @@ struct SessionStateMachineTests {
             case .reject(let poll, let error): return "reject \(poll) \(error)"
             case .write(let target, let frames): return "write \(name(target)) " + texts(frames).joined(separator: " ")
             case .closeSocket(let target): return "closeSocket \(name(target))"
+            case .goAway(let target): return "goAway \(name(target))"
             case .deliver: return "deliver"
             case .startUpgradeCheck(let interval): return "startUpgradeCheck \(interval.nanoseconds / 1_000_000)ms"
             case .stopUpgradeCheck: return "stopUpgradeCheck"
@@ -162,7 +163,7 @@ struct SessionStateMachineTests {
 
     /// Every way out of an upgrade after the probe.
     enum UpgradeEnd: String, CaseIterable, CustomTestStringConvertible {
-        case completed, badProbePacket, probeClosed, probeParseError, timedOut, serverClose, clientClose
+        case completed, badProbePacket, probeClosed, probeParseError, timedOut, serverClose, serverShutdown, clientClose
         var testDescription: String { self.rawValue }
     }
 
@@ -178,6 +179,7 @@ struct SessionStateMachineTests {
         case .probeParseError: actions = machine.webSocketParseError(from: socket)
         case .timedOut: actions = machine.timerFired(now: t0 + .milliseconds(1000))
         case .serverClose: actions = machine.close(reason: .forcedClose, now: t0)
+        case .serverShutdown: actions = machine.close(reason: .serverShuttingDown, now: t0)
         case .clientClose: actions = machine.packetReceived(.close, now: t0)
         }
         #expect(summary(actions, socket).filter { $0 == "stopUpgradeCheck" }.count == 1)
@@ -218,5 +220,100 @@ struct SessionStateMachineTests {
         _ = machine.close(reason: .forcedClose, now: t0)
         let actions = machine.timerFired(now: t0 + .seconds(30))
         guard case .closed(.forcedClose) = actions.last else { Issue.record("unexpected \(actions)"); return }
+    }
+
+    // MARK: Shutdown (no `1`: clients take it for a lost transport and reconnect)
+
+    @Test func shutdownClosesAWebSocketAsGoingAwayWithoutAClosePacket() {
+        let socket = Socket()
+        var machine = self.machine(webSocket: socket)
+        guard case .write(_, let frames) = machine.send([.message("last")]) else { Issue.record("not written"); return }
+        #expect(texts(frames) == ["4last"])
+        let actions = machine.close(reason: .serverShuttingDown, now: t0)
+        #expect(summary(actions, socket) == ["goAway socket", "closed server shutting down"])
+        #expect(machine.isClosed)
+        #expect(machine.nextDeadline == nil)
+        guard case .dropped = machine.send([.message("late")]) else { Issue.record("not dropped"); return }
+    }
+
+    @Test func shutdownAnswersAHeldGetWithANoopAndForgetsTheSession() {
+        let socket = Socket()
+        var machine = self.machine()
+        #expect(machine.pollReceived(1).isEmpty)
+        let actions = machine.close(reason: .serverShuttingDown, now: t0)
+        #expect(summary(actions, socket) == ["respond 1 6", "closed server shutting down"])
+        // The client's next GET is refused as for an unknown session: a transport error.
+        #expect(summary(machine.pollReceived(2), socket) == ["reject 2 \(EngineIORequestError.unknownSessionID)"])
+    }
+
+    @Test func shutdownAfterAGetTookTheBufferLeavesNothingForTheNextGet() {
+        let socket = Socket()
+        var machine = Machine(now: t0, webSocket: nil, pingInterval: .milliseconds(300), pingTimeout: .milliseconds(200), maxPacketsPerPoll: 2)
+        for text in ["a", "b", "c"] {
+            guard case .buffered = machine.send([.message(text)]) else { Issue.record("not buffered"); return }
+        }
+        // Buffered frames go first: the GET takes what fits, in order.
+        #expect(summary(machine.pollReceived(1), socket) == ["respond 1 4a 4b"])
+        #expect(summary(machine.pollReceived(2), socket) == ["respond 2 4c"])
+        #expect(machine.pollReceived(3).isEmpty)
+        let actions = machine.close(reason: .serverShuttingDown, now: t0)
+        #expect(summary(actions, socket) == ["respond 3 6", "closed server shutting down"])
+    }
+
+    @Test func shutdownWithoutAHeldGetLeavesTheBufferToTheNextGets() {
+        let socket = Socket()
+        var machine = Machine(now: t0, webSocket: nil, pingInterval: .milliseconds(300), pingTimeout: .milliseconds(200), maxPacketsPerPoll: 2)
+        for text in ["a", "b", "c"] {
+            guard case .buffered = machine.send([.message(text)]) else { Issue.record("not buffered"); return }
+        }
+        // No `1` queued: the buffered frames wait for the client's next GETs.
+        #expect(machine.close(reason: .serverShuttingDown, now: t0).isEmpty)
+        #expect(machine.nextDeadline == t0 + .seconds(5))
+        guard case .dropped = machine.send([.message("late")]) else { Issue.record("not dropped"); return }
+        #expect(summary(machine.pollReceived(1), socket) == ["respond 1 4a 4b"])
+        #expect(summary(machine.pollReceived(2), socket) == ["respond 2 4c", "closed server shutting down"])
+        #expect(summary(machine.pollReceived(3), socket) == ["reject 3 \(EngineIORequestError.unknownSessionID)"])
+    }
+
+    @Test func shutdownGivesUpOnAGetThatDoesNotCome() {
+        let socket = Socket()
+        var machine = self.machine()
+        guard case .buffered = machine.send([.message("waiting")]) else { Issue.record("not buffered"); return }
+        #expect(machine.close(reason: .serverShuttingDown, now: t0).isEmpty)
+        #expect(machine.timerFired(now: t0 + .seconds(4)).isEmpty)
+        #expect(summary(machine.timerFired(now: t0 + .seconds(5)), socket) == ["closed server shutting down"])
+    }
+
+    @Test func shutdownWithNothingToSendAndNoGetClosesAtOnce() {
+        let socket = Socket()
+        var machine = self.machine()
+        #expect(summary(machine.close(reason: .serverShuttingDown, now: t0), socket) == ["closed server shutting down"])
+    }
+
+    @Test func shutdownShortensAForcedCloseThatWaitsForAGet() {
+        var machine = self.machine()
+        #expect(machine.close(reason: .forcedClose, now: t0).isEmpty)
+        #expect(machine.nextDeadline == t0 + .seconds(30))
+        #expect(machine.close(reason: .serverShuttingDown, now: t0 + .seconds(1)).isEmpty)
+        #expect(machine.nextDeadline == t0 + .seconds(6))
+        guard case .closed(.forcedClose) = machine.timerFired(now: t0 + .seconds(6)).last else { Issue.record("not closed"); return }
+    }
+
+    @Test func shutdownDuringAnUpgradeReleasesTheGetAndTheProbe() {
+        let socket = Socket()
+        var machine = self.probedMachine(socket)
+        let actions = machine.close(reason: .serverShuttingDown, now: t0)
+        #expect(summary(actions, socket) == ["stopUpgradeCheck", "goAway socket", "respond 1 6", "closed server shutting down"])
+    }
+
+    /// Every other server-side close keeps its `1`.
+    @Test(arguments: [EngineIOCloseReason.forcedClose, .pingTimeout, .transportError, .parseError])
+    func otherClosesStillSendTheClosePacket(_ reason: EngineIOCloseReason) {
+        let socket = Socket()
+        var webSocket = self.machine(webSocket: socket)
+        #expect(summary(webSocket.close(reason: reason, now: t0), socket) == ["write socket 1", "closeSocket socket", "closed \(reason)"])
+        var polling = self.machine()
+        #expect(polling.pollReceived(1).isEmpty)
+        #expect(summary(polling.close(reason: reason, now: t0), socket) == ["respond 1 1", "closed \(reason)"])
     }
 }

@@ -285,7 +285,10 @@ struct WebSocketWireTests {
         #expect(response.status == 400)
     }
 
-    @Test func shutdownClosesEverySession() async throws {
+    /// On shutdown no client gets `1` (python-socketio would not reconnect after it): the
+    /// held GET gets a noop and the next GET finds the session gone; the WebSocket gets what
+    /// was sent before, then a close frame 1001 (going away).
+    @Test func shutdownEndsEverySessionAsALostTransport() async throws {
         let harness = WireHarness()
         let (sid, _) = try harness.handshake()
         let poller = try harness.connect()
@@ -294,13 +297,31 @@ struct WebSocketWireTests {
         _ = try socket.upgrade("/engine.io/?EIO=4&transport=websocket")
         _ = try socket.readFrames()
         for id in harness.delegate.opened {
-            harness.engine.session(id: id)?.close(reason: .serverShuttingDown)
+            let session = harness.engine.session(id: id)
+            session?.send(.text("last"))
+            session?.close(reason: .serverShuttingDown)
         }
-        #expect(try poller.readResponse()?.body == "1")
+        #expect(try poller.readResponse()?.body == "4last")
+        #expect(try poller.request("GET", "/engine.io/?EIO=4&transport=polling&sid=\(sid)")?.status == 400)
         let frames = try socket.readFrames()
-        #expect(frames.first == TestFrame(opcode: text, payload: Array("1".utf8)))
-        #expect(frames.last?.opcode == close)
+        #expect(frames.map(\.text).first == "4last")
+        #expect(!frames.contains(TestFrame(opcode: text, payload: Array("1".utf8))))
+        #expect(frames.last == TestFrame(opcode: close, payload: [0x03, 0xE9]))
         #expect(harness.engine.sessionCount == 0)
         #expect(Set(harness.delegate.closed.map(\.1)) == [.serverShuttingDown])
+    }
+
+    /// Any other server-side close still tells the client with `1`.
+    @Test func forcedCloseStillSendsTheClosePacket() async throws {
+        let harness = WireHarness()
+        let socket = try harness.connect()
+        _ = try socket.upgrade("/engine.io/?EIO=4&transport=websocket")
+        _ = try socket.readFrames()
+        for id in harness.delegate.opened {
+            harness.engine.session(id: id)?.close(reason: .forcedClose)
+        }
+        let frames = try socket.readFrames()
+        #expect(frames.first == TestFrame(opcode: text, payload: Array("1".utf8)))
+        #expect(frames.last == TestFrame(opcode: close, payload: [0x03, 0xE8]))
     }
 }

@@ -236,3 +236,21 @@ export async function middleware(t) {
   await t.connected(admitted);
   return { before, refusal, afterRefusal, welcome: await welcome, afterAdmission: await stats() };
 }
+
+/// Graceful shutdown (test_graceful_shutdown.py): the server emits `goodbye`, then the scenario
+/// sends it SIGTERM (`t.options.serverPid`) and the test starts the next server on the same
+/// port. With reconnection on, the client must get `goodbye`, then lose its transport (not
+/// `io server disconnect`, after which it would not reconnect) and connect again there.
+export async function shutdownReconnect(t) {
+  const socket = t.socket("/", { reconnection: true, reconnectionDelay: 200, reconnectionDelayMax: 500, randomizationFactor: 0 });
+  const events = [];
+  socket.on("connect", () => events.push(["connect"]));
+  socket.on("disconnect", (reason) => events.push(["disconnect", reason]));
+  socket.on("goodbye", (text) => events.push(["goodbye", text]));
+  await t.connected(socket);
+  const answer = await socket.timeout(10000).emitWithAck("server_emit", { event: "goodbye", args: ["last words"] });
+  process.kill(t.options.serverPid, "SIGTERM");
+  await t.until(() => events.filter(([event]) => event === "connect").length === 2, "the reconnect", 25000);
+  const echoed = await socket.timeout(10000).emitWithAck("echo_ack", "again");
+  return { answer, events, echoed };
+}
