@@ -70,7 +70,13 @@ extension ClusterAdapter {
                 peers.nonMembers.becameMember(host)
                 return peers.membership.heartbeat(host: host, interval: .milliseconds(interval), now: .now)
             }
-            if change != nil { self.logMembership("a cluster node joined", host: host) }
+            if change != nil {
+                self.logMembership("a cluster node joined", host: host)
+                // A newcomer knows nobody yet: beat at once so it learns of this node now,
+                // not a whole interval later (as Node's cluster adapter answers an initial
+                // heartbeat). It knows this node then, so the answer is not answered again.
+                self.publishHeartbeat()
+            }
         case .goodbye(let host):
             let change = self.peers.withLockedValue { $0.membership.goodbye(host: host, now: .now) }
             if change != nil {

@@ -390,9 +390,15 @@ public final class ClusterAdapter: SocketIOAdapter {
     /// Publishes a heartbeat every interval and drops the peers that went silent, until
     /// cancelled.
     private func beat() async {
-        let milliseconds = Int(max(1, self.heartbeatInterval.inMilliseconds))
+        // The first beat waits (for at most an interval) until the subscription is confirmed:
+        // the peers answer it at once, and those answers must not come before this node
+        // hears the channel.
+        let start = ContinuousClock.now
+        while !self.transport.isSubscribed, !Task.isCancelled, ContinuousClock.now - start < self.heartbeatInterval {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         while !Task.isCancelled {
-            self.publish(.heartbeat(hostID: self.hostID, intervalMilliseconds: milliseconds))
+            self.publishHeartbeat()
             let dropped = self.peers.withLockedValue { peers in
                 peers.nonMembers.forget(before: .now)
                 return peers.membership.tick(now: .now)
@@ -403,6 +409,11 @@ public final class ClusterAdapter: SocketIOAdapter {
             }
             try? await Task.sleep(for: self.heartbeatInterval)
         }
+    }
+
+    /// Announces this node (and the interval its peers should expect its beats at).
+    func publishHeartbeat() {
+        self.publish(.heartbeat(hostID: self.hostID, intervalMilliseconds: Int(max(1, self.heartbeatInterval.inMilliseconds))))
     }
 
     /// A member left (goodbye or silence): nothing waits for it any more.

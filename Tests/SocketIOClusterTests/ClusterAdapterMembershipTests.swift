@@ -47,6 +47,25 @@ struct ClusterAdapterMembershipTests {
         #expect(adapters[0].nodes == [adapters[0].hostID])
     }
 
+    @Test func aLateJoinerLearnsTheClusterAtOnceNotAnIntervalLater() async throws {
+        // Beats every minute: without the peers' answer to a newcomer's first beat, the
+        // newcomer would know nobody for a minute.
+        let bus = InMemoryBackplaneBus()
+        func node() -> ClusterAdapter {
+            ClusterAdapter(transport: bus.makeTransport(), heartbeatInterval: .seconds(60), logger: self.logger)
+        }
+        let first = [node(), node()]
+        let tasks = first.map { adapter in Task { try? await adapter.run() } }
+        defer { for task in tasks { task.cancel() } }
+        #expect(try await eventually { first.allSatisfy { $0.serverCount == 2 } })
+        // The two have beaten; the third joins the bus only now and heard none of it.
+        let adapters = first + [node()]
+        let late = Task { try? await adapters[2].run() }
+        defer { late.cancel() }
+        #expect(try await eventually { adapters.allSatisfy { $0.serverCount == 3 } })
+        #expect(adapters[2].nodes == adapters.map(\.hostID).sorted())
+    }
+
     @Test func aGracefulStopSaysGoodbyeOnTheChannel() async throws {
         let bus = InMemoryBackplaneBus()
         let listener = bus.makeTransport()

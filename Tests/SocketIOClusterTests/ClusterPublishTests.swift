@@ -75,8 +75,13 @@ struct ClusterPublishTests {
     }
 
     /// A peer that beats: a live member that requests await.
-    private func addPeer(_ adapter: ClusterAdapter) {
+    /// This node answers a newcomer's beat with its own at once (and nothing else).
+    private func addPeer(_ adapter: ClusterAdapter, _ transport: RecordingTransport) {
         hear(adapter, #"{"method":"heartbeat","host_id":"\#(peer)","interval_ms":60000}"#)
+        #expect(transport.take() == [#"{"method":"heartbeat","host_id":"\#(host)","interval_ms":5000}"#])
+        // A beat of a peer it knows is not answered.
+        hear(adapter, #"{"method":"heartbeat","host_id":"\#(peer)","interval_ms":60000}"#)
+        #expect(transport.take().isEmpty)
     }
 
     @Test func emitsAndRoomOperationsPublishPythonsFormat() async throws {
@@ -142,7 +147,7 @@ struct ClusterPublishTests {
 
     @Test func fetchSocketsPublishesARequestAndMergesTheAnswer() async throws {
         let (transport, adapter, io) = make()
-        addPeer(adapter)
+        addPeer(adapter, transport)
         let fetching = Task { await io.in("room").timeout(.seconds(30)).fetchSockets() }
         #expect(
             try await transport.next() == [
@@ -254,7 +259,7 @@ struct ClusterPublishTests {
         await client.ack(id: try #require(client.pendingAckIDs().first), "to-python")
         #expect(try await transport.next() == [#"{"method":"callback","host_id":"py","sid":"\#(sid)","namespace":"/","id":8,"args":["to-python"]}"#])
         // A Swift node gets its answers, and misses, on its own channel.
-        addPeer(adapter)
+        addPeer(adapter, transport)
         hear(adapter, #"{"method":"emit","event":"q","data":[],"binary":false,"namespace":"/","room":"\#(sid)","skip_sid":null,"callback":["\#(sid)","/",9],"host_id":"\#(peer)"}"#)
         await client.ack(id: try #require(client.pendingAckIDs().last), "to-swift")
         #expect(try await transport.next() == [#"socketio#\#(peer): {"method":"callback","host_id":"\#(peer)","sid":"\#(sid)","namespace":"/","id":9,"args":["to-swift"]}"#])
@@ -272,7 +277,7 @@ struct ClusterPublishTests {
 
     @Test func emitWithAckToARemoteSidFailsWhenEveryMemberMissed() async throws {
         let (transport, adapter, io) = make()
-        addPeer(adapter)
+        addPeer(adapter, transport)
         let asking = Task { try await io.emitWithAck("q", 1, to: "elsewhere", timeout: .seconds(600)) }
         #expect(
             try await transport.next() == [
@@ -293,7 +298,7 @@ struct ClusterPublishTests {
 
     @Test func emitWithAckToARemoteSidGetsTheOwnersCallback() async throws {
         let (transport, adapter, io) = make()
-        addPeer(adapter)
+        addPeer(adapter, transport)
         let asking = Task { try await io.emitWithAck("q", to: "theirs", timeout: .seconds(20)) }
         _ = try await transport.next()
         // A callback addressed to another host is not ours.
@@ -306,7 +311,7 @@ struct ClusterPublishTests {
         let transport = RecordingTransport()
         let adapter = ClusterAdapter(transport: transport, hostID: host, limits: .init(maxPendingRequests: 1, maxServedAckRequests: 0), logger: logger)
         let io = SocketIOServer(adapter: adapter, logger: logger)
-        addPeer(adapter)
+        addPeer(adapter, transport)
         let first = Task { await io.timeout(.seconds(30)).fetchRooms() }
         _ = try await transport.next()
         // Beyond the bound: no request published, every peer missing, at once.
@@ -328,7 +333,7 @@ struct ClusterPublishTests {
 
     @Test func aCancelledCallerStopsWaiting() async throws {
         let (transport, adapter, io) = make()
-        addPeer(adapter)
+        addPeer(adapter, transport)
         let fetching = Task { await io.timeout(.seconds(600)).fetchSockets() }
         _ = try await transport.next()
         #expect(adapter.pendingRequestCount == 1)
