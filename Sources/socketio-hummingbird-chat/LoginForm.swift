@@ -1,0 +1,10 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the swift-socketio open source project.
+// SPDX-License-Identifier: MIT
+//===----------------------------------------------------------------------===//
+
+/// The fields of `POST /login` (`application/x-www-form-urlencoded`).
+struct LoginForm: Decodable, Sendable {
+    let name: String
+    let password: String
+}
