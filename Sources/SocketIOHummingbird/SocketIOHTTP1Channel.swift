@@ -98,6 +98,7 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
                 )
             }
             let http1 = self.configuration
+            let replay = NIOLoopBound(SocketIODeclinedUpgradeReplay(), eventLoop: channel.eventLoop)
             let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<SocketIOHTTP1ChannelKind>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
@@ -110,6 +111,8 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
                         try operations.addHandler(SocketIOQuiesceHandler(drain: drain))
                         try operations.addHandlers(http1.additionalChannelHandlers())
                         try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
+                        replay.value.replay()
+                        operations.removeHandler(replay.value, promise: nil)
                         return .http(
                             try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                                 wrappingChannelSynchronously: channel,
@@ -127,6 +130,8 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
             pipeline.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             pipeline.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let kind = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<SocketIOHTTP1ChannelKind>.self)
+            try channel.pipeline.syncOperations.addHandler(replay.value, position: .before(upgradeHandler))
             return Connection(kind: kind, state: state, channel: channel)
         }
     }
