@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 import Hummingbird
 
 /// The application's request context. ``SessionMiddleware`` fills `user` from the session
@@ -21,3 +22,4 @@ struct AppRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 }
+#endif

@@ -15,14 +15,12 @@
 // `POST /notify/:user` (ChatRoutes). Socket.IO: refused without a login (`unauthorized`),
 // `whoami`, `join`/`leave`/`message` (ChatEvents).
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+#if Hummingbird
 import ArgumentParser
+import ExecutableSupport
 import Hummingbird
 import Logging
+import NIOCore
 import SocketIO
 import SocketIOHummingbird
 
@@ -67,24 +65,40 @@ struct ChatCommand: AsyncParsableCommand {
         ChatRoutes.add(to: router, io: io, sessions: sessions, users: users, page: page)
         router.addSocketIO(io)
 
+        // The bound address, for ServiceRunner's `listening on` line.
+        let (bound, boundSink) = AsyncStream<SocketAddress>.makeStream()
         var app = Application(
             router: router,
             server: .socketIO(io, router: router),
             configuration: .init(address: .hostname(self.host, port: self.port), serverName: "socketio-hummingbird-chat"),
             onServerRunning: { channel in
-                let address = channel.localAddress
-                print("listening on http://\(address?.ipAddress ?? "?"):\(address?.port ?? 0)")
-                // `nil` flushes every output stream without touching the global `stdout`.
-                fflush(nil)
+                if let address = channel.localAddress { boundSink.yield(address) }
+                boundSink.finish()
             },
             logger: logger
         )
-        // Stand-in until `SocketIOServer` is a `Service` itself (then: `app.addServices(io, ...)`).
-        app.addServices(SocketIOService(io), sessions.driver)
-        // SIGTERM/SIGINT start the graceful shutdown: the port closes, sessions are closed
-        // (clients reconnect elsewhere), then the services stop.
-        try await app.runService()
+        // Stopped in reverse order: the HTTP server first (its quiesce drains the engine:
+        // clients get a close packet and reconnect elsewhere), then `io`, then the sessions.
+        app.addServices(sessions.driver, io)
+        // SIGTERM/SIGINT start the graceful shutdown.
+        try await ServiceRunner.run(
+            [app],
+            localAddress: {
+                for await address in bound { return address }
+                throw CancellationError()
+            },
+            logger: logger
+        )
     }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+#else
+/// Built without the `Hummingbird` trait: the example is not available.
+@main
+enum ChatCommand {
+    static func main() {
+        print("socketio-hummingbird-chat needs the Hummingbird trait")
+    }
+}
+#endif

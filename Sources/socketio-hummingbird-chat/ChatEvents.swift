@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 import OrderedCollections
 import SocketIO
 import SocketIOHummingbird
@@ -73,3 +74,4 @@ extension SocketIOSocket {
     /// The logged-in user the socket belongs to.
     fileprivate var user: User? { self.context?.user }
 }
+#endif

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 import Foundation
 import Hummingbird
 
@@ -140,3 +141,4 @@ struct ChatPage: Sendable {
         return escaped
     }
 }
+#endif

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 import Hummingbird
 import SocketIO
 import SocketIOHummingbird
@@ -62,3 +63,4 @@ enum ChatRoutes {
         let text: String?
     }
 }
+#endif

@@ -3,8 +3,10 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 /// The fields of `POST /login` (`application/x-www-form-urlencoded`).
 struct LoginForm: Decodable, Sendable {
     let name: String
     let password: String
 }
+#endif

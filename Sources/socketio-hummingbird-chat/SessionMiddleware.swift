@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 import Hummingbird
 
 /// Reads the session cookie and puts the session's user in the context (Flask-Login's
@@ -23,3 +24,4 @@ struct SessionMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
+#endif

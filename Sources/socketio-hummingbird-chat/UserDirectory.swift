@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if Hummingbird
 /// The example's fixed table of users. A real application checks a password hash kept in
 /// its database; plain passwords keep the example free of a crypto dependency.
 struct UserDirectory: Sendable {
@@ -35,3 +36,4 @@ struct UserDirectory: Sendable {
         return difference == 0
     }
 }
+#endif
