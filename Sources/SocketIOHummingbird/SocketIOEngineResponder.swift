@@ -27,9 +27,10 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
         guard self.engine.isEngineRequest(path: path, query: query) else {
             throw HTTPError(.notFound)
         }
+        let headers = Self.engineHeaders(of: request)
         let isUpgrade = request.headers[.upgrade]?.lowercased().contains("websocket") ?? false
         if isUpgrade, let slot = SocketIOUpgradeSlot.current {
-            return await self.checkUpgrade(request, uri: uri, query: query, context: context, slot: slot)
+            return await self.checkUpgrade(request, headers: headers, uri: uri, query: query, context: context, slot: slot)
         }
         guard let connection = SocketIOConnectionState.current else {
             context.logger.error("the Socket.IO engine routes need the server HTTPServerBuilder.socketIO(_:router:)")
@@ -37,7 +38,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
         }
         let channel = connection.channel
         let sink = PromisePollReplySink(eventLoop: channel.eventLoop)
-        let reply = PollResponder(sink: sink, requestHeaders: request.headers, server: self.engine)
+        let reply = PollResponder(sink: sink, requestHeaders: headers, server: self.engine)
         let refusal: EngineIORequestError? =
             if isUpgrade {
                 try await connection.onLoop { state in
@@ -52,13 +53,14 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
             // connection closes (SocketIOCloseAfterResponseHandler), as on the listener.
             reply.reject(refusal, close: true)
         } else {
-            try await self.servePolling(request, uri: uri, query: query, context: context, connection: connection, reply: reply, sink: sink)
+            try await self.servePolling(request, headers: headers, uri: uri, query: query, context: context, connection: connection, reply: reply, sink: sink)
         }
         return Self.response(try await sink.promise.futureResult.get())
     }
 
     private func servePolling(
         _ request: Request,
+        headers: HTTPFields,
         uri: String,
         query: [String: String],
         context: Context,
@@ -68,7 +70,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
     ) async throws {
         let engine = self.engine
         let channel = connection.channel
-        let step = engine.pollingStep(method: request.method, headers: request.headers, query: query)
+        let step = engine.pollingStep(method: request.method, headers: headers, query: query)
         var body = ByteBuffer()
         switch step {
         case .post(let session):
@@ -99,7 +101,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
             request: EngineIORequest(
                 method: request.method,
                 uri: uri,
-                headers: request.headers,
+                headers: headers,
                 remoteAddress: channel.remoteAddress,
                 trustsForwardedFor: engine.configuration.trustForwardedFor,
                 context: context
@@ -111,8 +113,8 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
 
     /// The upgrade check that `SocketIOHTTP1Channel` runs through the router: the engine's
     /// checks and `allowRequest`; the outcome (and the app's context) goes to `slot`.
-    private func checkUpgrade(_ request: Request, uri: String, query: [String: String], context: Context, slot: SocketIOUpgradeSlot) async -> Response {
-        switch self.engine.route(method: request.method, headers: request.headers, query: query, isWebSocketUpgrade: true) {
+    private func checkUpgrade(_ request: Request, headers: HTTPFields, uri: String, query: [String: String], context: Context, slot: SocketIOUpgradeSlot) async -> Response {
+        switch self.engine.route(method: request.method, headers: headers, query: query, isWebSocketUpgrade: true) {
         case .failure(let error):
             slot.outcome = .refused(error)
         case .success(.session(_, .polling)), .success(.handshake(.polling)):
@@ -124,7 +126,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
                 let engineRequest = EngineIORequest(
                     method: request.method,
                     uri: uri,
-                    headers: request.headers,
+                    headers: headers,
                     remoteAddress: SocketIOConnectionState.current?.channel.remoteAddress,
                     trustsForwardedFor: self.engine.configuration.trustForwardedFor,
                     context: context
@@ -137,6 +139,17 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
             slot.outcome = .accepted(context: context)
         }
         return Response(status: .ok)
+    }
+
+    /// The request's header fields as the engine reads them: HTTPTypes moves HTTP/1's `Host`
+    /// into the `:authority` pseudo-header, and the engine's same-origin check and
+    /// `handshake.headers` need it back.
+    static func engineHeaders(of request: Request) -> HTTPFields {
+        var headers = request.headers
+        if headers[.hostField] == nil, let authority = request.head.authority {
+            headers[.hostField] = authority
+        }
+        return headers
     }
 
     /// The engine's answer as a Hummingbird response (Hummingbird writes `Content-Length`).

@@ -49,7 +49,7 @@ struct SocketIOHummingbirdTests {
         let hello = try #require(await connection.response())
         #expect(hello.status == 200 && hello.body == "hello alice")
 
-        try await connection.request("GET", "/socket.io/?EIO=4&transport=polling", headers: ["X-User": "alice"])
+        try await connection.request("GET", "/socket.io/?EIO=4&transport=polling", headers: ["X-User": "alice", "Origin": "http://127.0.0.1"])
         let open = try #require(await connection.response())
         #expect(open.status == 200)
         #expect(open.header("X-App-Middleware") == "seen")
@@ -76,6 +76,8 @@ struct SocketIOHummingbirdTests {
         let connection = try await app.connect()
         var headers = Self.upgradeHeaders
         headers["X-User"] = "bob"
+        // Same origin (the default CORS policy): the engine sees `Host`, which HTTPTypes keeps apart.
+        headers["Origin"] = "http://127.0.0.1"
         try await connection.request("GET", "/socket.io/?EIO=4&transport=websocket", headers: headers)
         let switching = try #require(await connection.response())
         #expect(switching.status == 101)
