@@ -96,7 +96,7 @@ def hummingbird_demo():
 
 @pytest.mark.parametrize("scenario", [
     ("fanout", "--clients", "10", "--window", "4", "--broadcasts", "20", "--warmup", "3"),
-    ("latency", "--clients", "3", "--requests", "40", "--warmup", "2"),
+    ("latency", "--clients", "3", "--requests", "60", "--warmup", "2"),
     ("connect", "--clients", "10", "--transport", "polling", "--hold-ms", "50"),
 ], ids=["fanout", "latency", "connect-polling"])
 def test_the_bench_runs_against_the_demo_on_hummingbird(hummingbird_demo, scenario):
@@ -105,7 +105,7 @@ def test_the_bench_runs_against_the_demo_on_hummingbird(hummingbird_demo, scenar
     if name == "fanout":
         assert report["completed"] == 20 and report["deliveries"] == 10 * 20 and report["stray_deliveries"] == 0
     elif name == "latency":
-        assert report["requests"] == 40 and 0 < report["rtt_ms"]["p50"] <= report["rtt_ms"]["max"]
+        assert report["requests"] == 60 and 0 < report["rtt_ms"]["p50"] <= report["rtt_ms"]["max"]
     else:
         assert (report["connected"], report["failed"]) == (10, 0)
 
