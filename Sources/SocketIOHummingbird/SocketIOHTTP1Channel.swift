@@ -28,6 +28,7 @@ public import SocketIO
 /// served by the routes of `RouterMethods.addSocketIO(_:)`.
 public struct SocketIOHTTP1Channel<WSResponder: HTTPResponder>: ServerChildChannel, HTTPChannelHandler
 where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+    /// What ``setup(channel:logger:)`` makes of a connection.
     public typealias Value = Connection
 
     /// A connection once its first request was read: upgraded to an engine WebSocket, or HTTP.
