@@ -26,6 +26,10 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let orderedCollections: Target.Dependency = .product(name: "OrderedCollections", package: "swift-collections")
 let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "compress-nio")
+let hummingbirdProduct: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"]))
+let hummingbirdCore: Target.Dependency = .product(name: "HummingbirdCore", package: "hummingbird", condition: .when(traits: ["Hummingbird"]))
+let nioHTTPTypes: Target.Dependency = .product(name: "NIOHTTPTypes", package: "swift-nio-extras", condition: .when(traits: ["Hummingbird"]))
+let nioHTTPTypesHTTP1: Target.Dependency = .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras", condition: .when(traits: ["Hummingbird"]))
 
 // Each broker is optional at build time: a SwiftPM trait per broker (all three by default).
 // A build without one neither compiles its backplane nor needs its C library, e.g. a
@@ -33,6 +37,9 @@ let compressNIO: Target.Dependency = .product(name: "CompressNIO", package: "com
 let redis: Set<String> = ["Redis"]
 let amqp: Set<String> = ["AMQP"]
 let kafka: Set<String> = ["Kafka"]
+// The Hummingbird mount (issue 16) is optional too: without the trait its module, tests and
+// example compile to nothing and Hummingbird is not built.
+let hummingbird: Set<String> = ["Hummingbird"]
 
 let package = Package(
     name: "swift-socketio",
@@ -47,6 +54,7 @@ let package = Package(
         .library(name: "SocketIOCluster", targets: ["SocketIOCluster"]),
         .library(name: "SocketIOEmitter", targets: ["SocketIOEmitter"]),
         .executable(name: "socketio-emit", targets: ["socketio-emit"]),
+        .library(name: "SocketIOHummingbird", targets: ["SocketIOHummingbird"]),
         .executable(name: "socketio-demo", targets: ["socketio-demo"]),
         .executable(name: "socketio-bench", targets: ["socketio-bench"]),
     ],
@@ -54,7 +62,8 @@ let package = Package(
         .trait(name: "Redis", description: "The Redis backplane (links hiredis)."),
         .trait(name: "AMQP", description: "The RabbitMQ backplane (links librabbitmq)."),
         .trait(name: "Kafka", description: "The Kafka backplane (links librdkafka)."),
-        .default(enabledTraits: ["Redis", "AMQP", "Kafka"]),
+        .trait(name: "Hummingbird", description: "The SocketIOHummingbird module: mounting the server on a Hummingbird application."),
+        .default(enabledTraits: ["Redis", "AMQP", "Kafka", "Hummingbird"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -65,6 +74,8 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
     ],
     targets: [
         // MARK: - Codecs
@@ -147,6 +158,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Hummingbird mount
+        // Its sources are inside `#if Hummingbird`: without the trait it is an empty module.
+        .target(
+            name: "SocketIOHummingbird",
+            dependencies: [
+                "EngineIO", "EngineIOParser", "SocketIO", nioCore, nioHTTP1, nioWebSocket, logging, serviceLifecycle, httpTypes,
+                hummingbirdProduct, hummingbirdCore, nioHTTPTypes, nioHTTPTypesHTTP1,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executables
         // What the executables share and libraries must not do: print to stdout, trap signals.
         .target(name: "ExecutableSupport", dependencies: [nioCore, logging, serviceLifecycle, unixSignals], swiftSettings: swiftSettings),
@@ -155,6 +177,7 @@ let package = Package(
             dependencies: [
                 "ExecutableSupport", "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue",
                 nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser, httpTypes,
+                .target(name: "SocketIOHummingbird", condition: .when(traits: hummingbird)), hummingbirdProduct,
             ],
             swiftSettings: swiftSettings
         ),
@@ -178,6 +201,16 @@ let package = Package(
             dependencies: [
                 "ExecutableSupport", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue", "EngineIO", nioCore,
                 logging, serviceLifecycle, argumentParser,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The Hummingbird example (issue 16): a chat with a cookie session, mounted beside app routes.
+        .executableTarget(
+            name: "socketio-hummingbird-chat",
+            dependencies: [
+                "ExecutableSupport", "SocketIO", "SocketIOParser", .target(name: "SocketIOHummingbird", condition: .when(traits: hummingbird)),
+                nioCore, logging, serviceLifecycle, argumentParser, orderedCollections, hummingbirdProduct,
             ],
             swiftSettings: swiftSettings
         ),
@@ -212,6 +245,15 @@ let package = Package(
             dependencies: [
                 "EngineIO", "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioEmbedded, nioWebSocket,
                 nioConcurrencyHelpers, logging, httpTypes,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SocketIOHummingbirdTests",
+            dependencies: [
+                .target(name: "SocketIOHummingbird", condition: .when(traits: hummingbird)), "SocketIO", "SocketIOParser", "EngineIO",
+                "EngineIOParser", nioCore, nioPosix, nioHTTP1, nioWebSocket, nioConcurrencyHelpers, logging, serviceLifecycle, httpTypes,
+                hummingbirdProduct,
             ],
             swiftSettings: swiftSettings
         ),

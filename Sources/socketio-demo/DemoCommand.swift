@@ -31,8 +31,19 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "The swift-socketio demo server."
     )
 
+    /// The HTTP front end.
+    enum Server: String, ExpressibleByArgument, CaseIterable {
+        /// The engine's own listener.
+        case standalone
+        /// Mounted on a Hummingbird application (SocketIOHummingbird; needs the Hummingbird trait).
+        case hummingbird
+    }
+
     @Option(help: "What to serve: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).")
     var mode: Mode = .demo
+
+    @Option(help: "The HTTP front end: \(Server.allCases.map(\.rawValue).joined(separator: ", ")) (socketio-reference and demo modes).")
+    var server: Server = .standalone
 
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
@@ -117,6 +128,9 @@ struct DemoCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.threads ?? AvailableCores.count))
         switch self.mode {
         case .engineioEcho:
+            if self.server == .hummingbird {
+                throw ValidationError("--server hummingbird serves Socket.IO modes only")
+            }
             let configuration = EngineIOConfiguration(
                 path: "/engine.io/",
                 pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 300),
@@ -142,6 +156,10 @@ struct DemoCommand: AsyncParsableCommand {
                 logger: logger
             )
             DemoApp.installReference(on: io)
+            if self.server == .hummingbird {
+                try await self.serveOnHummingbird(io: io, page: nil, group: group, logger: logger)
+                return
+            }
             let listener = io.httpServer(host: self.host, port: self.port)
             try await Self.serve([io, listener], listener: listener, logger: logger)
         case .demo:
@@ -180,9 +198,22 @@ struct DemoCommand: AsyncParsableCommand {
                 logger: logger
             )
             DemoApp.install(on: io, node: "\(self.host):\(self.port)")
+            if self.server == .hummingbird {
+                try await self.serveOnHummingbird(io: io, page: page, group: group, logger: logger)
+                return
+            }
             let listener = io.httpServer(host: self.host, port: self.port, router: page.route)
             try await Self.serve([io, listener], listener: listener, logger: logger)
         }
+    }
+
+    /// Serves `io` mounted on a Hummingbird application on `group`.
+    private func serveOnHummingbird(io: SocketIOServer, page: DemoPage?, group: any EventLoopGroup, logger: Logger) async throws {
+        #if Hummingbird
+        try await DemoHummingbird.serve(io: io, page: page, host: self.host, port: self.port, group: group, logger: logger)
+        #else
+        throw ValidationError("--server hummingbird: built without the Hummingbird trait")
+        #endif
     }
 
     /// The HTTP timeouts, with the command line's overrides.

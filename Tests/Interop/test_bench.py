@@ -85,6 +85,31 @@ def test_latency_closed_loops_of_acks(demo, binary_bytes):
     assert 0 < rtt["p50"] <= rtt["p90"] <= rtt["p99"] <= rtt["max"]
 
 
+@pytest.fixture(scope="module")
+def hummingbird_demo():
+    """The same demo mounted on Hummingbird (`--server hummingbird`, same handlers and loops)."""
+    server = start_server("--server", "hummingbird")
+    yield server
+    server.assert_alive("after the bench runs")
+    server.stop()
+
+
+@pytest.mark.parametrize("scenario", [
+    ("fanout", "--clients", "10", "--window", "4", "--broadcasts", "20", "--warmup", "3"),
+    ("latency", "--clients", "3", "--requests", "60", "--warmup", "2"),
+    ("connect", "--clients", "10", "--transport", "polling", "--hold-ms", "50"),
+], ids=["fanout", "latency", "connect-polling"])
+def test_the_bench_runs_against_the_demo_on_hummingbird(hummingbird_demo, scenario):
+    name, *args = scenario
+    report = bench(name, "--url", hummingbird_demo.url, *args)
+    if name == "fanout":
+        assert report["completed"] == 20 and report["deliveries"] == 10 * 20 and report["stray_deliveries"] == 0
+    elif name == "latency":
+        assert report["requests"] == 60 and 0 < report["rtt_ms"]["p50"] <= report["rtt_ms"]["max"]
+    else:
+        assert (report["connected"], report["failed"]) == (10, 0)
+
+
 def test_an_unreachable_server_is_a_clear_failure():
     report = bench("connect", "--url", "http://127.0.0.1:1", "--clients", "3", "--hold-ms", "0", expect_ok=False)
     assert report["failed"] == 3 and "error" in report
