@@ -338,39 +338,18 @@ def test_shutdown_signal_disconnects_clients_and_exits_zero(clients, signum):
             poller.got("disconnects"),
             websocket.got("disconnects"),
         )
-        # The engine's close packet: python-socketio calls it a server disconnect. The
-        # poller says "transport error" instead in the rare run where its next GET had not
-        # reached the server yet (the port was closed under it).
-        assert websocket.got("disconnects") == [socketio.Client.reason.SERVER_DISCONNECT]
-        assert poller.got("disconnects") in (
-            [socketio.Client.reason.SERVER_DISCONNECT],
-            [socketio.Client.reason.TRANSPORT_ERROR],
-        ), poller.got("disconnects")
+        # The drain ends each session as a lost transport (no Engine.IO close packet: a
+        # WebSocket close 1001, a noop on the held poll), which python-socketio reports as
+        # a transport error and reconnects after.
+        assert websocket.got("disconnects") == [socketio.Client.reason.TRANSPORT_ERROR]
+        assert poller.got("disconnects") == [socketio.Client.reason.TRANSPORT_ERROR]
     finally:
         server.stop()
 
 
-# Design Q6: after a graceful shutdown python-socketio clients should reconnect (to the
-# next server). They do not, over either transport, and the standalone listener
-# (`socketio-demo` on main) behaves the same: the drain (`closeAllSessions(.serverShuttingDown)`)
-# sends an Engine.IO close packet, python-engineio's `Client.disconnect()` sets its state to
-# 'disconnecting' before it fires `disconnect` ("server disconnect"), and python-socketio's
-# `_handle_eio_disconnect` reconnects only while that state is 'connected'. A client whose
-# transport drops without the packet ("transport error") does reconnect: the polling case
-# passes in the rare run where its next GET had not reached the server yet, hence not strict.
-NO_RECONNECT_AFTER_CLOSE_PACKET = (
-    "python-socketio does not reconnect after the shutdown's Engine.IO close packet "
-    "('server disconnect'); the engine's drain decides this, not the mount (design Q6)"
-)
-
-
-@pytest.mark.parametrize(
-    "transport",
-    [
-        pytest.param("polling", marks=pytest.mark.xfail(strict=False, reason=NO_RECONNECT_AFTER_CLOSE_PACKET)),
-        pytest.param("websocket", marks=pytest.mark.xfail(strict=True, reason=NO_RECONNECT_AFTER_CLOSE_PACKET)),
-    ],
-)
+# Design Q6: after a graceful shutdown clients reconnect to the next server: the drain
+# ends sessions without the Engine.IO close packet (after which python-socketio would not).
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
 def test_clients_reconnect_to_the_next_server(clients, transport):
     first = start_chat()
     port = first.port
