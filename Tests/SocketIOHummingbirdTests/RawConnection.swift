@@ -68,7 +68,7 @@ final class RawConnection {
     }
 
     /// The next WebSocket frame from the server (unmasked, payload under 64 KiB).
-    func frame() async -> (opcode: UInt8, payload: String)? {
+    func frame() async -> (opcode: UInt8, payload: String, bytes: [UInt8])? {
         guard await self.fill(until: { $0.readableBytes >= 2 ? true : nil }) != nil else { return nil }
         let bytes = Array(self.buffer.readableBytesView.prefix(4))
         var length = Int(bytes[1] & 0x7f)
@@ -81,7 +81,8 @@ final class RawConnection {
         }
         guard await self.fill(until: { $0.readableBytes >= headerSize + length ? true : nil }) != nil else { return nil }
         self.buffer.moveReaderIndex(forwardBy: headerSize)
-        return (bytes[0] & 0x0f, self.buffer.readString(length: length) ?? "")
+        let payload = self.buffer.readBytes(length: length) ?? []
+        return (bytes[0] & 0x0f, String(decoding: payload, as: UTF8.self), payload)
     }
 
     /// Sends a masked text frame (clients must mask).

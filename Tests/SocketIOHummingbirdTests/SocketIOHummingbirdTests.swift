@@ -162,9 +162,14 @@ struct SocketIOHummingbirdTests {
 
         let stopping = Task { try await app.stop() }
         let drained = try #require(await polling.response())
+        // Ended as a lost transport, so that clients reconnect: a noop on the held poll (no
+        // Engine.IO close packet), a close frame 1001 (going away) on the WebSocket.
         #expect(drained.status == 200)
-        #expect(drained.body.contains("1"))
+        #expect(drained.body == "6")
         #expect(await polling.closesAfterwards())
+        let goingAway = try #require(await webSocket.frame())
+        #expect(goingAway.opcode == 0x8)
+        #expect(goingAway.bytes.prefix(2).elementsEqual([0x03, 0xE9]))
         #expect(await webSocket.closesAfterwards())
         try await stopping.value
         #expect(app.io.engine.isDraining)
