@@ -78,7 +78,7 @@ struct ChatCommand: AsyncParsableCommand {
             logger: logger
         )
         // Stopped in reverse order: the HTTP server first (its quiesce drains the engine:
-        // clients get a close packet and reconnect elsewhere), then `io`, then the sessions.
+        // clients see their transport end and reconnect elsewhere), then `io`, then the sessions.
         app.addServices(sessions.driver, io)
         // SIGTERM/SIGINT start the graceful shutdown.
         try await ServiceRunner.run(
