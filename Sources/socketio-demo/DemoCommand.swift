@@ -118,11 +118,7 @@ struct DemoCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = self.logLevel
-            return handler
-        }
+        LoggingSystem.bootstrapStandardError(level: self.logLevel)
         let logger = Logger(label: "socketio-demo")
         let address = EngineIOHTTPServer.Address(host: self.host, port: self.port)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, self.threads ?? AvailableCores.count))

@@ -45,11 +45,7 @@ struct ChatCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = self.logLevel
-            return handler
-        }
+        LoggingSystem.bootstrapStandardError(level: self.logLevel)
         let logger = Logger(label: "socketio-hummingbird-chat")
         let page = try ChatPage(clientBundlePath: self.clientJS)
         let sessions = SessionStore()
@@ -66,15 +62,12 @@ struct ChatCommand: AsyncParsableCommand {
         router.addSocketIO(io)
 
         // The bound address, for ServiceRunner's `listening on` line.
-        let (bound, boundSink) = AsyncStream<SocketAddress>.makeStream()
+        let bound = BoundAddress()
         var app = Application(
             router: router,
             server: .socketIO(io, router: router),
             configuration: .init(address: .hostname(self.host, port: self.port), serverName: "socketio-hummingbird-chat"),
-            onServerRunning: { channel in
-                if let address = channel.localAddress { boundSink.yield(address) }
-                boundSink.finish()
-            },
+            onServerRunning: { bound.serverRunning($0) },
             logger: logger
         )
         // Stopped in reverse order: the HTTP server first (its quiesce drains the engine:
@@ -83,10 +76,7 @@ struct ChatCommand: AsyncParsableCommand {
         // SIGTERM/SIGINT start the graceful shutdown.
         try await ServiceRunner.run(
             [app],
-            localAddress: {
-                for await address in bound { return address }
-                throw CancellationError()
-            },
+            localAddress: { try await bound.address() },
             logger: logger
         )
     }
