@@ -57,8 +57,21 @@ up)
         (
             rabbit_env
             "$BIN/rabbitmq-server" >"$DIR/log/stdout.log" 2>&1 &
+            # `rabbitmqctl wait` fails at once ({garbage_in_pid_file}) when it reads the pid
+            # file between its creation and its write (seen on a loaded machine): wait for a
+            # whole pid first.
+            for _ in $(seq 1200); do
+                grep -qE '^[0-9]+$' "$RABBITMQ_PID_FILE" 2>/dev/null && break
+                sleep 0.1
+            done
             "$BIN/rabbitmqctl" wait --timeout 120 "$RABBITMQ_PID_FILE" >"$DIR/log/wait.log" 2>&1
-        ) || { log "rabbitmq did not start"; tail -20 "$DIR/log/stdout.log" >&2; exit 1; }
+        ) || {
+            log "rabbitmq did not start"
+            tail -20 "$DIR/log/stdout.log" >&2
+            # Leave nothing running behind a failed start (callers only stop what started).
+            bash "$ROOT/scripts/rabbitmq.sh" down "$PORT" >/dev/null 2>&1 || true
+            exit 1
+        }
     fi
     echo "amqp://guest:guest@127.0.0.1:$PORT/%2f"
     ;;
