@@ -137,7 +137,10 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
             )
             var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgradeConfiguration)
             pipeline.enablePipelining = false  // Hummingbird serves a connection's requests in order
-            pipeline.enableErrorHandling = false
+            // NIO's error handler, as the standalone listener: a request the decoder refuses
+            // (bad syntax, beyond the header limits below) gets `400 Bad Request` before the
+            // connection closes, rather than a bare close. An upgrade removes it.
+            pipeline.enableErrorHandling = true
             pipeline.enableResponseHeaderValidation = false
             // The tighter of the application's and the engine's header limits (beyond them
             // NIO's decoder fails the request and the connection closes).
