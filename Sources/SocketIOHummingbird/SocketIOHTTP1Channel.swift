@@ -80,15 +80,14 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
             let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
             let upgradeResponder = self.upgradeResponder
             let drain = self.drain
-            // The standalone listener's protections of plain HTTP (issue 9): no reads while
-            // the channel is not writable (a client that never reads its answers stops being
-            // read), and the header, request and keep-alive timeouts (slowloris). An engine
-            // WebSocket leaves both behind: its heartbeat and slow-reader limit take over.
+            // The standalone listener's header, request and keep-alive timeouts (slowloris,
+            // issue 9). An engine WebSocket leaves them behind: its heartbeat and slow-reader
+            // limit take over. (The standalone listener's `BackPressureHandler` is not needed
+            // here: Hummingbird's request loop writes through `NIOAsyncChannel`, which waits
+            // while the channel is not writable and then stops reading; test_front.py's
+            // never-reading pipelining client checks it.)
             let timeouts = engine.configuration.httpTimeouts
-            let protections = NIOLoopBound(
-                (BackPressureHandler(), HTTPConnectionTimeoutHandler(timeouts: timeouts)),
-                eventLoop: channel.eventLoop
-            )
+            let timeoutHandler = NIOLoopBound(HTTPConnectionTimeoutHandler(timeouts: timeouts), eventLoop: channel.eventLoop)
             let handshake = NIOTypedWebSocketServerUpgrader<SocketIOHTTP1ChannelKind>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -101,9 +100,7 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
                 let context = state.stateOnLoop.upgradeContext
                 state.stateOnLoop.upgradeContext = nil
                 let request = engine.request(for: head, on: channel, context: context)
-                let (backPressure, timeout) = protections.value
-                channel.pipeline.syncOperations.removeHandler(timeout, promise: nil)
-                channel.pipeline.syncOperations.removeHandler(backPressure, promise: nil)
+                channel.pipeline.syncOperations.removeHandler(timeoutHandler.value, promise: nil)
                 try channel.pipeline.syncOperations.addHandlers(
                     WebSocketFrameEncoder(),
                     SocketIOQuiesceHandler(drain: drain),
@@ -148,13 +145,12 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
             pipeline.decoderConfiguration.maxHeaderListSize = min(http1.httpDecoder.maxHeaderListSize, timeouts.maxHeaderBytes)
             pipeline.decoderConfiguration.maxHeaderFieldCount = min(http1.httpDecoder.maxHeaderFieldCount, timeouts.maxHeaderCount)
             let operations = channel.pipeline.syncOperations
-            try operations.addHandler(protections.value.0, position: .first)
             let kind = try operations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
             let upgradeHandler = try operations.handler(type: NIOTypedHTTPServerUpgradeHandler<SocketIOHTTP1ChannelKind>.self)
             // After the decoder, so that it sees one request's parts at a time, and before
             // the upgrade decision, so that a connection that never completes its first
             // request is closed too.
-            try operations.addHandler(protections.value.1, position: .before(upgradeHandler))
+            try operations.addHandler(timeoutHandler.value, position: .before(upgradeHandler))
             try operations.addHandler(replay.value, position: .before(upgradeHandler))
             return Connection(kind: kind, state: state, channel: channel)
         }
