@@ -4,7 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-internal import NIOHTTP1
+package import NIOHTTP1
 
 /// Closes HTTP connections that take too long to send a request or sit idle
 /// (``EngineIOConfiguration/HTTPTimeouts``, Node's `headersTimeout`, `requestTimeout` and
@@ -17,12 +17,13 @@ internal import NIOHTTP1
 /// - from a response's end until the next request's headers: `keepAliveTimeout`.
 ///
 /// A WebSocket upgrade removes it (see ``EngineIOHTTPServer``): the heartbeat takes over.
-/// Loop-confined like every `ChannelHandler`.
-final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+/// Loop-confined like every `ChannelHandler`. `package`: the Hummingbird mount installs it
+/// in its own NIOHTTP1 pipeline.
+package final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias InboundOut = HTTPServerRequestPart
+    package typealias OutboundIn = HTTPServerResponsePart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private var machine: HTTPConnectionTimeouts
     /// When the connection closes unless the machine says otherwise (`nil`: no timeout,
@@ -40,29 +41,29 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
     /// How many timers were scheduled (tests).
     private(set) var timersScheduled = 0
 
-    init(timeouts: EngineIOConfiguration.HTTPTimeouts) {
+    package init(timeouts: EngineIOConfiguration.HTTPTimeouts) {
         self.machine = HTTPConnectionTimeouts(timeouts: timeouts)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { self.run(self.machine.connectionStarted(), context: context) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    package func channelActive(context: ChannelHandlerContext) {
         self.run(self.machine.connectionStarted(), context: context)
         context.fireChannelActive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         self.stopTimer()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         self.stopTimer()
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head: self.run(self.machine.requestHeadReceived(), context: context)
         case .body: break
@@ -71,7 +72,7 @@ final class HTTPConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannel
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = self.unwrapOutboundIn(data) {
             self.run(self.machine.responseEnded(), context: context)
         }

@@ -18,6 +18,12 @@ extension HTTPServerBuilder {
     /// request, including a WebSocket upgrade elsewhere, is served as plain HTTP by the
     /// application. The engine's polling routes come from RouterMethods/addSocketIO(_:).
     ///
+    /// Plain HTTP connections get the standalone listener's limits from the engine's
+    /// configuration (`EngineIOConfiguration.httpTimeouts`): the header, request and
+    /// keep-alive timeouts close slow or idle connections, and a request beyond the header
+    /// limits (the tighter of `configuration.httpDecoder`'s and the engine's) gets
+    /// `400 Bad Request` and the connection closes. An engine WebSocket leaves them behind.
+    ///
     /// On graceful shutdown the first connection told to quiesce drains the engine
     /// (`EngineIOServer.beginDraining()`): new handshakes are refused and every session is
     /// closed with a close packet, so that held polls and WebSockets end and clients

@@ -80,6 +80,14 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
             let maxFrameSize = min(max(engine.configuration.maxPayload, 1 << 12), 1 << 30)
             let upgradeResponder = self.upgradeResponder
             let drain = self.drain
+            // The standalone listener's header, request and keep-alive timeouts (slowloris,
+            // issue 9). An engine WebSocket leaves them behind: its heartbeat and slow-reader
+            // limit take over. (The standalone listener's `BackPressureHandler` is not needed
+            // here: Hummingbird's request loop writes through `NIOAsyncChannel`, which waits
+            // while the channel is not writable and then stops reading; test_front.py's
+            // never-reading pipelining client checks it.)
+            let timeouts = engine.configuration.httpTimeouts
+            let timeoutHandler = NIOLoopBound(HTTPConnectionTimeoutHandler(timeouts: timeouts), eventLoop: channel.eventLoop)
             let handshake = NIOTypedWebSocketServerUpgrader<SocketIOHTTP1ChannelKind>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -92,6 +100,7 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
                 let context = state.stateOnLoop.upgradeContext
                 state.stateOnLoop.upgradeContext = nil
                 let request = engine.request(for: head, on: channel, context: context)
+                channel.pipeline.syncOperations.removeHandler(timeoutHandler.value, promise: nil)
                 try channel.pipeline.syncOperations.addHandlers(
                     WebSocketFrameEncoder(),
                     SocketIOQuiesceHandler(drain: drain),
@@ -125,14 +134,24 @@ where WSResponder.Context: InitializableFromSource<ApplicationRequestContextSour
             )
             var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgradeConfiguration)
             pipeline.enablePipelining = false  // Hummingbird serves a connection's requests in order
-            pipeline.enableErrorHandling = false
+            // NIO's error handler, as the standalone listener: a request the decoder refuses
+            // (bad syntax, beyond the header limits below) gets `400 Bad Request` before the
+            // connection closes, rather than a bare close. An upgrade removes it.
+            pipeline.enableErrorHandling = true
             pipeline.enableResponseHeaderValidation = false
-            pipeline.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
-            pipeline.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
-            pipeline.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
-            let kind = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
-            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<SocketIOHTTP1ChannelKind>.self)
-            try channel.pipeline.syncOperations.addHandler(replay.value, position: .before(upgradeHandler))
+            // The tighter of the application's and the engine's header limits (beyond them
+            // NIO's decoder fails the request and the connection closes).
+            pipeline.decoderConfiguration.maxHeaderFieldSize = min(http1.httpDecoder.maxHeaderFieldSize, timeouts.maxHeaderBytes)
+            pipeline.decoderConfiguration.maxHeaderListSize = min(http1.httpDecoder.maxHeaderListSize, timeouts.maxHeaderBytes)
+            pipeline.decoderConfiguration.maxHeaderFieldCount = min(http1.httpDecoder.maxHeaderFieldCount, timeouts.maxHeaderCount)
+            let operations = channel.pipeline.syncOperations
+            let kind = try operations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            let upgradeHandler = try operations.handler(type: NIOTypedHTTPServerUpgradeHandler<SocketIOHTTP1ChannelKind>.self)
+            // After the decoder, so that it sees one request's parts at a time, and before
+            // the upgrade decision, so that a connection that never completes its first
+            // request is closed too.
+            try operations.addHandler(timeoutHandler.value, position: .before(upgradeHandler))
+            try operations.addHandler(replay.value, position: .before(upgradeHandler))
             return Connection(kind: kind, state: state, channel: channel)
         }
     }

@@ -28,6 +28,8 @@ enum DemoHummingbird {
             }
         }
         router.addSocketIO(io)
+        // The standalone listener's /readyz and /healthz (scripts/cluster, nginx, test_front.py).
+        router.addSocketIOHealth(io)
         let (bound, boundSink) = AsyncStream<SocketAddress>.makeStream()
         var app = Application(
             router: router,

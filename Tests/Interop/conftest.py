@@ -181,6 +181,29 @@ def _finish(server: ServerProcess) -> None:
         server.stop()
 
 
+# The two front ends of the same server: the engine's own listener, and the server mounted
+# on a Hummingbird application (`socketio-demo --server hummingbird`, Socket.IO modes only).
+# Tests that matter for both take `server_kind` and are marked `@both_servers`; fixtures
+# that start demo servers pass `server_args(server_kind)`.
+SERVER_KINDS = ("standalone", "hummingbird")
+
+
+def server_args(kind: str) -> tuple[str, ...]:
+    """The socketio-demo arguments that select the front end `kind`."""
+    return ("--server", "hummingbird") if kind == "hummingbird" else ()
+
+
+def both_servers(scope: str = "function"):
+    """Parametrises a test over both front ends (`scope="module"` for module fixtures)."""
+    return pytest.mark.parametrize("server_kind", SERVER_KINDS, scope=scope)
+
+
+@pytest.fixture(scope="session")
+def server_kind() -> str:
+    """The front end under test where a test is not parametrised over both."""
+    return "standalone"
+
+
 @pytest.fixture(scope="module")
 def engineio_server():
     server = start_server("--mode", "engineio-echo")

@@ -3,6 +3,10 @@
 
 After every test an autouse fixture verifies that the server process is
 still alive and that a brand-new python-engineio client still gets echoes.
+
+The garbage, oversized and truncated-request tests also run against the server mounted on
+Hummingbird (`socketio-demo --server hummingbird`, which serves Socket.IO modes only: the
+reference mode at `/socket.io/`), through the `target` fixture.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import requests
 import websocket
 import yarl
 
+from conftest import _finish, both_servers, server_args, start_server
 from eio_support import (
     EchoClient,
     abort_socket,
@@ -47,6 +52,47 @@ def healthy_after(engineio_server):
     assert_server_healthy(engineio_server, "after test")
 
 
+@pytest.fixture(scope="module")
+def hummingbird_reference():
+    server = start_server("--mode", "socketio-reference", *server_args("hummingbird"))
+    try:
+        yield server
+    finally:
+        _finish(server)
+
+
+class Target:
+    """A server under test and its engine path (`engine.io` or `socket.io`)."""
+
+    def __init__(self, server, path: str):
+        self.server = server
+        self.path = path
+
+    def request_line(self, method: str, query: str, version: str = "1.1") -> bytes:
+        return f"{method} /{self.path}/?{query} HTTP/{version}\r\n".encode()
+
+    def handshake(self) -> str:
+        r = requests.get(f"{self.server.url}/{self.path}/?EIO=4&transport=polling", timeout=5)
+        assert r.status_code == 200 and r.content[:1] == b"0", (r.status_code, r.content[:200])
+        return json.loads(r.content.split(b"\x1e")[0][1:])["sid"]
+
+    def assert_serves(self) -> None:
+        self.server.assert_alive()
+        self.handshake()
+
+
+@pytest.fixture
+def target(request, server_kind):
+    """The echo server, or for `hummingbird` the mounted reference server; it must still
+    serve a handshake after the test."""
+    if server_kind == "hummingbird":
+        target = Target(request.getfixturevalue("hummingbird_reference"), "socket.io")
+    else:
+        target = Target(request.getfixturevalue("engineio_server"), "engine.io")
+    yield target
+    target.assert_serves()
+
+
 def _host_header(server) -> str:
     return f"{server.host}:{server.port}"
 
@@ -62,50 +108,58 @@ def _assert_error_or_closed(resp, what: str, also_ok: tuple[int, ...] = ()) -> N
 # ---------------------------------------------------------------------------
 # Garbage and broken requests
 # ---------------------------------------------------------------------------
+@both_servers()
 @pytest.mark.parametrize("size", [1, 7, 100, 4096, 65536])
-def test_random_bytes_on_tcp(engineio_server, size):
+def test_random_bytes_on_tcp(target, size):
     for seed in range(3):
         data = random_bytes(size, seed=size * 10 + seed)
-        resp = exchange(engineio_server, data, timeout=5.0, half_close=True)
+        resp = exchange(target.server, data, timeout=5.0, half_close=True)
         _assert_error_or_closed(resp, f"{size} random bytes")
-    engineio_server.assert_alive()
+    target.server.assert_alive()
 
 
+# (request with ENGINE standing for the engine path, statuses also accepted)
+MALFORMED_HTTP = [
+    (b"GET /ENGINE/?EIO=4&transport=polling HTTP/1.1\r\n" + b"\x00\xff\xfe garbage \r\n\r\n", ()),
+    # an HTTP parser may or may not accept an unknown minor/major version
+    (b"GET /ENGINE/?EIO=4&transport=polling HTTP/9.9\r\nHost: x\r\n\r\n", (200,)),
+    (b"POST /ENGINE/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", ()),
+    (b"POST /ENGINE/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\n", ()),
+    (b"GET /ENGINE/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+     b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", ()),  # no Sec-WebSocket-Key
+    (b"\r\n\r\n\r\n\r\n", ()),
+    (b"GET " + b"/" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", ()),
+]
+
+
+@both_servers()
 @pytest.mark.parametrize(
     "data,also_ok",
-    [
-        (b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\n" + b"\x00\xff\xfe garbage \r\n\r\n", ()),
-        # an HTTP parser may or may not accept an unknown minor/major version
-        (b"GET /engine.io/?EIO=4&transport=polling HTTP/9.9\r\nHost: x\r\n\r\n", (200,)),
-        (b"POST /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", ()),
-        (b"POST /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n"
-         b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\n", ()),
-        (b"GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-         b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", ()),  # no Sec-WebSocket-Key
-        (b"\r\n\r\n\r\n\r\n", ()),
-        (b"GET " + b"/" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", ()),
-    ],
+    MALFORMED_HTTP,
     ids=["bad-header-bytes", "bad-version", "negative-length", "bad-chunk", "ws-no-key", "blank-lines", "huge-url"],
 )
-def test_malformed_http(engineio_server, data, also_ok):
-    resp = exchange(engineio_server, data, timeout=5.0, half_close=True)
+def test_malformed_http(target, data, also_ok):
+    resp = exchange(target.server, data.replace(b"/ENGINE/", f"/{target.path}/".encode()), timeout=5.0, half_close=True)
     _assert_error_or_closed(resp, "malformed request", also_ok)
 
 
-def test_huge_header(engineio_server):
+@both_servers()
+def test_huge_header(target):
     data = (
-        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\n"
-        b"Host: " + _host_header(engineio_server).encode() + b"\r\n"
+        target.request_line("GET", "EIO=4&transport=polling")
+        + b"Host: " + _host_header(target.server).encode() + b"\r\n"
         b"X-Big: " + b"a" * 200_000 + b"\r\n\r\n"
     )
-    resp = exchange(engineio_server, data, timeout=10.0)
+    resp = exchange(target.server, data, timeout=10.0)
     _assert_error_or_closed(resp, "200 KB header")
 
 
-def test_many_headers(engineio_server):
+@both_servers()
+def test_many_headers(target):
     headers = b"".join(b"X-H-%d: %d\r\n" % (i, i) for i in range(10_000))
-    data = b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
-    resp = exchange(engineio_server, data, timeout=10.0)
+    data = target.request_line("GET", "EIO=4&transport=polling") + b"Host: x\r\n" + headers + b"\r\n"
+    resp = exchange(target.server, data, timeout=10.0)
     if resp.status is not None:
         assert resp.status == 200 or 400 <= resp.status < 500, resp.raw[:200]
 
@@ -489,32 +543,34 @@ def test_wire_cors(engineio_server):
     assert r.headers.get("Access-Control-Allow-Origin") in ("*", origin), r.headers
 
 
-def test_wire_payload_too_large(engineio_server):
-    sid, _ = polling_handshake(engineio_server)
+@both_servers()
+def test_wire_payload_too_large(target):
+    sid = target.handshake()
     body = b"4" + b"a" * 1_000_000  # 1_000_001 bytes > maxPayload
     head = (
-        f"POST /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
-        f"Host: {_host_header(engineio_server)}\r\n"
+        target.request_line("POST", f"EIO=4&transport=polling&sid={sid}")
+        + f"Host: {_host_header(target.server)}\r\n"
         "Content-Type: text/plain;charset=UTF-8\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    resp = exchange(engineio_server, head + body, timeout=10.0)
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+    )
+    resp = exchange(target.server, head + body, timeout=10.0)
     assert resp.status == 413, f"expected 413, got {resp.status}: {resp.raw[:300]!r} (reset={resp.reset})"
 
 
-def test_wire_payload_too_large_chunked(engineio_server):
-    sid, _ = polling_handshake(engineio_server)
+@both_servers()
+def test_wire_payload_too_large_chunked(target):
+    sid = target.handshake()
     chunk = b"a" * 100_000
     body = b"%x\r\n4\r\n" % 1
     body += b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(11))
     body += b"0\r\n\r\n"
     head = (
-        f"POST /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
-        f"Host: {_host_header(engineio_server)}\r\n"
+        target.request_line("POST", f"EIO=4&transport=polling&sid={sid}")
+        + f"Host: {_host_header(target.server)}\r\n"
         "Content-Type: text/plain;charset=UTF-8\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n"
-    ).encode()
-    resp = exchange(engineio_server, head + body, timeout=10.0)
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
+    )
+    resp = exchange(target.server, head + body, timeout=10.0)
     # Must not be accepted; 413 preferred, any 4xx or a close is tolerated.
     _assert_error_or_closed(resp, "1.1 MB chunked POST")
 

@@ -7,7 +7,8 @@ websocket-client handshake carries an `Origin`) and polling clients that send an
 connect and exchange events; a refused Origin gets an HTTP answer and nginx keeps routing to
 that worker; a spoofed `X-Forwarded-For` does not reach handlers. Directly on a worker:
 slowloris connections are closed, pipelined requests whose answers are never read leave the
-worker's memory bounded, and the probes answer. Clients bind 127.0.N.1 source addresses so
+worker's memory bounded, and the probes answer. Those tests run twice: with standalone workers
+and with workers mounted on Hummingbird (`--server hummingbird`). Clients bind 127.0.N.1 source addresses so
 that ip_hash (which keys on the /24) spreads them.
 
 Every wait is bounded; nothing asserts on speed.
@@ -29,7 +30,7 @@ import pytest
 import socketio
 
 from eio_support import async_wait_for, free_cluster_base
-from conftest import REPO_ROOT, demo_binary, start_server
+from conftest import REPO_ROOT, both_servers, demo_binary, server_args, start_server
 
 CLUSTER = os.path.join(REPO_ROOT, "scripts", "cluster")
 # Short limits on the workers, so that the slowloris checks take seconds (defaults: 60 s,
@@ -54,13 +55,13 @@ def rss_bytes(pid: int) -> int:
 
 
 class Front:
-    def __init__(self, tmp: pathlib.Path):
+    def __init__(self, tmp: pathlib.Path, server_kind: str = "standalone"):
         self.tmp = tmp
         self.env = dict(
             os.environ,
             SOCKETIO_RUN_DIR=str(tmp),
             SOCKETIO_BIN_DIR=str(demo_binary().parent),
-            SOCKETIO_WORKER_ARGS=WORKER_ARGS,
+            SOCKETIO_WORKER_ARGS=" ".join((WORKER_ARGS, *server_args(server_kind))),
         )
         self.port = free_port()
         # Workers on base..base+2, redis on base+11000 (scripts/cluster).
@@ -86,8 +87,10 @@ class Front:
 
 
 @pytest.fixture(scope="module")
-def front(tmp_path_factory):
-    front = Front(tmp_path_factory.mktemp("front"))
+def front(tmp_path_factory, server_kind):
+    """The cluster behind nginx; its workers are standalone or mounted on Hummingbird (the
+    tests marked `@both_servers("module")` run against both, one cluster each)."""
+    front = Front(tmp_path_factory.mktemp("front"), server_kind)
     try:
         yield front
     finally:
@@ -159,6 +162,7 @@ class AsyncPeer:
 # item 10: real clients through the front
 # ---------------------------------------------------------------------------
 
+@both_servers("module")
 def test_default_transport_and_origin_clients_connect_and_exchange_events(front):
     """12 default-transport clients (the WebSocket upgrade carries `Origin: http://host:port`,
     which only matches when nginx forwards Host with its port) and 12 clients that send an
@@ -214,6 +218,7 @@ def test_default_transport_and_origin_clients_connect_and_exchange_events(front)
                 pass
 
 
+@both_servers("module")
 def test_refused_origin_gets_an_http_answer_and_the_worker_stays_in_rotation(front):
     source = "127.0.88.1"
 
@@ -246,6 +251,7 @@ def test_refused_origin_gets_an_http_answer_and_the_worker_stays_in_rotation(fro
     assert "prematurely closed" not in front.nginx_errors()
 
 
+@both_servers("module")
 def test_spoofed_forwarded_for_does_not_reach_handlers(front):
     async def scenario():
         peers = [
@@ -280,6 +286,7 @@ def closed_by_server(sock: socket.socket, deadline: float) -> bool:
     return False
 
 
+@both_servers("module")
 def test_slowloris_connections_are_closed(front):
     port = front.worker_ports[0]
     slow: list[socket.socket] = []
@@ -321,6 +328,7 @@ def test_slowloris_connections_are_closed(front):
 # item 3: pipelined requests whose answers are never read
 # ---------------------------------------------------------------------------
 
+@both_servers("module")
 def test_pipelined_requests_never_read_keep_memory_bounded(front):
     port = front.worker_ports[1]
     pid = front.worker_pid(port)
@@ -362,6 +370,7 @@ def test_pipelined_requests_never_read_keep_memory_bounded(front):
 # item 9: probes
 # ---------------------------------------------------------------------------
 
+@both_servers("module")
 def test_readiness_and_liveness(front):
     for port in front.worker_ports:
         for path in ("/readyz", "/healthz"):

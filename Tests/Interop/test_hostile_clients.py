@@ -16,6 +16,7 @@ Everything is loopback, bounded in count and time; no assertion is on time.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -27,11 +28,12 @@ import struct
 import threading
 import time
 
+import aiohttp
 import pytest
 import requests
 import socketio
 
-from conftest import start_server
+from conftest import both_servers, server_args, start_server
 from eio_support import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -104,10 +106,11 @@ class Bystander:
 
 
 @pytest.fixture
-def demo():
-    """A private demo server on one event loop. Tests end by stopping it with
-    SIGTERM themselves (that it still stops is part of what they check)."""
-    server = start_server("--threads", "1")
+def demo(server_kind):
+    """A private demo server on one event loop (standalone, or mounted on Hummingbird for
+    the tests marked `@both_servers()`). Tests end by stopping it with SIGTERM themselves
+    (that it still stops is part of what they check)."""
+    server = start_server("--threads", "1", *server_args(server_kind))
     try:
         yield server
     finally:
@@ -270,6 +273,7 @@ def sio_over_websocket(server) -> RawWebSocket:
 # ---------------------------------------------------------------------------
 # Item 1: the CONNECT reply that overflows the polling buffer (F1)
 # ---------------------------------------------------------------------------
+@both_servers()
 def test_connect_reply_overflowing_the_polling_buffer_closes_only_that_session(demo):
     """A polling client that never GETs fills its buffer to 8 bytes below the
     16 MiB limit with "Invalid namespace" answers, then connects to `/`: the
@@ -350,6 +354,7 @@ def test_placeholders_must_name_each_attachment_once(demo, placeholders):
 # ---------------------------------------------------------------------------
 # Item 3: a WebSocket client that pings and never reads
 # ---------------------------------------------------------------------------
+@both_servers()
 def test_websocket_ping_flood_from_a_client_that_does_not_read(demo):
     """Every WebSocket PING gets a PONG; a client that never reads used to make
     the server read on and queue pongs without limit (~90 MB for a flood).
@@ -480,6 +485,7 @@ def test_a_room_name_beyond_max_room_name_bytes_is_not_joined(demo):
     assert_stops_on_sigterm(server)
 
 
+@both_servers()
 def test_half_open_polling_sessions_per_address_are_capped(demo):
     """Handshakes that never send a message cost a session each for 45 s.
     Past `maxHalfOpenSessionsPerAddress` (1000) the address gets the Engine.IO
@@ -519,16 +525,74 @@ def test_half_open_polling_sessions_per_address_are_capped(demo):
 
 
 # ---------------------------------------------------------------------------
+# Many polling clients at once
+# ---------------------------------------------------------------------------
+async def _many_polling_clients(server, total: int) -> None:
+    """`total` Socket.IO polling clients at once over 200 connections: each connects to `/`,
+    calls `echo` and closes."""
+    timeout = aiohttp.ClientTimeout(total=90)
+    text_plain = {"Content-Type": "text/plain;charset=UTF-8"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200), timeout=timeout) as http:
+
+        async def receive(sid: str, prefix: str) -> str:
+            while True:
+                async with http.get(polling_url(server, sid)) as r:
+                    body = await r.read()
+                    assert r.status == 200, f"GET: {r.status} {body[:200]!r}"
+                for packet in body.decode().split("\x1e"):
+                    if packet == "2":
+                        async with http.post(polling_url(server, sid), data=b"3", headers=text_plain) as pong:
+                            assert pong.status == 200
+                    elif packet.startswith(prefix):
+                        return packet
+                    elif packet != "6":
+                        raise AssertionError(f"unexpected packet {packet[:80]!r}")
+
+        async def post(sid: str, body: str) -> None:
+            async with http.post(polling_url(server, sid), data=body.encode(), headers=text_plain) as r:
+                answer = await r.read()
+                assert (r.status, answer) == (200, b"ok"), f"POST {body!r}: {r.status} {answer[:200]!r}"
+
+        async def client(index: int) -> None:
+            async with http.get(polling_url(server)) as r:
+                body = await r.read()
+                assert r.status == 200 and body[:1] == b"0", f"handshake {index}: {r.status} {body[:200]!r}"
+            sid = json.loads(body[1:].split(b"\x1e")[0])["sid"]
+            await post(sid, "40")
+            await receive(sid, "40")
+            await post(sid, f'421["echo","hello-{index}"]')
+            assert await receive(sid, "431") == f'431["hello-{index}"]'
+            await post(sid, "1")
+
+        results = await asyncio.gather(*(client(index) for index in range(total)), return_exceptions=True)
+        failures = [result for result in results if isinstance(result, BaseException)]
+        assert not failures, f"{len(failures)}/{total} clients failed, e.g. {failures[:5]!r}"
+
+
+@both_servers()
+def test_many_polling_clients_at_once_are_served(demo):
+    """800 polling clients at once (under the 1000 half-open sessions an address may hold)
+    each connect, get their echo and leave; the ordinary client is served throughout."""
+    server = demo
+    with Bystander(server) as bystander:
+        asyncio.run(_many_polling_clients(server, 800))
+        bystander.assert_served("after 800 polling clients at once")
+    assert_stops_on_sigterm(server)
+
+
+# ---------------------------------------------------------------------------
 # Item 3: many WebSocket clients that do not read, together (process budget)
 # ---------------------------------------------------------------------------
-def test_websocket_readers_that_stall_together_are_bounded_by_the_process_budget():
+@both_servers()
+def test_websocket_readers_that_stall_together_are_bounded_by_the_process_budget(server_kind):
     """Each stalled WebSocket client stays under its own slow-reader cap (64 MiB
     here), but together they would hold far more than the process budget
     (`--max-total-buffered-bytes`, 8 MiB here): broadcasts pile up in every one
     of them. The sessions that push the total over the budget are dropped as
     slow readers; server memory stays bounded and the ordinary client is served."""
     server = start_server(
-        "--threads", "1", "--max-buffered-bytes", str(64 * MIB), "--max-total-buffered-bytes", str(8 * MIB)
+        "--threads", "1", "--max-buffered-bytes", str(64 * MIB), "--max-total-buffered-bytes", str(8 * MIB),
+        *server_args(server_kind),
     )
     try:
         with Bystander(server) as bystander:
@@ -614,6 +678,7 @@ def socketio_garbage_outcome(server, text: str, attachments: list[bytes]) -> str
         ws.close()
 
 
+@both_servers()
 def test_socketio_garbage_closes_only_that_connection(demo):
     """A malformed Socket.IO packet closes the connection that sent it (Socket.IO v5: any
     decode or state error closes the Engine.IO connection) or is answered per protocol;
