@@ -25,9 +25,9 @@ extension HTTPServerBuilder {
     /// `400 Bad Request` and the connection closes. An engine WebSocket leaves them behind.
     ///
     /// On graceful shutdown the first connection told to quiesce drains the engine
-    /// (`EngineIOServer.beginDraining()`): new handshakes are refused and every session is
-    /// closed with a close packet, so that held polls and WebSockets end and clients
-    /// reconnect elsewhere.
+    /// (`EngineIOServer.beginDraining()`): new handshakes are refused and every session ends
+    /// as a lost transport (what was buffered, then a noop on a held poll or a WebSocket
+    /// close 1001), so that held polls and WebSockets end and clients reconnect elsewhere.
     /// - Parameters:
     ///   - io: the Socket.IO server to serve.
     ///   - router: the application's router.

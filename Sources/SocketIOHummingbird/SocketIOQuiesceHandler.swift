@@ -13,8 +13,8 @@ import Synchronization
 /// Hummingbird's server closes its listening socket, then sends `ChannelShouldQuiesceEvent`
 /// to every connection and waits until all are closed, without a time limit. A held poll or
 /// an open WebSocket would keep it waiting; `EngineIOServer.beginDraining()` refuses new
-/// handshakes and closes every session with a close packet, which answers the polls and
-/// closes the WebSockets, so clients reconnect elsewhere.
+/// handshakes and ends every session as a lost transport (a noop answers a held poll, a
+/// WebSocket gets close 1001), so clients reconnect elsewhere.
 final class SocketIODrain: Sendable {
     private let engine: EngineIOServer
     private let started = Atomic<Bool>(false)

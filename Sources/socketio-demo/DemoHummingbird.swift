@@ -30,15 +30,12 @@ enum DemoHummingbird {
         router.addSocketIO(io)
         // The standalone listener's /readyz and /healthz (scripts/cluster, nginx, test_front.py).
         router.addSocketIOHealth(io)
-        let (bound, boundSink) = AsyncStream<SocketAddress>.makeStream()
+        let bound = BoundAddress()
         var app = Application(
             router: router,
             server: .socketIO(io, router: router),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                if let address = channel.localAddress { boundSink.yield(address) }
-                boundSink.finish()
-            },
+            onServerRunning: { bound.serverRunning($0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger
         )
@@ -46,10 +43,7 @@ enum DemoHummingbird {
         app.addServices(io)
         try await ServiceRunner.run(
             [app],
-            localAddress: {
-                for await address in bound { return address }
-                throw CancellationError()
-            },
+            localAddress: { try await bound.address() },
             logger: logger
         )
     }
