@@ -19,18 +19,16 @@ import os
 import pathlib
 import signal
 import subprocess
-import time
 
 import pytest
 
 from conftest import start_server
-from test_demo_browser import CDP, CLIENT_JS, FETCH_SCRIPT, Browser, find_chromium, http
+from test_demo_browser import CDP, CLIENT_JS, FETCH_SCRIPT, Browser, DemoPage, find_chromium, http
 from test_hummingbird import settle_until_poll_is_held, start_chat
 
 pytestmark = pytest.mark.timeout(120)
 
 SCREENSHOT = pathlib.Path(os.environ.get("CHAT_SCREENSHOT", "/tmp/hummingbird-chat.png"))
-STEP_TIMEOUT = 10.0
 
 
 def chromium_or_skip() -> str:
@@ -71,12 +69,11 @@ def chat(client_js, browser):
             server.stop()
 
 
-class ChatTab:
-    """One page of the chat, driven through CDP."""
+class ChatTab(DemoPage):
+    """One page of the chat, driven through CDP (the demo page's form and wait helpers)."""
 
     def __init__(self, cdp: CDP, server):
-        self.cdp = cdp
-        self.server = server
+        super().__init__(cdp, server)
         for domain in ("Page", "Runtime", "Log"):
             cdp.call(f"{domain}.enable")
 
@@ -101,22 +98,6 @@ class ChatTab:
             lambda: self.evaluate("document.readyState === 'complete' && typeof io === 'function' && !!window.chatSocket"),
             "page loaded with the socket.io client",
         )
-
-    def submit(self, form_id: str, **fields: str) -> None:
-        script = "".join(f"document.getElementById({json.dumps(k)}).value = {json.dumps(v)};" for k, v in fields.items())
-        script += f"document.getElementById({json.dumps(form_id)}).requestSubmit(); true"
-        assert self.cdp.evaluate(script) is True
-
-    def wait_until(self, check, what: str, timeout: float = STEP_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                self.server.assert_alive(f"while waiting for {what}")
-                raise AssertionError(f"{what}: not seen within {timeout:.0f}s\n{self.diagnostics()}")
-            time.sleep(0.05)
 
     def wait_text(self, element_id: str, expected: str) -> None:
         self.wait_until(lambda: self.text(element_id) == expected, f"#{element_id} == {expected!r}")
