@@ -104,7 +104,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
             self.server.finishPolling(
                 step,
-                request: self.server.request(for: head, on: context.channel),
+                request: self.engineRequest(head: head, fields: fields, context: context),
                 body: ByteBuffer(),
                 reply: responder
             )
@@ -112,11 +112,23 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             let responder = self.responder(head: head, fields: fields, context: context)
             self.server.finishPolling(
                 .post(session),
-                request: self.server.request(for: head, on: context.channel),
+                request: self.engineRequest(head: head, fields: fields, context: context),
                 body: body,
                 reply: responder
             )
         }
+    }
+
+    /// The application's view of an engine request, from the header fields already
+    /// converted for its head (not converted a second time).
+    private func engineRequest(head: HTTPRequestHead, fields: HTTPFields, context: ChannelHandlerContext) -> EngineIORequest {
+        EngineIORequest(
+            method: HTTPRequest.Method(head.method.rawValue) ?? .get,
+            uri: head.uri,
+            headers: fields,
+            remoteAddress: context.channel.remoteAddress,
+            trustsForwardedFor: self.server.configuration.trustForwardedFor
+        )
     }
 
     private func responder(head: HTTPRequestHead, fields: HTTPFields, context: ChannelHandlerContext) -> PollResponder {
