@@ -33,7 +33,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import REPO_ROOT, start_server
+from conftest import REPO_ROOT, _finish, start_server
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -314,10 +314,7 @@ def demo_server(client_js):
     try:
         yield server
     finally:
-        try:
-            server.assert_alive("at fixture teardown")
-        finally:
-            server.stop()
+        _finish(server)
 
 
 @pytest.fixture(scope="module")

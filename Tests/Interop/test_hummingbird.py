@@ -20,7 +20,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import REPO_ROOT, ServerProcess, STARTUP_TIMEOUT, demo_binary, start_server
+from conftest import REPO_ROOT, ServerProcess, STARTUP_TIMEOUT, _finish, demo_binary, start_server
 from eio_support import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -132,10 +132,7 @@ def chat():
     try:
         yield server
     finally:
-        try:
-            server.assert_alive("at fixture teardown")
-        finally:
-            server.stop()
+        _finish(server)
 
 
 @pytest.fixture

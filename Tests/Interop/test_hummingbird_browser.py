@@ -22,7 +22,7 @@ import subprocess
 
 import pytest
 
-from conftest import start_server
+from conftest import _finish, start_server
 from test_demo_browser import CDP, CLIENT_JS, FETCH_SCRIPT, Browser, DemoPage, find_chromium, http
 from test_hummingbird import settle_until_poll_is_held, start_chat
 
@@ -63,10 +63,7 @@ def chat(client_js, browser):
     try:
         yield server
     finally:
-        try:
-            server.assert_alive("at fixture teardown")
-        finally:
-            server.stop()
+        _finish(server)
 
 
 class ChatTab(DemoPage):
