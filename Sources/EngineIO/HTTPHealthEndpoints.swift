@@ -3,7 +3,8 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
-import NIOCore
+package import HTTPTypes
+package import NIOCore
 internal import NIOHTTP1
 
 /// The worker's probe endpoints, answered before the application's router:
@@ -17,9 +18,9 @@ internal import NIOHTTP1
 ///
 /// Neither path lies under an Engine.IO path (`/socket.io/`, `/engine.io/`) or the demo
 /// page's (`/`, `/index.html`, `/socket.io.js`).
-struct HTTPHealthEndpoints: Sendable {
-    static let livenessPath = "/healthz"
-    static let readinessPath = "/readyz"
+package struct HTTPHealthEndpoints: Sendable {
+    package static let livenessPath = "/healthz"
+    package static let readinessPath = "/readyz"
     static let livenessDeadline = TimeAmount.seconds(2)
 
     /// The loops whose progress liveness checks.
@@ -35,33 +36,62 @@ struct HTTPHealthEndpoints: Sendable {
     /// Answers a probe on `channel`; must run on the channel's loop.
     func answer(path: String, head: HTTPRequestHead, on channel: any Channel) {
         if path == Self.readinessPath {
-            let ready = self.isReady()
-            Self.write(ready ? .ok : .serviceUnavailable, ready ? "ready" : "not ready", head: head, on: channel)
+            Self.write(Self.readiness(self.isReady()), head: head, on: channel)
             return
         }
-        // Liveness: every loop runs a no-op within the deadline.
-        let loop = channel.eventLoop
-        let answered = NIOLoopBoundBox(false, eventLoop: loop)
-        let timeout = loop.scheduleTask(in: Self.livenessDeadline) {
-            guard !answered.value else { return }
-            answered.value = true
-            Self.write(.serviceUnavailable, "event loop stalled", head: head, on: channel)
-        }
-        let probes = self.eventLoops.makeIterator().map { $0.submit {} }
-        EventLoopFuture.whenAllComplete(probes, on: loop).whenComplete { _ in
-            guard !answered.value else { return }
-            answered.value = true
-            timeout.cancel()
-            Self.write(.ok, "ok", head: head, on: channel)
+        Self.liveness(of: self.eventLoops, on: channel.eventLoop).whenSuccess { live in
+            Self.write(Self.liveness(live), head: head, on: channel)
         }
     }
 
-    private static func write(_ status: HTTPResponseStatus, _ text: String, head: HTTPRequestHead, on channel: any Channel) {
-        let body = head.method == .HEAD ? ByteBuffer() : ByteBuffer(string: "{\"status\":\"\(text)\"}")
-        var headers: HTTPHeaders = ["Content-Type": "application/json", "Cache-Control": "no-store"]
+    /// Whether every loop of `group` runs a no-op within ``livenessDeadline``; decided on
+    /// `loop` (the first of the deadline and the last probe wins).
+    package static func liveness(of group: any EventLoopGroup, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        guard loop.inEventLoop else { return loop.flatSubmit { Self.liveness(of: group, on: loop) } }
+        let decided = NIOLoopBoundBox(false, eventLoop: loop)
+        let promise = loop.makePromise(of: Bool.self)
+        let timeout = loop.scheduleTask(in: Self.livenessDeadline) {
+            guard !decided.value else { return }
+            decided.value = true
+            promise.succeed(false)
+        }
+        let probes = group.makeIterator().map { $0.submit {} }
+        EventLoopFuture.whenAllComplete(probes, on: loop).whenComplete { _ in
+            guard !decided.value else { return }
+            decided.value = true
+            timeout.cancel()
+            promise.succeed(true)
+        }
+        return promise.futureResult
+    }
+
+    /// A probe's answer, whichever front end writes it.
+    package struct Answer: Sendable {
+        package let status: HTTPResponse.Status
+        /// `ready`, `not ready`, `ok` or `event loop stalled`.
+        package let text: String
+        package static let headerFields: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+
+        /// `{"status":"…"}`, or nothing for a `HEAD` request.
+        package func body(isHead: Bool) -> ByteBuffer {
+            isHead ? ByteBuffer() : ByteBuffer(string: "{\"status\":\"\(self.text)\"}")
+        }
+    }
+
+    package static func readiness(_ ready: Bool) -> Answer {
+        Answer(status: ready ? .ok : .serviceUnavailable, text: ready ? "ready" : "not ready")
+    }
+
+    package static func liveness(_ live: Bool) -> Answer {
+        Answer(status: live ? .ok : .serviceUnavailable, text: live ? "ok" : "event loop stalled")
+    }
+
+    private static func write(_ answer: Answer, head: HTTPRequestHead, on channel: any Channel) {
+        let body = answer.body(isHead: head.method == .HEAD)
+        var headers = HTTPHeaders(Answer.headerFields)
         HTTPResponseWriter.prepare(&headers, bodyLength: body.readableBytes, keepAlive: head.isKeepAlive, version: head.version)
         HTTPResponseWriter.write(
-            head: HTTPResponseHead(version: head.version, status: status, headers: headers),
+            head: HTTPResponseHead(version: head.version, status: HTTPResponseStatus(answer.status), headers: headers),
             body: body,
             keepAlive: head.isKeepAlive,
             to: channel

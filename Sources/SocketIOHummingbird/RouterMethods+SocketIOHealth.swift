@@ -24,53 +24,24 @@ extension RouterMethods {
     @discardableResult
     public func addSocketIOHealth(_ io: SocketIOServer) -> Self {
         for method in [HTTPRequest.Method.get, .head] {
-            self.on("/readyz", method: method) { request, _ -> Response in
-                let ready = io.isReady && !io.engine.isDraining
-                return SocketIOHealth.answer(ready ? .ok : .serviceUnavailable, ready ? "ready" : "not ready", method: request.method)
+            self.on(RouterPath(HTTPHealthEndpoints.readinessPath), method: method) { request, _ -> Response in
+                Self.response(HTTPHealthEndpoints.readiness(io.isReady && !io.engine.isDraining), to: request)
             }
-            self.on("/healthz", method: method) { request, _ -> Response in
-                let live = try await SocketIOHealth.loopsAnswer(io.eventLoopGroup).get()
-                return SocketIOHealth.answer(live ? .ok : .serviceUnavailable, live ? "ok" : "event loop stalled", method: request.method)
+            self.on(RouterPath(HTTPHealthEndpoints.livenessPath), method: method) { request, _ -> Response in
+                let live = try await HTTPHealthEndpoints.liveness(of: io.eventLoopGroup, on: io.eventLoopGroup.any()).get()
+                return Self.response(HTTPHealthEndpoints.liveness(live), to: request)
             }
         }
         return self
     }
-}
 
-/// The probes' answers (as the standalone listener's `HTTPHealthEndpoints`).
-enum SocketIOHealth {
-    static let livenessDeadline = TimeAmount.seconds(2)
-
-    static func answer(_ status: HTTPResponse.Status, _ text: String, method: HTTPRequest.Method) -> Response {
-        let body = method == .head ? ByteBuffer() : ByteBuffer(string: "{\"status\":\"\(text)\"}")
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: body)
+    /// A probe's answer (the standalone listener's) as a Hummingbird response.
+    private static func response(_ answer: HTTPHealthEndpoints.Answer, to request: Request) -> Response {
+        Response(
+            status: answer.status,
+            headers: HTTPHealthEndpoints.Answer.headerFields,
+            body: ResponseBody(byteBuffer: answer.body(isHead: request.method == .head))
         )
-    }
-
-    /// Whether every loop of `group` runs a no-op within ``livenessDeadline``.
-    static func loopsAnswer(_ group: any EventLoopGroup) -> EventLoopFuture<Bool> {
-        let loop = group.any()
-        return loop.flatSubmit {
-            // The deadline and the probes race on `loop`; the first to come answers.
-            let decided = NIOLoopBoundBox(false, eventLoop: loop)
-            let promise = loop.makePromise(of: Bool.self)
-            let timeout = loop.scheduleTask(in: Self.livenessDeadline) {
-                guard !decided.value else { return }
-                decided.value = true
-                promise.succeed(false)
-            }
-            let probes = group.makeIterator().map { $0.submit {} }
-            EventLoopFuture.whenAllComplete(probes, on: loop).whenComplete { _ in
-                guard !decided.value else { return }
-                decided.value = true
-                timeout.cancel()
-                promise.succeed(true)
-            }
-            return promise.futureResult
-        }
     }
 }
 #endif
