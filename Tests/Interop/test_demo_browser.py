@@ -413,7 +413,8 @@ class DemoPage:
             if value:
                 return value
             if time.monotonic() >= deadline:
-                self.server.assert_alive(f"while waiting for {what}")
+                if self.server is not None:  # None: a test stopped it on purpose
+                    self.server.assert_alive(f"while waiting for {what}")
                 raise AssertionError(f"{what}: not seen within {timeout:.0f}s\n{self.diagnostics()}")
             time.sleep(0.05)
 
