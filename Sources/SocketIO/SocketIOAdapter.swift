@@ -61,7 +61,8 @@ public protocol SocketIOAdapter: Sendable {
     /// thread that died for good), so that the service group stops the worker.
     func run() async throws
     /// Whether the manager can take clients now: a cluster manager is ready once its
-    /// backplane subscription is confirmed. Readiness probes report it.
+    /// backplane subscription has first been confirmed (and stays ready through a later
+    /// broker outage). Readiness probes report it.
     var isReady: Bool { get }
     /// Turns connection state recovery on: from now on, every broadcast this manager
     /// delivers to local sockets is encoded with ``SocketIORecovery/encode(_:for:)`` (an

@@ -111,7 +111,7 @@ extension SocketIOServer: Service {
     }
 
     /// Whether the server can take clients now: its ``run()`` is running and not shutting
-    /// down, and its adapter is ready (a cluster adapter once its subscription is
+    /// down, and its adapter is ready (a cluster adapter once its first subscription is
     /// confirmed). The listener's `/readyz` reports it.
     public var isReady: Bool {
         self.isServing && self.adapter.isReady

@@ -6,6 +6,7 @@
 public import Backplane
 import EngineIOParser
 public import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -52,6 +53,10 @@ public final class ClusterAdapter: SocketIOAdapter {
     let serverSideReceiver = NIOLockedValueBox<SocketIOServerSideEmitReceiver?>(nil)
     /// How many peers' broadcasts with acks this node is collecting answers for.
     let servedAckRequests = Atomic<Int>(0)
+    /// Set once the first subscription is confirmed; never cleared (see ``isReady``).
+    private let hasSubscribed = Atomic<Bool>(false)
+    /// The live subscription state, recorded each heartbeat for operators' alerts.
+    private let subscribedGauge = Gauge(label: "backplane.subscribed")
     /// How often this node announces itself while `run()` runs.
     public let heartbeatInterval: Duration
     /// Bounds on what other hosts can make this node hold.
@@ -142,8 +147,24 @@ public final class ClusterAdapter: SocketIOAdapter {
         self.windows = NIOLockedValueBox(SequenceWindows(configuration: duplicates))
     }
 
-    /// Ready once the backplane subscription is confirmed; not while (re)connecting.
-    public var isReady: Bool { self.transport.isSubscribed }
+    /// Ready once the backplane subscription has been confirmed for the first time, and from
+    /// then on. A worker that starts is kept out of rotation until it hears the channel, so
+    /// its first clients miss no broadcast (a rolling deploy). A broker outage later does not
+    /// take it out: every worker loses the same broker at once, and a readiness that followed
+    /// it would empty the load balancer and refuse every client, where the workers can still
+    /// serve their own clients and catch up when the broker is back (the transports reconnect
+    /// and resubscribe by themselves). ``isSubscribed`` and the gauge `backplane.subscribed`
+    /// report the live state.
+    public var isReady: Bool {
+        if self.hasSubscribed.load(ordering: .relaxed) { return true }
+        guard self.transport.isSubscribed else { return false }
+        self.hasSubscribed.store(true, ordering: .relaxed)
+        return true
+    }
+
+    /// Whether the backplane subscription is confirmed now: false while the transport
+    /// (re)connects, e.g. during a broker outage.
+    public var isSubscribed: Bool { self.transport.isSubscribed }
 
     /// Connection state recovery is per node for now: this node's local deliveries (its own
     /// broadcasts and the emits other nodes publish) get offsets from, and are logged in,
@@ -398,6 +419,9 @@ public final class ClusterAdapter: SocketIOAdapter {
             try? await Task.sleep(for: .milliseconds(10))
         }
         while !Task.isCancelled {
+            // Read here too, so that readiness latches even if no probe asked while subscribed.
+            _ = self.isReady
+            self.subscribedGauge.record(self.transport.isSubscribed ? 1 : 0)
             self.publishHeartbeat()
             let dropped = self.peers.withLockedValue { peers in
                 peers.nonMembers.forget(before: .now)

@@ -159,7 +159,7 @@ struct ClusterReliabilityTests {
     }
 
     /// Item 9: ready only while the subscription is up.
-    @Test func readinessFollowsTheSubscription() async throws {
+    @Test func readinessWaitsForTheFirstSubscriptionThenOutlivesABrokerOutage() async throws {
         let bus = InMemoryBackplaneBus()
         let transport = bus.makeTransport()
         let adapter = ClusterAdapter(transport: transport, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -168,9 +168,43 @@ struct ClusterReliabilityTests {
         defer { task.cancel() }
         for _ in 0..<400 where !adapter.isReady { try await Task.sleep(for: .milliseconds(5)) }
         #expect(adapter.isReady)
+        #expect(adapter.isSubscribed)
+        // The broker goes away: every worker loses it at once, so readiness stays (a load
+        // balancer would otherwise have no worker left); the live state says it.
         transport.setDetached(true)
+        #expect(adapter.isReady)
+        #expect(!adapter.isSubscribed)
+        transport.setDetached(false)
+        #expect(adapter.isReady)
+        #expect(adapter.isSubscribed)
+    }
+
+    @Test func aWorkerThatStartsDuringAnOutageIsNotReadyUntilItSubscribes() async throws {
+        let bus = InMemoryBackplaneBus()
+        let transport = bus.makeTransport()
+        transport.setDetached(true)
+        let adapter = ClusterAdapter(transport: transport, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let task = Task { try await adapter.run() }
+        defer { task.cancel() }
+        try await Task.sleep(for: .milliseconds(50))
         #expect(!adapter.isReady)
         transport.setDetached(false)
+        #expect(adapter.isReady)
+    }
+
+    @Test func readinessLatchesWithoutAProbeWhileSubscribed() async throws {
+        // The heartbeat loop reads readiness, so that a worker whose probe first asks during
+        // an outage, after it was subscribed, is still ready.
+        let bus = InMemoryBackplaneBus(recording: true)
+        let transport = bus.makeTransport()
+        let adapter = ClusterAdapter(transport: transport, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let task = Task { try await adapter.run() }
+        defer { task.cancel() }
+        // The first heartbeat goes out once the subscription is confirmed.
+        func beat() -> Bool { bus.recordedMessages.contains { String(buffer: $0.payload).contains("\"heartbeat\"") } }
+        for _ in 0..<400 where !beat() { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(beat())
+        transport.setDetached(true)
         #expect(adapter.isReady)
     }
 
