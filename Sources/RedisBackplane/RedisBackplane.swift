@@ -131,8 +131,10 @@ public final class RedisBackplane: BackplaneTransport {
         let loops: [@Sendable () throws -> Void] = [{ try self.publisherLoop() }, { try self.subscriberLoop() }]
         try await BlockingThreads.run(loops) {
             self.stop.stop()
-            // Wakes the subscriber waiting for data.
-            RedisConnection.shutdown(fileDescriptor: self.subscriberFD.withLockedValue { $0 })
+            // Wakes the subscriber waiting for data. Under the lock: the subscriber clears the
+            // number under it before its connection closes, so a number read here is still
+            // that connection's and not a reused descriptor of some other socket.
+            self.subscriberFD.withLockedValue { RedisConnection.shutdown(fileDescriptor: $0) }
         }
     }
 
