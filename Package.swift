@@ -141,7 +141,7 @@ let package = Package(
             name: "SocketIOCluster",
             dependencies: [
                 "SocketIO", "SocketIOParser", "SocketIOMessageQueue", "Backplane", "EngineIOParser", nioCore, nioPosix,
-                nioConcurrencyHelpers, logging,
+                nioConcurrencyHelpers, logging, metrics,
             ],
             swiftSettings: swiftSettings
         ),
@@ -176,7 +176,7 @@ let package = Package(
             name: "socketio-demo",
             dependencies: [
                 "ExecutableSupport", "EngineIO", "EngineIOParser", "SocketIO", "SocketIOParser", "SocketIOCluster", "SocketIOMessageQueue",
-                nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser, httpTypes,
+                "Backplane", nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle, argumentParser, httpTypes,
                 .target(name: "SocketIOHummingbird", condition: .when(traits: hummingbird)), hummingbirdProduct,
             ],
             swiftSettings: swiftSettings
@@ -184,7 +184,7 @@ let package = Package(
 
         .executableTarget(
             name: "socketio-emit",
-            dependencies: ["SocketIOEmitter", "SocketIOParser", logging, argumentParser],
+            dependencies: ["SocketIOEmitter", "SocketIOParser", "Backplane", logging, argumentParser],
             swiftSettings: swiftSettings
         ),
         // The load generator: a client, so it links the emitter but never the server.

@@ -3,6 +3,14 @@
 // SPDX-License-Identifier: MIT
 //===----------------------------------------------------------------------===//
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A message-queue URL: `redis://[:password@]host[:port][/db]`,
 /// `amqp://user:pass@host[:port]/vhost`, `kafka://host:port[,host:port...]`.
 public struct BackplaneURL: Sendable, Hashable, CustomStringConvertible {
@@ -32,9 +40,11 @@ public struct BackplaneURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses a URL.
     /// - Throws: ``BackplaneURLError`` with a message naming what is wrong.
     public init(_ text: String) throws(BackplaneURLError) {
+        // Error messages quote the URL as given, its password hidden (they end up in logs).
+        let shown = Self.redacted(text)
         let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw BackplaneURLError("\"\(text)\" is not a message-queue URL (expected redis://, amqp:// or kafka://)")
+            throw BackplaneURLError("\"\(shown)\" is not a message-queue URL (expected redis://, amqp:// or kafka://)")
         }
         let schemeName = parts[0].lowercased()
         guard let scheme = Scheme(rawValue: schemeName) else {
@@ -67,26 +77,26 @@ public struct BackplaneURL: Sendable, Hashable, CustomStringConvertible {
         }
         var hosts: [(String, Int)] = []
         for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
-            guard !part.isEmpty else { throw BackplaneURLError("\(schemeName) URL has an empty host: \"\(text)\"") }
+            guard !part.isEmpty else { throw BackplaneURLError("\(schemeName) URL has an empty host: \"\(shown)\"") }
             var host = String(part)
             var port = defaultPort
             if let colon = part.lastIndex(of: ":"), !part.hasSuffix("]") {
                 host = String(part[..<colon])
                 guard let value = Int(part[part.index(after: colon)...]), (1...65535).contains(value) else {
-                    throw BackplaneURLError("invalid port in \(schemeName) URL: \"\(text)\"")
+                    throw BackplaneURLError("invalid port in \(schemeName) URL: \"\(shown)\"")
                 }
                 port = value
             }
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard !host.isEmpty else { throw BackplaneURLError("\(schemeName) URL has an empty host: \"\(text)\"") }
+            guard !host.isEmpty else { throw BackplaneURLError("\(schemeName) URL has an empty host: \"\(shown)\"") }
             hosts.append((host, port))
         }
-        guard !hosts.isEmpty else { throw BackplaneURLError("\(schemeName) URL has no host: \"\(text)\"") }
+        guard !hosts.isEmpty else { throw BackplaneURLError("\(schemeName) URL has no host: \"\(shown)\"") }
         if scheme != .kafka && hosts.count > 1 {
-            throw BackplaneURLError("only kafka:// URLs may list several hosts: \"\(text)\"")
+            throw BackplaneURLError("only kafka:// URLs may list several hosts: \"\(shown)\"")
         }
         if scheme == .redis, !path.isEmpty, Int(path) == nil {
-            throw BackplaneURLError("redis database must be a number: \"\(text)\"")
+            throw BackplaneURLError("redis database must be a number: \"\(shown)\"")
         }
         self.scheme = scheme
         self.user = user
@@ -111,6 +121,17 @@ public struct BackplaneURL: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `text` as given, with the password of its credentials (`user:password@`) replaced by
+    /// `***`: for messages about a URL that may not parse. Anything without credentials is
+    /// returned as it is.
+    public static func redacted(_ text: String) -> String {
+        let authorityStart = text.firstRange(of: "://")?.upperBound ?? text.startIndex
+        let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
+        let authority = text[authorityStart..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
+        return String(text[...colon]) + "***" + String(text[at...])
+    }
+
     /// The URL with the password hidden, for logs.
     public var description: String {
         var text = "\(self.scheme.rawValue)://"
@@ -118,6 +139,21 @@ public struct BackplaneURL: Sendable, Hashable, CustomStringConvertible {
         text += self.hosts.map { "\($0.host):\($0.port)" }.joined(separator: ",")
         if !self.path.isEmpty { text += "/" + self.path }
         return text
+    }
+}
+
+extension BackplaneURL {
+    /// The environment variable the executables read the message-queue URL from when no
+    /// `--message-queue` option is given: a URL with a password in it stays out of the
+    /// process list (`ps`, `/proc/PID/cmdline`), which every local user can read.
+    public static let environmentVariable = "SOCKETIO_MESSAGE_QUEUE"
+
+    /// The URL to use: the option's when given, else a non-empty ``environmentVariable``.
+    public static func fromOptionOrEnvironment(_ option: String?) -> String? {
+        if let option { return option }
+        guard let value = getenv(Self.environmentVariable) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
     }
 }
 

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Backplane
 import EngineIO
 import ExecutableSupport
 import Logging
@@ -66,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "A local socket.io-client bundle to serve at /socket.io/socket.io.js (default: redirect to the CDN).")
     var clientJS: String?
 
-    @Option(help: "Message queue URL (redis://host:port); none: one process, in-memory.")
+    @Option(help: "Message queue URL (redis://host:port); default: $SOCKETIO_MESSAGE_QUEUE (keeps a password out of the process list); neither: one process, in-memory.")
     var messageQueue: String?
 
     @Option(help: "Message queue channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
@@ -161,7 +162,7 @@ struct DemoCommand: AsyncParsableCommand {
         case .demo:
             let page = try DemoPage(clientBundlePath: self.clientJS)
             var adapter: (any SocketIOAdapter)?
-            if let url = self.messageQueue {
+            if let url = BackplaneURL.fromOptionOrEnvironment(self.messageQueue) {
                 do {
                     let transport = try MessageQueueTransport.make(url: url, channel: self.channel, maxPayload: self.maxPayload, logger: logger)
                     adapter = ClusterAdapter(transport: transport, logger: logger)

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Backplane
 import Logging
 import SocketIOEmitter
 import SocketIOParser
@@ -24,8 +25,11 @@ struct EmitCommand: AsyncParsableCommand {
         abstract: "Publish emits, room operations, disconnects and server-side emits onto a Socket.IO cluster's message queue."
     )
 
-    @Option(help: "Message queue URL, e.g. redis://127.0.0.1:6379.")
-    var messageQueue: String
+    @Option(help: "Message queue URL, e.g. redis://127.0.0.1:6379; default: $SOCKETIO_MESSAGE_QUEUE (keeps a password out of the process list).")
+    var messageQueue: String?
+
+    /// The URL from the option or the environment (``validate()`` checks there is one).
+    private var queueURL: String { BackplaneURL.fromOptionOrEnvironment(self.messageQueue) ?? "" }
 
     @Option(help: "Channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
     var channel = "socketio"
@@ -95,6 +99,9 @@ struct EmitCommand: AsyncParsableCommand {
     var event: [String] = []
 
     func validate() throws {
+        guard BackplaneURL.fromOptionOrEnvironment(self.messageQueue) != nil else {
+            throw ValidationError("give --message-queue URL or set \(BackplaneURL.environmentVariable)")
+        }
         let operations = [
             self.closeRoom != nil, self.disconnect != nil, self.enterRoom != nil, self.leaveRoom != nil, !self.socketsJoin.isEmpty,
             !self.socketsLeave.isEmpty, self.disconnectSockets, self.fetchSocketIDs, self.fetchRooms, !self.event.isEmpty,
@@ -123,7 +130,7 @@ struct EmitCommand: AsyncParsableCommand {
         let logger = Logger(label: "socketio-emit")
         let emitter: SocketIOEmitter
         do {
-            emitter = try SocketIOEmitter(url: self.messageQueue, channel: self.channel, logger: logger)
+            emitter = try SocketIOEmitter(url: self.queueURL, channel: self.channel, logger: logger)
         } catch {
             throw ValidationError("--message-queue: \(error)")
         }
@@ -175,7 +182,7 @@ struct EmitCommand: AsyncParsableCommand {
             }
         }
         if !flushed {
-            throw ValidationError("could not publish everything to \(self.messageQueue) in time")
+            throw ValidationError("could not publish everything to \(BackplaneURL.redacted(self.queueURL)) in time")
         }
     }
 }

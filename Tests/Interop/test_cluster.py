@@ -376,10 +376,15 @@ def test_socketio_emit_cli(broker, broker_url, peers):
     subprocess.run([emit, "--message-queue", broker_url, "--room", peers[2].sid, "cli_room", "[1,2]"], check=True, timeout=60,
                    env=broker.worker_env)
     assert wait_for(lambda: peers[2].named("cli_room"))
+    # The URL from the environment (how the deployment files hand it over), not argv.
+    subprocess.run([emit, "--room", peers[1].sid, "cli_env", '"from the environment"'], check=True, timeout=60,
+                   env=dict(broker.worker_env or os.environ, SOCKETIO_MESSAGE_QUEUE=broker_url))
+    assert wait_for(lambda: peers[1].named("cli_env"))
     settle()
     for peer in peers:
         assert peer.named("cli_event") == [({"n": 1}, "two")]
     assert peers[0].named("cli_room") == [] and peers[2].named("cli_room") == [([1, 2],)]
+    assert peers[0].named("cli_env") == [] and peers[1].named("cli_env") == [("from the environment",)]
 
 
 @pytest.mark.timeout(60)
@@ -392,6 +397,15 @@ def test_bad_urls_give_clear_errors():
     emit = demo_binary("socketio-emit")
     result = subprocess.run([emit, "--message-queue", "bogus://x", "e"], capture_output=True, text=True, timeout=20)
     assert result.returncode != 0 and "unknown message-queue scheme" in result.stderr
+    # A broker password never reaches the terminal or a log (reliability review F19).
+    for binary_name, rest in (("socketio-demo", ["--port", "0"]), ("socketio-emit", ["e"])):
+        result = subprocess.run([demo_binary(binary_name), "--message-queue", "amqp://user:s3cret@broker:99999/%2f", *rest],
+                                capture_output=True, text=True, timeout=20)
+        assert result.returncode != 0 and "invalid port" in result.stderr, result.stderr
+        assert "s3cret" not in result.stderr + result.stdout and "user:***@broker" in result.stderr, result.stderr
+    environment = {k: v for k, v in os.environ.items() if k != "SOCKETIO_MESSAGE_QUEUE"}
+    result = subprocess.run([emit, "e"], capture_output=True, text=True, timeout=20, env=environment)
+    assert result.returncode != 0 and "SOCKETIO_MESSAGE_QUEUE" in result.stderr, result.stderr
 
 
 @pytest.mark.timeout(240)

@@ -20,6 +20,8 @@ import re
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import socketio
@@ -363,6 +365,55 @@ def test_broker_restart_then_emits_arrive(kind, tmp_path):
         for worker in workers:
             worker.stop()
         restarted.down()
+
+
+def readiness(worker):
+    """The status code of the worker's `GET /readyz`."""
+    try:
+        with urllib.request.urlopen(worker.url + "/readyz", timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+@pytest.mark.timeout(120)
+def test_a_broker_outage_keeps_subscribed_workers_in_rotation(tmp_path):
+    """Every worker loses the broker at once: if readiness followed the subscription, the
+    load balancer would have no worker left and refuse every client. A worker that was
+    subscribed stays ready and keeps serving its clients; one that starts during the outage
+    is kept out of rotation until it hears the channel."""
+    broker = own_broker("redis", tmp_path)
+    first = start_demo(broker.url)
+    late = None
+    peer = None
+    try:
+        assert wait_for(lambda: readiness(first) == 200, timeout=30), "never ready"
+        broker.down()
+        # The late worker takes its URL from the environment (as every deployment file hands
+        # it over), which keeps the URL out of its argv.
+        late = start_server("--threads", "2", env=dict(os.environ, SOCKETIO_MESSAGE_QUEUE=broker.url))
+        with open(f"/proc/{late.proc.pid}/cmdline", "rb") as cmdline:
+            assert broker.url.encode() not in cmdline.read()
+        # Long enough for the subscriber to see the connection gone and to retry.
+        time.sleep(3.0)
+        assert readiness(first) == 200, "a broker outage took a subscribed worker out of rotation"
+        assert readiness(late) == 503, "a worker that never subscribed reported ready"
+        peer = DemoPeer(first.url)
+        peer.client.emit("my_event", {"data": "during the outage"})
+        assert wait_for(lambda: any(args[0].get("data") == "during the outage" for args in peer.responses()),
+                        timeout=10), "a subscribed worker stopped serving its own clients"
+        broker.up()
+        assert wait_for(lambda: readiness(late) == 200, timeout=60), "the late worker never became ready"
+        demo_ready([first, late])
+        for worker in (first, late):
+            worker.assert_alive("after the outage")
+    finally:
+        if peer is not None:
+            peer.close()
+        for worker in (first, late):
+            if worker is not None:
+                worker.stop()
+        broker.down()
 
 
 @pytest.mark.parametrize("kind", ["redis", "amqp"])

@@ -34,6 +34,8 @@ NGINX_CONFIGS = {
 }
 
 WORKER_PORT = 5000
+# The environment variable the worker reads the queue URL from (BackplaneURL.environmentVariable).
+QUEUE_VARIABLE = "SOCKETIO_MESSAGE_QUEUE"
 # The worker's probe endpoints (Sources/EngineIO/HTTPHealthEndpoints.swift).
 READINESS_PATH = "/readyz"
 LIVENESS_PATH = "/healthz"
@@ -293,13 +295,31 @@ def test_compose_worker_builds_from_deploy_dockerfile():
 def test_compose_worker_command_queue_and_channel():
     services = load_compose()["services"]
     argv = compose_command(services["worker"])
-    queue = value_after(argv, "--message-queue")
+    # The URL (it may hold a password) goes in the environment, not in the process's argv.
+    assert "--message-queue" not in argv
+    queue = services["worker"]["environment"][QUEUE_VARIABLE]
     default_queue = compose_default(queue, "MESSAGE_QUEUE")
     assert default_queue == "redis://redis:6379"
     # the default queue's host is a compose service
     assert urllib.parse.urlsplit(default_queue).hostname in services
     channel = value_after(argv, "--channel")
     assert compose_default(channel, "CHANNEL") if channel.startswith("${") else channel
+
+
+def test_compose_kafka_accepts_the_largest_channel_message():
+    """BackplaneLimits.maxMessageBytes(maxPayload: 1_000_000): base64 attachments plus the
+    envelope. A broker limit below it refuses the largest broadcasts a worker accepts."""
+    source = (REPO_ROOT / "Sources" / "Backplane" / "BackplaneLimits.swift").read_text()
+    shift = re.search(r"envelopeBytes = (\d+) << (\d+)", source)
+    envelope = int(shift.group(1)) << int(shift.group(2))
+    largest = 1_000_000 // 3 * 4 + 4 + envelope
+    kafka = load_compose()["services"]["kafka"]["environment"]
+    assert int(kafka["KAFKA_MESSAGE_MAX_BYTES"]) >= largest
+
+
+def test_the_queue_variable_is_the_one_the_executables_read():
+    source = (REPO_ROOT / "Sources" / "Backplane" / "BackplaneURL.swift").read_text()
+    assert f'environmentVariable = "{QUEUE_VARIABLE}"' in source
 
 
 def test_compose_worker_trusts_nginx_and_checks_readiness():
@@ -537,11 +557,11 @@ def test_k8s_worker_args_use_defined_env():
     container = only_container(k8s("Deployment", "socketio-worker"))
     args = [str(a) for a in container["args"]]
     env = {e["name"]: e.get("value") for e in container.get("env", [])}
-    assert value_after(args, "--message-queue") == "$(MESSAGE_QUEUE)"
+    assert "--message-queue" not in args, "the queue URL would show in the process list"
     assert value_after(args, "--channel") == "$(CHANNEL)"
     assert "--trust-proxy" in args
     referenced = set(re.findall(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", " ".join(args)))
-    assert referenced == {"MESSAGE_QUEUE", "CHANNEL"}
+    assert referenced == {"CHANNEL"}
     for name in referenced:
         assert env.get(name), f"args reference $({name}) but the container env does not define it"
     # the image's ENTRYPOINT sets host and port; args must not override them
@@ -551,8 +571,11 @@ def test_k8s_worker_args_use_defined_env():
 
 def test_k8s_message_queue_points_at_redis_service():
     container = only_container(k8s("Deployment", "socketio-worker"))
-    env = {e["name"]: e.get("value") for e in container["env"]}
-    url = urllib.parse.urlsplit(env["MESSAGE_QUEUE"])
+    env = {e["name"]: e for e in container["env"]}
+    # From the Secret, not a literal value in the Deployment.
+    reference = env[QUEUE_VARIABLE]["valueFrom"]["secretKeyRef"]
+    secret = k8s("Secret", reference["name"])
+    url = urllib.parse.urlsplit(secret["stringData"][reference["key"]])
     assert url.scheme == "redis"
     service = k8s("Service", url.hostname)
     port = service_port(service)
@@ -608,11 +631,11 @@ def test_systemd_unit_exec_start():
     assert pathlib.PurePosixPath(argv[0]).name == "socketio-demo"
     assert value_after(argv, "--port") == "%i"
     assert value_after(argv, "--host") == "127.0.0.1"
-    queue = value_after(argv, "--message-queue")
+    assert "--message-queue" not in argv, "the queue URL would show in the process list"
     channel = value_after(argv, "--channel")
-    assert queue == "${MESSAGE_QUEUE}" and channel == "${CHANNEL}"
+    assert channel == "${CHANNEL}"
     defaults = env_assignments(systemd_values(sections, "Service", "Environment"))
-    assert urllib.parse.urlsplit(defaults["MESSAGE_QUEUE"]).scheme == "redis"
+    assert urllib.parse.urlsplit(defaults[QUEUE_VARIABLE]).scheme == "redis"
     assert defaults["CHANNEL"]
     assert systemd_values(sections, "Service", "EnvironmentFile") == ["-/etc/socketio/worker.env"]
 
@@ -647,5 +670,5 @@ def test_systemd_env_example_sets_queue_and_channel():
             name, sep, value = line.partition("=")
             assert sep, f"bad line {line!r}"
             env[name] = value
-    assert set(env) == {"MESSAGE_QUEUE", "CHANNEL"}
-    assert urllib.parse.urlsplit(env["MESSAGE_QUEUE"]).scheme in ("redis", "amqp", "kafka")
+    assert set(env) == {QUEUE_VARIABLE, "CHANNEL"}
+    assert urllib.parse.urlsplit(env[QUEUE_VARIABLE]).scheme in ("redis", "amqp", "kafka")

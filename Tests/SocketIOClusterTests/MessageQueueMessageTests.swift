@@ -96,6 +96,27 @@ struct MessageQueueMessageTests {
             #expect(throws: BackplaneURLError.self) { try BackplaneURL(bad) }
         }
     }
+
+    /// Reliability review F19: a URL that does not parse is quoted in the error, which ends
+    /// up in logs and on a terminal: never with its password.
+    @Test func errorsAboutAURLNeverShowItsPassword() {
+        let bad = [
+            "redis://:s3cret@h:99999", "amqp://user:s3cret@a,b/vhost", "redis://:s3cret@h/db",
+            "amqp://user:s3cret@", "redis:s3cret@h:6379", "redis://u:s3c@ret@h:0",
+        ]
+        for text in bad {
+            do {
+                _ = try BackplaneURL(text)
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect(!error.description.contains("s3c"), "\(error.description)")
+                #expect(error.description.contains("***"), "\(error.description)")
+            }
+        }
+        #expect(BackplaneURL.redacted("amqp://user:s3cret@host:5672/v") == "amqp://user:***@host:5672/v")
+        #expect(BackplaneURL.redacted("redis://host:6379/0") == "redis://host:6379/0")
+        #expect(BackplaneURL.redacted("redis://user@host") == "redis://user@host")
+    }
 }
 
 struct StampTests {
