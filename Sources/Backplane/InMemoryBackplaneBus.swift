@@ -117,4 +117,7 @@ public final class InMemoryBackplaneTransport: BackplaneTransport {
     }
 
     var isDetached: Bool { self.state.withLockedValue { $0.detached } }
+
+    /// Whether ``run()`` is running (for tests that must tell "not started" from "cut off").
+    public var isRunning: Bool { self.state.withLockedValue { $0.running } }
 }

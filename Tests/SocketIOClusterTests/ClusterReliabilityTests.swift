@@ -186,7 +186,8 @@ struct ClusterReliabilityTests {
         let adapter = ClusterAdapter(transport: transport, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let task = Task { try await adapter.run() }
         defer { task.cancel() }
-        try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<400 where !transport.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(transport.isRunning)
         #expect(!adapter.isReady)
         transport.setDetached(false)
         #expect(adapter.isReady)
