@@ -5,6 +5,8 @@
 #   scripts/redis.sh status [PORT]
 # Data, log and pid live in ${SOCKETIO_RUN_DIR:-<repo>/.run}/redis-PORT. Idempotent: `up` on a
 # running instance just prints its URL; `down` stops only the pid it recorded.
+# With SOCKETIO_REDIS_PASSWORD set, the server requires it (from a config file in that
+# directory, not its command line) and the URL printed carries it (redis://:PASSWORD@…).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${SOCKETIO_RUN_DIR:-$ROOT/.run}"
@@ -33,16 +35,22 @@ up)
     else
         mkdir -p "$DIR"
         log "starting redis-server on 127.0.0.1:$PORT (data in $DIR)"
-        redis-server --bind 127.0.0.1 --port "$PORT" --dir "$DIR" --save '' --appendonly no \
+        (umask 077 && printf 'requirepass "%s"\n' "${SOCKETIO_REDIS_PASSWORD:-}" >"$DIR/auth.conf")
+        [ -n "${SOCKETIO_REDIS_PASSWORD:-}" ] || : >"$DIR/auth.conf"
+        redis-server "$DIR/auth.conf" --bind 127.0.0.1 --port "$PORT" --dir "$DIR" --save '' --appendonly no \
             --daemonize no --logfile "$DIR/redis.log" >/dev/null 2>&1 &
         echo $! >"$PIDFILE"
         for _ in $(seq 100); do
-            redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG && break
+            REDISCLI_AUTH="${SOCKETIO_REDIS_PASSWORD:-}" redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG && break
             sleep 0.05
         done
-        redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG || { log "redis did not start"; tail "$DIR/redis.log" >&2; exit 1; }
+        REDISCLI_AUTH="${SOCKETIO_REDIS_PASSWORD:-}" redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG || { log "redis did not start"; tail "$DIR/redis.log" >&2; exit 1; }
     fi
-    echo "redis://127.0.0.1:$PORT"
+    if [ -n "${SOCKETIO_REDIS_PASSWORD:-}" ]; then
+        echo "redis://:${SOCKETIO_REDIS_PASSWORD}@127.0.0.1:$PORT"
+    else
+        echo "redis://127.0.0.1:$PORT"
+    fi
     ;;
 down)
     if alive; then

@@ -324,13 +324,15 @@ def test_quiet_channel_for_30s_then_emits(quiet_brokers):
                 worker.stop()
 
 
-def own_broker(kind, tmp_path, extra_conf=None):
+def own_broker(kind, tmp_path, extra_conf=None, redis_password=None):
     made = Broker.__new__(Broker)
     made.kind = kind
     made.port = free_port_block()
     made.env = dict(os.environ, SOCKETIO_RUN_DIR=str(tmp_path))
     if extra_conf:
         made.env["SOCKETIO_RABBITMQ_EXTRA_CONF"] = extra_conf
+    if redis_password:
+        made.env["SOCKETIO_REDIS_PASSWORD"] = redis_password
     made.script = os.path.join(SCRIPTS, Broker.SCRIPT[kind])
     made.url = made.up()
     return made
@@ -365,6 +367,39 @@ def test_broker_restart_then_emits_arrive(kind, tmp_path):
         for worker in workers:
             worker.stop()
         restarted.down()
+
+
+@pytest.mark.timeout(120)
+def test_a_password_protected_redis(tmp_path):
+    """The deployment files protect Redis with a password: workers given it in their URL
+    form the cluster; one given a wrong one says why, is not ready, serves its own clients,
+    and no password reaches any log."""
+    broker = own_broker("redis", tmp_path, redis_password="s3cret-pw")
+    assert broker.url.startswith("redis://:s3cret-pw@")
+    wrong_url = broker.url.replace("s3cret-pw", "wrong-pw")
+    workers = []
+    peer = None
+    try:
+        for url in (broker.url, broker.url, wrong_url):
+            workers.append(start_server("--threads", "2", env=dict(os.environ, SOCKETIO_MESSAGE_QUEUE=url)))
+        right, wrong = workers[:2], workers[2]
+        demo_ready(right)
+        assert wait_for(lambda: "WRONGPASS" in wrong.output() or "AUTH failed" in wrong.output(), timeout=15), \
+            wrong.output()[-2000:]
+        assert readiness(wrong) == 503
+        assert all(readiness(worker) == 200 for worker in right)
+        peer = DemoPeer(wrong.url)
+        peer.client.emit("my_event", {"data": "local"})
+        assert wait_for(lambda: any(args[0].get("data") == "local" for args in peer.responses()), timeout=10)
+        for worker in workers:
+            worker.assert_alive("with a password-protected broker")
+            assert "s3cret-pw" not in worker.output() and "wrong-pw" not in worker.output()
+    finally:
+        if peer is not None:
+            peer.close()
+        for worker in workers:
+            worker.stop()
+        broker.down()
 
 
 def readiness(worker):

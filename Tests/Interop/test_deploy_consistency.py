@@ -587,6 +587,51 @@ def test_k8s_message_queue_points_at_redis_service():
     assert service["spec"]["selector"].items() <= labels.items()
 
 
+def test_k8s_redis_requires_the_password_the_workers_use():
+    """Reliability review F12: the backplane is not open to anyone who reaches it."""
+    container = only_container(k8s("Deployment", "socketio-worker"))
+    reference = {e["name"]: e for e in container["env"]}[QUEUE_VARIABLE]["valueFrom"]["secretKeyRef"]
+    secret = k8s("Secret", reference["name"])["stringData"]
+    password = urllib.parse.urlsplit(secret[reference["key"]]).password
+    assert password
+    config = re.search(r'^requirepass\s+"?([^"\n]+)"?\s*$', secret["redis.conf"], re.M)
+    assert config and config.group(1) == password, "Redis's requirepass and the workers' URL disagree"
+    redis = k8s("Deployment", "redis")
+    redis_container = only_container(redis)
+    mounts = {m["name"]: m for m in redis_container["volumeMounts"]}
+    volumes = {v["name"]: v for v in redis["spec"]["template"]["spec"]["volumes"]}
+    (name, mount), = mounts.items()
+    source = volumes[name]["secret"]
+    assert source["secretName"] == reference["name"]
+    paths = {item["key"]: item["path"] for item in source["items"]}
+    config_path = f'{mount["mountPath"]}/{paths["redis.conf"]}'
+    assert redis_container["args"][:2] == ["redis-server", config_path], "redis-server does not read the config"
+
+
+def test_k8s_network_policies_limit_redis_to_workers_and_workers_to_the_ingress():
+    objects = load_k8s_objects()
+    policies = [doc for (kind, _), doc in objects.items() if kind == "NetworkPolicy"]
+    by_target = {tuple(sorted(p["spec"]["podSelector"]["matchLabels"].items())): p for p in policies}
+    worker_labels = k8s("Deployment", "socketio-worker")["spec"]["template"]["metadata"]["labels"]
+    redis_labels = k8s("Deployment", "redis")["spec"]["template"]["metadata"]["labels"]
+
+    def policy_for(labels):
+        matches = [p for key, p in by_target.items() if dict(key).items() <= labels.items()]
+        assert len(matches) == 1, f"no single NetworkPolicy selects {labels}"
+        (rule,) = matches[0]["spec"]["ingress"]
+        assert matches[0]["spec"]["policyTypes"] == ["Ingress"]
+        return rule
+
+    redis_rule = policy_for(redis_labels)
+    (peer,) = redis_rule["from"]
+    assert peer["podSelector"]["matchLabels"].items() <= worker_labels.items()
+    assert [port["port"] for port in redis_rule["ports"]] == [6379]
+    worker_rule = policy_for(worker_labels)
+    (peer,) = worker_rule["from"]
+    assert "podSelector" not in peer and peer["namespaceSelector"]["matchLabels"]
+    assert [port["port"] for port in worker_rule["ports"]] == [WORKER_PORT]
+
+
 def test_k8s_worker_service():
     service = k8s("Service", "socketio-worker")
     port = service_port(service)
