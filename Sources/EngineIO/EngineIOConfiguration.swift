@@ -65,8 +65,13 @@ public struct EngineIOConfiguration: Sendable {
     /// WebSocket bytes of a client that does not read) before it is closed.
     public var maxBufferedBytes: Int
     /// Whether `X-Forwarded-For` from the proxy in front names the client (turn on only
-    /// behind a proxy that sets it: clients could otherwise claim any address).
+    /// behind a proxy that sets it: clients could otherwise claim any address). Only from
+    /// the peers in ``trustedProxies``.
     public var trustForwardedFor: Bool
+    /// With ``trustForwardedFor``, the peers whose `X-Forwarded-For` counts (default: any
+    /// peer, for a server only the proxy can reach). Set it when clients could reach the
+    /// server past the proxy: `try TrustedProxies(["10.0.0.0/8"])`.
+    public var trustedProxies: TrustedProxies = .any
     /// A cookie naming this node, set on polling handshakes (e.g. `sio_node=127.0.0.1:5001`),
     /// so that a proxy can route every request of a session to the node that owns it even
     /// when its balancing changes (nodes added or removed).
@@ -104,6 +109,11 @@ public struct EngineIOConfiguration: Sendable {
         self.maxBufferedBytes = maxBufferedBytes
         self.trustForwardedFor = trustForwardedFor
         self.nodeCookie = nodeCookie
+    }
+
+    /// Whether a request from `peer` may name its client in `X-Forwarded-For`.
+    package func trustsForwardedFor(from peer: SocketAddress?) -> Bool {
+        self.trustForwardedFor && self.trustedProxies.contains(peer)
     }
 
     // MARK: - Limits

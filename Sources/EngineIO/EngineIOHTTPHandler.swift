@@ -127,7 +127,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             uri: head.uri,
             headers: fields,
             remoteAddress: context.channel.remoteAddress,
-            trustsForwardedFor: self.server.configuration.trustForwardedFor
+            trustsForwardedFor: self.server.configuration.trustsForwardedFor(from: context.channel.remoteAddress)
         )
     }
 

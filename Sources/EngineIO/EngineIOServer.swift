@@ -162,7 +162,7 @@ public final class EngineIOServer: Sendable {
         EngineIORequest(
             head: head,
             remoteAddress: channel.remoteAddress,
-            trustsForwardedFor: self.configuration.trustForwardedFor,
+            trustsForwardedFor: self.configuration.trustsForwardedFor(from: channel.remoteAddress),
             context: context
         )
     }

@@ -103,7 +103,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
                 uri: uri,
                 headers: headers,
                 remoteAddress: channel.remoteAddress,
-                trustsForwardedFor: engine.configuration.trustForwardedFor,
+                trustsForwardedFor: engine.configuration.trustsForwardedFor(from: channel.remoteAddress),
                 context: context
             ),
             body: body,
@@ -128,7 +128,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
                     uri: uri,
                     headers: headers,
                     remoteAddress: SocketIOConnectionState.current?.channel.remoteAddress,
-                    trustsForwardedFor: self.engine.configuration.trustForwardedFor,
+                    trustsForwardedFor: self.engine.configuration.trustsForwardedFor(from: SocketIOConnectionState.current?.channel.remoteAddress),
                     context: context
                 )
                 if let refusal = await allowRequest(engineRequest) {

@@ -79,6 +79,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Trust the proxy in front (nginx): X-Forwarded-For's right-most entry names the client; X-Forwarded-Host/-Proto name the origin for same-origin checks.")
     var trustProxy = false
 
+    @Option(help: "Trust the proxy (as --trust-proxy) only from these peers: comma-separated addresses and CIDR networks, e.g. 127.0.0.1,10.0.0.0/8 (--trust-proxy alone: any peer).")
+    var trustedProxies: String?
+
     @Option(name: .customLong("headers-timeout-ms"), help: "Time a connection has to send a request's headers (Node headersTimeout; default 60000).")
     var headersTimeoutMilliseconds: Int64?
 
@@ -174,11 +177,18 @@ struct DemoCommand: AsyncParsableCommand {
                 pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
                 pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
                 maxPayload: self.maxPayload,
-                cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy),
-                trustForwardedFor: self.trustProxy,
+                cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy || self.trustedProxies != nil),
+                trustForwardedFor: self.trustProxy || self.trustedProxies != nil,
                 nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
             )
             engine.httpTimeouts = self.httpTimeouts
+            if let list = self.trustedProxies {
+                do {
+                    engine.trustedProxies = try TrustedProxies(list.split(separator: ",").map(String.init))
+                } catch {
+                    throw ValidationError("--trusted-proxies: \(error)")
+                }
+            }
             if let value = self.maxBufferedBytes { engine.maxBufferedBytes = value }
             if let value = self.maxTotalBufferedBytes { engine.maxTotalBufferedBytes = value }
             if let value = self.maxSessions { engine.maxSessions = value }

@@ -94,6 +94,31 @@ struct FrontWireTests {
         #expect(client("10.1.2.3", trust: false) == "127.0.0.1")
     }
 
+    /// Reliability review F6: `X-Forwarded-For` counts only from the listed proxies.
+    @Test func forwardedForCountsOnlyFromTrustedProxies() throws {
+        let proxies = try TrustedProxies(["127.0.0.1", "10.0.0.0/8", "192.168.1.128/25", "fd00::/8", "2001:db8::1"])
+        func peer(_ address: String) throws -> SocketAddress { try SocketAddress(ipAddress: address, port: 9) }
+        for trusted in ["127.0.0.1", "10.255.0.3", "192.168.1.200", "fd12::1", "2001:db8::1", "::ffff:10.1.2.3"] {
+            #expect(proxies.contains(try peer(trusted)), "\(trusted)")
+        }
+        for untrusted in ["127.0.0.2", "11.0.0.1", "192.168.1.127", "fe80::1", "2001:db8::2", "::ffff:11.1.2.3", "::1"] {
+            #expect(!proxies.contains(try peer(untrusted)), "\(untrusted)")
+        }
+        #expect(!proxies.contains(nil))
+        #expect(TrustedProxies.any.contains(nil))
+        #expect(try TrustedProxies(["0.0.0.0/0"]).contains(try peer("203.0.113.9")))
+        for bad in ["10.0.0.0/33", "fd00::/129", "10.0.0.0/", "example.com", "10.0.0.0/8/8", ""] {
+            #expect(throws: TrustedProxiesError.self, "\(bad)") { try TrustedProxies([bad]) }
+        }
+
+        var configuration = EngineIOConfiguration(trustForwardedFor: true)
+        configuration.trustedProxies = try TrustedProxies(["10.0.0.0/8"])
+        #expect(configuration.trustsForwardedFor(from: try peer("10.1.2.3")))
+        #expect(!configuration.trustsForwardedFor(from: try peer("127.0.0.1")))
+        configuration.trustForwardedFor = false
+        #expect(!configuration.trustsForwardedFor(from: try peer("10.1.2.3")))
+    }
+
     // MARK: A refused WebSocket upgrade gets an HTTP answer (item 10)
 
     @Test func refusedUpgradeIsAnsweredNotDropped() throws {

@@ -128,10 +128,12 @@ def status_of(answer: bytes) -> int | None:
 class AsyncPeer:
     """A python-socketio AsyncClient from its own source address."""
 
-    def __init__(self, url: str, address: str, polling_only: bool = False, headers: dict | None = None):
+    def __init__(self, url: str, address: str, polling_only: bool = False, headers: dict | None = None,
+                 websocket_only: bool = False):
         self.url = url
         self.address = address
         self.polling_only = polling_only
+        self.websocket_only = websocket_only
         self.headers = headers or {}
         self.responses: list = []
         self.session = None
@@ -143,7 +145,7 @@ class AsyncPeer:
         self.sio = socketio.AsyncClient(http_session=self.session, reconnection=False)
         self.sio.on("my_response", lambda message: self.responses.append(message.get("data")))
         await self.sio.connect(self.url, headers=self.headers, wait_timeout=10,
-                               transports=["polling"] if self.polling_only else None)
+                               transports=["polling"] if self.polling_only else ["websocket"] if self.websocket_only else None)
 
     async def info(self):
         return await self.sio.call("worker_info", timeout=10)
@@ -266,6 +268,40 @@ def test_spoofed_forwarded_for_does_not_reach_handlers(front):
             await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
 
     asyncio.run(scenario())
+
+
+@both_servers()
+def test_forwarded_for_counts_only_from_trusted_proxies(server_kind):
+    """Reliability review F6: with `--trusted-proxies`, only those peers name the client;
+    a client that reaches the worker directly is reported with its own address, whatever
+    X-Forwarded-For it sends, on every transport's handshake."""
+    server = start_server("--trusted-proxies", "127.0.80.1, 10.0.0.0/8", *server_args(server_kind))
+    forwarded = {"X-Forwarded-For": "203.0.113.66"}
+
+    async def scenario():
+        peers = [
+            AsyncPeer(server.url, "127.0.80.1", headers=forwarded),
+            AsyncPeer(server.url, "127.0.80.1", headers=forwarded, websocket_only=True),
+            AsyncPeer(server.url, "127.0.81.1", headers=forwarded),
+            AsyncPeer(server.url, "127.0.81.2", headers=forwarded, polling_only=True),
+            AsyncPeer(server.url, "127.0.81.3", headers=forwarded, websocket_only=True),
+        ]
+        try:
+            await asyncio.gather(*(peer.connect() for peer in peers))
+            infos = await asyncio.gather(*(peer.info() for peer in peers))
+            assert [info["client"] for info in infos] == [
+                "203.0.113.66", "203.0.113.66", "127.0.81.1", "127.0.81.2", "127.0.81.3"]
+        finally:
+            await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+        server.assert_alive()
+    finally:
+        server.stop()
+    refused = subprocess.run([demo_binary("socketio-demo"), "--trusted-proxies", "10.0.0.0/33", "--port", "0"],
+                             capture_output=True, text=True, timeout=20)
+    assert refused.returncode != 0 and "10.0.0.0/33" in refused.stderr, refused.stderr
 
 
 # ---------------------------------------------------------------------------
