@@ -170,7 +170,7 @@ struct DemoCommand: AsyncParsableCommand {
                     let transport = try MessageQueueTransport.make(url: url, channel: self.channel, maxPayload: self.maxPayload, logger: logger)
                     adapter = ClusterAdapter(transport: transport, logger: logger)
                 } catch {
-                    throw ValidationError("--message-queue: \(error)")
+                    throw ValidationError("\(self.messageQueue == nil ? BackplaneURL.environmentVariable : "--message-queue"): \(error)")
                 }
             }
             var engine = EngineIOConfiguration(

@@ -132,7 +132,7 @@ struct EmitCommand: AsyncParsableCommand {
         do {
             emitter = try SocketIOEmitter(url: self.queueURL, channel: self.channel, logger: logger)
         } catch {
-            throw ValidationError("--message-queue: \(error)")
+            throw ValidationError("\(self.messageQueue == nil ? BackplaneURL.environmentVariable : "--message-queue"): \(error)")
         }
         var arguments: [SocketIOValue] = []
         for text in self.event.dropFirst() {

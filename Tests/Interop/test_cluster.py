@@ -403,6 +403,11 @@ def test_bad_urls_give_clear_errors():
                                 capture_output=True, text=True, timeout=20)
         assert result.returncode != 0 and "invalid port" in result.stderr, result.stderr
         assert "s3cret" not in result.stderr + result.stdout and "user:***@broker" in result.stderr, result.stderr
+    # A bad URL from the environment is blamed on the variable, not on an option not given.
+    result = subprocess.run([emit, "e"], capture_output=True, text=True, timeout=20,
+                            env=dict(os.environ, SOCKETIO_MESSAGE_QUEUE="redis://:s3cret@h:0"))
+    assert result.returncode != 0 and "SOCKETIO_MESSAGE_QUEUE: invalid port" in result.stderr, result.stderr
+    assert "s3cret" not in result.stderr
     environment = {k: v for k, v in os.environ.items() if k != "SOCKETIO_MESSAGE_QUEUE"}
     result = subprocess.run([emit, "e"], capture_output=True, text=True, timeout=20, env=environment)
     assert result.returncode != 0 and "SOCKETIO_MESSAGE_QUEUE" in result.stderr, result.stderr
