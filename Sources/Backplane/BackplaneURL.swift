@@ -125,10 +125,11 @@ public struct BackplaneURL: Sendable, Hashable, CustomStringConvertible {
     /// `***`: for messages about a URL that may not parse. Anything without credentials is
     /// returned as it is.
     public static func redacted(_ text: String) -> String {
-        let authorityStart = text.firstRange(of: "://")?.upperBound ?? text.startIndex
-        let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
-        let authority = text[authorityStart..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
+        // Up to the last `@`, not the first `/`: a password written with a raw `/` (it should
+        // be `%2F`) must not show either. Hiding too much of an odd URL is harmless.
+        let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
+        let rest = text[start...]
+        guard let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else { return text }
         return String(text[...colon]) + "***" + String(text[at...])
     }
 

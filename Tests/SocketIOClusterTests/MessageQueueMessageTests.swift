@@ -102,7 +102,7 @@ struct MessageQueueMessageTests {
     @Test func errorsAboutAURLNeverShowItsPassword() {
         let bad = [
             "redis://:s3cret@h:99999", "amqp://user:s3cret@a,b/vhost", "redis://:s3cret@h/db",
-            "amqp://user:s3cret@", "redis:s3cret@h:6379", "redis://u:s3c@ret@h:0",
+            "amqp://user:s3cret@", "redis:s3cret@h:6379", "redis://u:s3c@ret@h:0", "redis://:s3c/ret@h:6379/0",
         ]
         for text in bad {
             do {
