@@ -104,7 +104,7 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
             self.server.finishPolling(
                 step,
-                request: self.engineRequest(head: head, fields: fields, context: context),
+                request: self.server.request(for: head, headers: fields, on: context.channel),
                 body: ByteBuffer(),
                 reply: responder
             )
@@ -112,23 +112,11 @@ final class EngineIOHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             let responder = self.responder(head: head, fields: fields, context: context)
             self.server.finishPolling(
                 .post(session),
-                request: self.engineRequest(head: head, fields: fields, context: context),
+                request: self.server.request(for: head, headers: fields, on: context.channel),
                 body: body,
                 reply: responder
             )
         }
-    }
-
-    /// The application's view of an engine request, from the header fields already
-    /// converted for its head (not converted a second time).
-    private func engineRequest(head: HTTPRequestHead, fields: HTTPFields, context: ChannelHandlerContext) -> EngineIORequest {
-        EngineIORequest(
-            method: HTTPRequest.Method(head.method.rawValue) ?? .get,
-            uri: head.uri,
-            headers: fields,
-            remoteAddress: context.channel.remoteAddress,
-            trustsForwardedFor: self.server.configuration.trustsForwardedFor(from: context.channel.remoteAddress)
-        )
     }
 
     private func responder(head: HTTPRequestHead, fields: HTTPFields, context: ChannelHandlerContext) -> PollResponder {

@@ -46,20 +46,41 @@ public struct EngineIORequest: Sendable {
         self.query = query
     }
 
-    /// The request of a NIO HTTP/1 head (the standalone listener): method and headers are
-    /// converted here, once per request.
+    /// A request the engine received from `remoteAddress`: whether its `X-Forwarded-For`
+    /// counts is decided here, from `configuration`, for that same peer.
+    package init(
+        method: HTTPRequest.Method,
+        uri: String,
+        headers: HTTPFields,
+        remoteAddress: SocketAddress?,
+        configuration: EngineIOConfiguration,
+        context: (any Sendable)? = nil
+    ) {
+        self.init(
+            method: method,
+            uri: uri,
+            headers: headers,
+            remoteAddress: remoteAddress,
+            trustsForwardedFor: configuration.trustsForwardedFor(from: remoteAddress),
+            context: context
+        )
+    }
+
+    /// The request of a NIO HTTP/1 head (the standalone listener); `headers`: the head's
+    /// fields when already converted, else they are converted here (once per request).
     package init(
         head: HTTPRequestHead,
+        headers: HTTPFields? = nil,
         remoteAddress: SocketAddress?,
-        trustsForwardedFor: Bool,
+        configuration: EngineIOConfiguration,
         context: (any Sendable)? = nil
     ) {
         self.init(
             method: HTTPRequest.Method(head.method.rawValue) ?? .get,
             uri: head.uri,
-            headers: HTTPFields(head.headers),
+            headers: headers ?? HTTPFields(head.headers),
             remoteAddress: remoteAddress,
-            trustsForwardedFor: trustsForwardedFor,
+            configuration: configuration,
             context: context
         )
     }

@@ -157,12 +157,19 @@ public final class EngineIOServer: Sendable {
     }
 
     /// The application's view of a request that arrived on `channel`, with the request
-    /// context of the framework that mounted the engine (if any).
-    package func request(for head: HTTPRequestHead, on channel: any Channel, context: (any Sendable)? = nil) -> EngineIORequest {
+    /// context of the framework that mounted the engine (if any); `headers`: the head's
+    /// fields when the caller converted them already.
+    package func request(
+        for head: HTTPRequestHead,
+        headers: HTTPFields? = nil,
+        on channel: any Channel,
+        context: (any Sendable)? = nil
+    ) -> EngineIORequest {
         EngineIORequest(
             head: head,
+            headers: headers,
             remoteAddress: channel.remoteAddress,
-            trustsForwardedFor: self.configuration.trustsForwardedFor(from: channel.remoteAddress),
+            configuration: self.configuration,
             context: context
         )
     }

@@ -103,7 +103,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
                 uri: uri,
                 headers: headers,
                 remoteAddress: channel.remoteAddress,
-                trustsForwardedFor: engine.configuration.trustsForwardedFor(from: channel.remoteAddress),
+                configuration: engine.configuration,
                 context: context
             ),
             body: body,
@@ -128,7 +128,7 @@ struct SocketIOEngineResponder<Context: RequestContext>: HTTPResponder {
                     uri: uri,
                     headers: headers,
                     remoteAddress: SocketIOConnectionState.current?.channel.remoteAddress,
-                    trustsForwardedFor: self.engine.configuration.trustsForwardedFor(from: SocketIOConnectionState.current?.channel.remoteAddress),
+                    configuration: self.engine.configuration,
                     context: context
                 )
                 if let refusal = await allowRequest(engineRequest) {
