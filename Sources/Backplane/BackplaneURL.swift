@@ -149,12 +149,13 @@ extension BackplaneURL {
     /// process list (`ps`, `/proc/PID/cmdline`), which every local user can read.
     public static let environmentVariable = "SOCKETIO_MESSAGE_QUEUE"
 
-    /// The URL to use: the option's when given, else a non-empty ``environmentVariable``.
-    public static func fromOptionOrEnvironment(_ option: String?) -> String? {
-        if let option { return option }
+    /// The URL to use: the option's when given, else a non-empty ``environmentVariable``;
+    /// `source` names where it came from (`optionName` or the variable), for error messages.
+    public static func fromOptionOrEnvironment(_ option: String?, optionName: String) -> (url: String, source: String)? {
+        if let option { return (option, optionName) }
         guard let value = getenv(Self.environmentVariable) else { return nil }
         let text = String(cString: value)
-        return text.isEmpty ? nil : text
+        return text.isEmpty ? nil : (text, Self.environmentVariable)
     }
 }
 

@@ -165,20 +165,21 @@ struct DemoCommand: AsyncParsableCommand {
         case .demo:
             let page = try DemoPage(clientBundlePath: self.clientJS)
             var adapter: (any SocketIOAdapter)?
-            if let url = BackplaneURL.fromOptionOrEnvironment(self.messageQueue) {
+            if let queue = BackplaneURL.fromOptionOrEnvironment(self.messageQueue, optionName: "--message-queue") {
                 do {
-                    let transport = try MessageQueueTransport.make(url: url, channel: self.channel, maxPayload: self.maxPayload, logger: logger)
+                    let transport = try MessageQueueTransport.make(url: queue.url, channel: self.channel, maxPayload: self.maxPayload, logger: logger)
                     adapter = ClusterAdapter(transport: transport, logger: logger)
                 } catch {
-                    throw ValidationError("\(self.messageQueue == nil ? BackplaneURL.environmentVariable : "--message-queue"): \(error)")
+                    throw ValidationError("\(queue.source): \(error)")
                 }
             }
+            let trustsProxy = self.trustProxy || self.trustedProxies != nil
             var engine = EngineIOConfiguration(
                 pingInterval: .milliseconds(self.pingIntervalMilliseconds ?? 25_000),
                 pingTimeout: .milliseconds(self.pingTimeoutMilliseconds ?? 20_000),
                 maxPayload: self.maxPayload,
-                cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(self.trustProxy || self.trustedProxies != nil),
-                trustForwardedFor: self.trustProxy || self.trustedProxies != nil,
+                cors: self.cors(default: .sameOrigin).trustingForwardedHeaders(trustsProxy),
+                trustForwardedFor: trustsProxy,
                 nodeCookie: self.nodeCookie.map { CookieConfiguration.NodeCookie(value: $0) }
             )
             engine.httpTimeouts = self.httpTimeouts

@@ -28,8 +28,12 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(help: "Message queue URL, e.g. redis://127.0.0.1:6379; default: $SOCKETIO_MESSAGE_QUEUE (keeps a password out of the process list).")
     var messageQueue: String?
 
+    private static let noQueue = "give --message-queue URL or set \(BackplaneURL.environmentVariable)"
+
     /// The URL from the option or the environment (``validate()`` checks there is one).
-    private var queueURL: String { BackplaneURL.fromOptionOrEnvironment(self.messageQueue) ?? "" }
+    private var queue: (url: String, source: String)? {
+        BackplaneURL.fromOptionOrEnvironment(self.messageQueue, optionName: "--message-queue")
+    }
 
     @Option(help: "Channel (python-socketio: socketio; Flask-SocketIO: flask-socketio).")
     var channel = "socketio"
@@ -99,8 +103,8 @@ struct EmitCommand: AsyncParsableCommand {
     var event: [String] = []
 
     func validate() throws {
-        guard BackplaneURL.fromOptionOrEnvironment(self.messageQueue) != nil else {
-            throw ValidationError("give --message-queue URL or set \(BackplaneURL.environmentVariable)")
+        guard self.queue != nil else {
+            throw ValidationError(Self.noQueue)
         }
         let operations = [
             self.closeRoom != nil, self.disconnect != nil, self.enterRoom != nil, self.leaveRoom != nil, !self.socketsJoin.isEmpty,
@@ -128,11 +132,12 @@ struct EmitCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "socketio-emit")
+        guard let queue = self.queue else { throw ValidationError(Self.noQueue) }
         let emitter: SocketIOEmitter
         do {
-            emitter = try SocketIOEmitter(url: self.queueURL, channel: self.channel, logger: logger)
+            emitter = try SocketIOEmitter(url: queue.url, channel: self.channel, logger: logger)
         } catch {
-            throw ValidationError("\(self.messageQueue == nil ? BackplaneURL.environmentVariable : "--message-queue"): \(error)")
+            throw ValidationError("\(queue.source): \(error)")
         }
         var arguments: [SocketIOValue] = []
         for text in self.event.dropFirst() {
@@ -182,7 +187,7 @@ struct EmitCommand: AsyncParsableCommand {
             }
         }
         if !flushed {
-            throw ValidationError("could not publish everything to \(BackplaneURL.redacted(self.queueURL)) in time")
+            throw ValidationError("could not publish everything to \(BackplaneURL.redacted(queue.url)) in time")
         }
     }
 }
