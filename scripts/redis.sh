@@ -15,6 +15,7 @@ PORT="${2:-16379}"
 DIR="$RUN_DIR/redis-$PORT"
 PIDFILE="$DIR/redis.pid"
 log() { printf '[redis] %s\n' "$*" >&2; }
+answers() { REDISCLI_AUTH="${SOCKETIO_REDIS_PASSWORD:-}" redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG; }
 
 alive() {
     [ -f "$PIDFILE" ] || return 1
@@ -35,16 +36,19 @@ up)
     else
         mkdir -p "$DIR"
         log "starting redis-server on 127.0.0.1:$PORT (data in $DIR)"
-        (umask 077 && printf 'requirepass "%s"\n' "${SOCKETIO_REDIS_PASSWORD:-}" >"$DIR/auth.conf")
-        [ -n "${SOCKETIO_REDIS_PASSWORD:-}" ] || : >"$DIR/auth.conf"
+        if [ -n "${SOCKETIO_REDIS_PASSWORD:-}" ]; then
+            (umask 077 && printf 'requirepass "%s"\n' "$SOCKETIO_REDIS_PASSWORD" >"$DIR/auth.conf")
+        else
+            : >"$DIR/auth.conf"
+        fi
         redis-server "$DIR/auth.conf" --bind 127.0.0.1 --port "$PORT" --dir "$DIR" --save '' --appendonly no \
             --daemonize no --logfile "$DIR/redis.log" >/dev/null 2>&1 &
         echo $! >"$PIDFILE"
         for _ in $(seq 100); do
-            REDISCLI_AUTH="${SOCKETIO_REDIS_PASSWORD:-}" redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG && break
+            answers && break
             sleep 0.05
         done
-        REDISCLI_AUTH="${SOCKETIO_REDIS_PASSWORD:-}" redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG || { log "redis did not start"; tail "$DIR/redis.log" >&2; exit 1; }
+        answers || { log "redis did not start"; tail "$DIR/redis.log" >&2; exit 1; }
     fi
     if [ -n "${SOCKETIO_REDIS_PASSWORD:-}" ]; then
         echo "redis://:${SOCKETIO_REDIS_PASSWORD}@127.0.0.1:$PORT"
