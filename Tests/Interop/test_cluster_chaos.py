@@ -88,6 +88,22 @@ def start_demo(url, *extra):
     return start_server("--message-queue", url, "--threads", "2", *extra)
 
 
+def start_demo_with_queue_in_environment(url):
+    """A worker given its URL in SOCKETIO_MESSAGE_QUEUE, as every deployment file hands it
+    over (out of argv)."""
+    return start_server("--threads", "2", env=dict(os.environ, SOCKETIO_MESSAGE_QUEUE=url))
+
+
+def serves_its_own_client(worker, text):
+    """Whether a client of `worker` gets the answer to its own event (no backplane needed)."""
+    peer = DemoPeer(worker.url)
+    try:
+        peer.client.emit("my_event", {"data": text})
+        return wait_for(lambda: any(args[0].get("data") == text for args in peer.responses()), timeout=10)
+    finally:
+        peer.close()
+
+
 def demo_ready(workers):
     """A broadcast from each worker reaches a client of every worker (subscriptions up)."""
     peers = [DemoPeer(worker.url) for worker in workers]
@@ -378,25 +394,20 @@ def test_a_password_protected_redis(tmp_path):
     assert broker.url.startswith("redis://:s3cret-pw@")
     wrong_url = broker.url.replace("s3cret-pw", "wrong-pw")
     workers = []
-    peer = None
     try:
         for url in (broker.url, broker.url, wrong_url):
-            workers.append(start_server("--threads", "2", env=dict(os.environ, SOCKETIO_MESSAGE_QUEUE=url)))
+            workers.append(start_demo_with_queue_in_environment(url))
         right, wrong = workers[:2], workers[2]
         demo_ready(right)
         assert wait_for(lambda: "WRONGPASS" in wrong.output() or "AUTH failed" in wrong.output(), timeout=15), \
             wrong.output()[-2000:]
         assert readiness(wrong) == 503
         assert all(readiness(worker) == 200 for worker in right)
-        peer = DemoPeer(wrong.url)
-        peer.client.emit("my_event", {"data": "local"})
-        assert wait_for(lambda: any(args[0].get("data") == "local" for args in peer.responses()), timeout=10)
+        assert serves_its_own_client(wrong, "local")
         for worker in workers:
             worker.assert_alive("with a password-protected broker")
             assert "s3cret-pw" not in worker.output() and "wrong-pw" not in worker.output()
     finally:
-        if peer is not None:
-            peer.close()
         for worker in workers:
             worker.stop()
         broker.down()
@@ -420,31 +431,23 @@ def test_a_broker_outage_keeps_subscribed_workers_in_rotation(tmp_path):
     broker = own_broker("redis", tmp_path)
     first = start_demo(broker.url)
     late = None
-    peer = None
     try:
         assert wait_for(lambda: readiness(first) == 200, timeout=30), "never ready"
         broker.down()
-        # The late worker takes its URL from the environment (as every deployment file hands
-        # it over), which keeps the URL out of its argv.
-        late = start_server("--threads", "2", env=dict(os.environ, SOCKETIO_MESSAGE_QUEUE=broker.url))
+        late = start_demo_with_queue_in_environment(broker.url)
         with open(f"/proc/{late.proc.pid}/cmdline", "rb") as cmdline:
             assert broker.url.encode() not in cmdline.read()
         # Long enough for the subscriber to see the connection gone and to retry.
         time.sleep(3.0)
         assert readiness(first) == 200, "a broker outage took a subscribed worker out of rotation"
         assert readiness(late) == 503, "a worker that never subscribed reported ready"
-        peer = DemoPeer(first.url)
-        peer.client.emit("my_event", {"data": "during the outage"})
-        assert wait_for(lambda: any(args[0].get("data") == "during the outage" for args in peer.responses()),
-                        timeout=10), "a subscribed worker stopped serving its own clients"
+        assert serves_its_own_client(first, "during the outage"), "a subscribed worker stopped serving its own clients"
         broker.up()
         assert wait_for(lambda: readiness(late) == 200, timeout=60), "the late worker never became ready"
         demo_ready([first, late])
         for worker in (first, late):
             worker.assert_alive("after the outage")
     finally:
-        if peer is not None:
-            peer.close()
         for worker in (first, late):
             if worker is not None:
                 worker.stop()
