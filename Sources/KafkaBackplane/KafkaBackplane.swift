@@ -20,9 +20,15 @@ public import NIOCore
 /// keeps what its subscriptions match, looking at the key before copying anything.
 ///
 /// Every node must see every message, so the consumer assigns itself all partitions of the
-/// topic from the latest offset (no consumer group, no rebalancing), and re-reads the
+/// topic from their ends, read from the brokers before the transport says it is subscribed
+/// (no consumer group, no rebalancing), and re-reads the
 /// partition count every `metadataRefresh` (partitions added later are assigned from their
-/// beginning). The producer is idempotent and sends all its messages to one partition
+/// beginning). A message stamped (by its producer) more than `replayTolerance` before this
+/// consumer was assigned is dropped: a subscriber hears only what is published after it
+/// subscribes, as on Redis and AMQP, even from a broker whose "latest offset" is short of
+/// the end (Tansu 0.6 answers the last batch's first offset + 1, so a new consumer was
+/// handed the rest of that batch: a dead node's last heartbeat made it live again for three
+/// intervals, and replayed server-side emits ran their handlers twice). The producer is idempotent and sends all its messages to one partition
 /// (picked from this node's random seed by a partitioner that ignores the key), so one
 /// publisher's messages keep their order on every channel. librdkafka's own queue holds messages while
 /// brokers are away (`message.timeout.ms=0`: never expire), bounded by `maxQueuedMessages`;
@@ -57,6 +63,10 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         public var maxSetupAttempts: Int
         /// How often the partition count is read again.
         public var metadataRefresh: Duration
+        /// How much older than this consumer's assignment a message may be stamped and still
+        /// be delivered: room for the producers' clocks being behind this node's. `nil`
+        /// delivers whatever the broker hands over from the assigned offsets.
+        public var replayTolerance: Duration?
 
         public init(
             url: BackplaneURL,
@@ -68,7 +78,8 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             initialBackoff: Duration = .milliseconds(100),
             maxBackoff: Duration = .seconds(2),
             maxSetupAttempts: Int = 8,
-            metadataRefresh: Duration = .seconds(30)
+            metadataRefresh: Duration = .seconds(30),
+            replayTolerance: Duration? = .seconds(2)
         ) {
             self.url = url
             self.channel = channel
@@ -80,6 +91,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             self.maxBackoff = maxBackoff
             self.maxSetupAttempts = maxSetupAttempts
             self.metadataRefresh = metadataRefresh
+            self.replayTolerance = replayTolerance
         }
     }
 
@@ -245,27 +257,39 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
     private func serve(_ handles: KafkaConsumer, onAssigned: () -> Void) throws(BackplaneError) {
         let consumer = handles.consumer
         let topic = handles.topic
-        // Find the partitions: an unreachable broker or a missing topic is waited for.
+        // Find the partitions and their ends: an unreachable broker or a missing topic is
+        // waited for.
         var backoff = self.configuration.initialBackoff
-        var partitions = 0
+        var ends: [Int64] = []
         var reported = false
-        while partitions <= 0 {
+        while ends.isEmpty {
+            let text: String
             switch KafkaClient.partitions(of: topic, on: consumer, timeoutMilliseconds: 2000) {
             case .count(let count):
-                partitions = count
-                continue
+                switch KafkaClient.endOffsets(consumer, topic: self.configuration.channel, count: count, timeoutMilliseconds: 2000) {
+                case .success(let offsets):
+                    ends = offsets
+                    continue
+                case .failure(let error):
+                    text = error.message
+                }
             case .refused(let text):
                 throw BackplaneError(.connection, text)
-            case .unavailable(let text):
-                if !reported {
-                    self.logger.info("kafka unreachable or topic missing; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
-                    reported = true
-                }
+            case .unavailable(let unavailable):
+                text = unavailable
+            }
+            if !reported {
+                self.logger.info("kafka unreachable or topic missing; retrying", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
+                reported = true
             }
             guard self.pause(backoff) else { return }
             backoff = min(backoff * 2, self.configuration.maxBackoff)
         }
-        try KafkaClient.assign(consumer, topic: self.configuration.channel, count: partitions, previous: 0)
+        var partitions = ends.count
+        // Subscribed once the assignment's positions are known, so that whatever is published
+        // after `isSubscribed` turns true is heard (an emitter publishes its request then).
+        try KafkaClient.assign(consumer, topic: self.configuration.channel, from: ends)
+        var replays = ReplayFilter(assignedAt: Date(), tolerance: self.configuration.replayTolerance)
         self.subscribed.withLockedValue { $0 = true }
         onAssigned()
         if reported { self.logger.info("kafka consumer assigned", metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(partitions)"]) }
@@ -275,13 +299,13 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
         while !self.isStopped {
             if self.subscriptions.version != current.version { current = self.subscriptions.snapshot }
             if let message = rd_kafka_consumer_poll(consumer, 250) {
-                self.take(message.pointee, filter: current, lastError: &lastError)
+                self.take(message, filter: current, replays: &replays, lastError: &lastError)
                 rd_kafka_message_destroy(message)
             }
             if ContinuousClock.now >= nextRefresh {
                 nextRefresh = ContinuousClock.now + self.configuration.metadataRefresh
                 if case .count(let count) = KafkaClient.partitions(of: topic, on: consumer, timeoutMilliseconds: 2000), count > partitions {
-                    try KafkaClient.assign(consumer, topic: self.configuration.channel, count: count, previous: partitions)
+                    try KafkaClient.assignAdded(consumer, topic: self.configuration.channel, count: count, previous: partitions)
                     self.logger.info(
                         "kafka topic has more partitions; assigned",
                         metadata: ["backplane.kind": "kafka", "backplane.partitions": "\(count)"]
@@ -294,8 +318,24 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
 
     /// Hands one polled message to the inbox if its channel is subscribed; logs an error
     /// event (each kind once in a row).
-    private func take(_ message: rd_kafka_message_t, filter: BackplaneSubscriptions.Snapshot, lastError: inout String) {
+    private func take(
+        _ pointer: UnsafeMutablePointer<rd_kafka_message_t>,
+        filter: BackplaneSubscriptions.Snapshot,
+        replays: inout ReplayFilter,
+        lastError: inout String
+    ) {
+        let message = pointer.pointee
         if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            // -1 when the broker keeps no timestamp: delivered.
+            guard replays.admits(timestamp: rd_kafka_message_timestamp(pointer, nil)) else {
+                if replays.dropped == 1 {
+                    self.logger.info(
+                        "kafka broker handed over messages from before this node subscribed; dropped (a broker whose latest offset is short of the end)",
+                        metadata: ["backplane.kind": "kafka", "backplane.partition": "\(message.partition)"]
+                    )
+                }
+                return
+            }
             let channel: String
             if let key = message.key, message.key_len > 0 {
                 channel = String(decoding: UnsafeRawBufferPointer(start: key, count: message.key_len), as: UTF8.self)
@@ -309,8 +349,7 @@ public final class KafkaBackplane: BackplaneTransport, @unchecked Sendable {
             self.messages.push(BackplaneMessage(channel: channel, payload: payload))
         } else if message.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
             // Transient broker errors are reported as events.
-            var copy = message
-            let text = String(cString: rd_kafka_message_errstr(&copy))
+            let text = String(cString: rd_kafka_message_errstr(pointer))
             if text != lastError {
                 self.logger.info("kafka consumer error; continuing", metadata: ["backplane.kind": "kafka", "backplane.error": "\(text)"])
                 lastError = text

@@ -100,11 +100,39 @@ enum KafkaClient {
         }
     }
 
-    /// Assigns partitions 0..<count of a topic. The first time (`previous` = 0) each starts
-    /// at its end (only new messages). When partitions were added (`previous` < count), the
-    /// ones already assigned keep their positions and the new ones start at their beginning
-    /// (they are younger than this node's subscription).
-    static func assign(_ handle: OpaquePointer, topic: String, count: Int, previous: Int) throws(BackplaneError) {
+    /// The end (high watermark) of each partition 0..<count of a topic, asked of the brokers.
+    /// - Returns: the offsets, or the error text when a broker did not answer.
+    static func endOffsets(_ handle: OpaquePointer, topic: String, count: Int, timeoutMilliseconds: Int32) -> Result<[Int64], BackplaneError> {
+        var ends: [Int64] = []
+        ends.reserveCapacity(count)
+        for partition in 0..<count {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let code = rd_kafka_query_watermark_offsets(handle, topic, Int32(partition), &low, &high, timeoutMilliseconds)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                return .failure(BackplaneError(.connection, "partition \(partition) end: \(String(cString: rd_kafka_err2str(code)))"))
+            }
+            ends.append(high)
+        }
+        return .success(ends)
+    }
+
+    /// Assigns partitions 0..<`ends.count` of a topic, each from the given offset (its end,
+    /// read before: messages published after that read are not missed, which assigning at
+    /// `RD_KAFKA_OFFSET_END`, resolved later and asynchronously, would not promise).
+    static func assign(_ handle: OpaquePointer, topic: String, from ends: [Int64]) throws(BackplaneError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(ends.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (partition, end) in ends.enumerated() {
+            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = end
+        }
+        try self.assign(handle, list)
+    }
+
+    /// Assigns partitions 0..<count of a topic after partitions were added (`previous` <
+    /// count): the ones already assigned keep their positions and the new ones start at their
+    /// beginning (they are younger than this node's subscription).
+    static func assignAdded(_ handle: OpaquePointer, topic: String, count: Int, previous: Int) throws(BackplaneError) {
         let offsetEnd: Int64 = -1  // RD_KAFKA_OFFSET_END
         let offsetBeginning: Int64 = -2  // RD_KAFKA_OFFSET_BEGINNING
         let list = rd_kafka_topic_partition_list_new(Int32(count))!
@@ -112,17 +140,19 @@ enum KafkaClient {
         for partition in 0..<count {
             rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = offsetEnd
         }
-        if previous > 0 {
-            rd_kafka_position(handle, list)
-            for partition in 0..<count {
-                let entry = list.pointee.elems.advanced(by: partition)
-                if partition >= previous {
-                    entry.pointee.offset = offsetBeginning
-                } else if entry.pointee.offset < 0 {
-                    entry.pointee.offset = offsetEnd
-                }
+        rd_kafka_position(handle, list)
+        for partition in 0..<count {
+            let entry = list.pointee.elems.advanced(by: partition)
+            if partition >= previous {
+                entry.pointee.offset = offsetBeginning
+            } else if entry.pointee.offset < 0 {
+                entry.pointee.offset = offsetEnd
             }
         }
+        try self.assign(handle, list)
+    }
+
+    private static func assign(_ handle: OpaquePointer, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(BackplaneError) {
         let code = rd_kafka_assign(handle, list)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw BackplaneError(.connection, "assign: \(String(cString: rd_kafka_err2str(code)))")

@@ -51,6 +51,28 @@ class OpsBroker(Broker):
             self.bootstrap_port = int(url.rsplit(":", 1)[1])
         return url
 
+    def publish_batch(self, channel, payloads):
+        """Publishes `payloads` on `channel` as a foreign process would; on Kafka as one batch on
+        one partition (a broker hands a new consumer part of its last batch, if any)."""
+        if self.is_kafka:
+            subprocess.run(["kcat", "-b", f"127.0.0.1:{self.bootstrap_port}", "-t", channel, "-p", "0", "-P",
+                            "-X", "linger.ms=200"],
+                           input=b"".join(payload + b"\n" for payload in payloads), check=True, capture_output=True,
+                           timeout=60, env=self.worker_env)
+        elif self.kind == "redis":
+            import redis
+            connection = redis.Redis(host="127.0.0.1", port=self.port)
+            for payload in payloads:
+                connection.publish(channel, payload)
+        else:
+            import kombu
+            with kombu.Connection(self.url) as connection:
+                exchange = kombu.Exchange(channel, type="fanout", durable=False)
+                producer = connection.Producer(serializer=None)
+                for payload in payloads:
+                    producer.publish(payload, exchange=exchange, declare=[exchange], content_type="text/plain",
+                                     content_encoding="binary")
+
     def next_channel(self):
         self.channels_taken = getattr(self, "channels_taken", 0) + 1
         if self.is_kafka:
@@ -111,9 +133,9 @@ class Client:
 class Cluster:
     """3 (or `count`) workers on a channel of their own, once each knows every other one."""
 
-    def __init__(self, broker, count=3):
+    def __init__(self, broker, count=3, channel=None):
         self.broker = broker
-        self.channel = broker.next_channel()
+        self.channel = channel or broker.next_channel()
         self.workers = []
         self.clients = []
         self.started = []
@@ -432,6 +454,45 @@ def test_node_killed_mid_request_is_named_in_a_partial_result(cluster, operation
         assert [answer[0] for answer in result["answers"]] == [cluster.ids[1]]
     else:
         assert sorted(answer[1] for answer in result["answers"]) == sorted([clients[0].sid, clients[1].sid])
+
+
+# MARK: what was published before a node subscribed
+
+
+@pytest.mark.timeout(180)
+def test_a_new_node_hears_nothing_published_before_it_subscribed(broker):
+    """A node hears what is published after it subscribes, never earlier messages: on Kafka it
+    starts at the end of the topic, and Tansu 0.6 answers "the end" with the last batch's first
+    offset + 1, which handed new nodes the rest of that batch (a dead node's last heartbeat
+    made it a live member that every request then waited for; a server-side emit ran again).
+    Here the stale heartbeat and server-side emit end a batch published 3 s (more than the
+    2 s allowed for clock skew) before the node starts; the same ones published afterwards
+    are heard, so the check is not vacuous."""
+    channel = broker.next_channel()
+    ghost = "0123456789abcdef0123456789abcdef"
+    heartbeat = json.dumps({"method": "heartbeat", "host_id": ghost, "interval_ms": 10000}).encode()
+    side_emit = json.dumps({"method": "server_side_emit", "host_id": ghost, "event": "hello_nodes",
+                            "data": ["replayed"], "binary": False}).encode()
+    filler = [json.dumps({"method": "emit", "event": "nobody", "data": [n], "namespace": "/",
+                          "room": "nobody-here", "skip_sid": None, "callback": None, "host_id": ghost}).encode()
+              for n in range(5)]
+    broker.publish_batch(channel, [*filler, heartbeat, side_emit])
+    time.sleep(3)
+    cluster = Cluster(broker, count=1, channel=channel)
+    try:
+        client = cluster.connect(0)
+        settle()
+        time.sleep(1)  # a replay comes right after the subscription; room for it on a busy machine
+        assert client.call("cluster_nodes")["nodes"] == cluster.ids, cluster.workers[0].output()[-3000:]
+        assert client.call("ops_server_side_log") == []
+
+        broker.publish_batch(channel, [heartbeat, side_emit])
+        assert wait_for(lambda: ghost in client.call("cluster_nodes")["nodes"])
+        assert wait_for(lambda: client.call("ops_server_side_log") == [["hello_nodes", "replayed"]])
+        broker.publish_batch(channel, [json.dumps({"method": "goodbye", "host_id": ghost}).encode()])
+        assert wait_for(lambda: client.call("cluster_nodes")["nodes"] == cluster.ids)
+    finally:
+        cluster.stop()
 
 
 # MARK: a python worker in the cluster
