@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Backplane
+import Foundation
 import Logging
 import SocketIOEmitter
 import SocketIOParser
@@ -169,11 +170,13 @@ struct EmitCommand: AsyncParsableCommand {
                     "nodes": .array(result.nodes.map { .string($0) }), "complete": .bool(result.isComplete),
                 ]
                 print(report.jsonString)
+                self.warnIfNobodyAnswered(result.nodes)
             } else if self.fetchRooms {
                 let result = await emitter.of(self.namespace).fetchRooms(timeout: .milliseconds(self.timeoutMilliseconds))
                 let rooms = result.value.sorted { $0.key < $1.key }.map { "\(SocketIOValue.string($0.key).jsonString):\($0.value)" }
                 let nodes = SocketIOValue.array(result.nodes.map { .string($0) }).jsonString
                 print(#"{"rooms":{\#(rooms.joined(separator: ","))},"nodes":\#(nodes),"complete":\#(result.isComplete)}"#)
+                self.warnIfNobodyAnswered(result.nodes)
             } else if self.serverSideEmit, let name = self.event.first {
                 emitter.serverSideEmit(name, arguments: arguments)
             } else if let name = self.event.first {
@@ -189,5 +192,13 @@ struct EmitCommand: AsyncParsableCommand {
         if !flushed {
             throw ValidationError("could not publish everything to \(BackplaneURL.redacted(queue.url)) in time")
         }
+    }
+
+    /// An empty answer from no node at all is not a count of zero: say so on stderr (the JSON
+    /// on stdout stays as it is, for scripts).
+    private func warnIfNobodyAnswered(_ nodes: [String]) {
+        guard nodes.isEmpty else { return }
+        let text = "socketio-emit: no node answered within \(self.timeoutMilliseconds) ms on channel \(self.channel) (no worker running there, or the broker unreachable)\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }

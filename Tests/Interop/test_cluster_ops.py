@@ -534,11 +534,13 @@ def test_python_worker_is_a_non_member_and_still_gets_broadcasts(broker, cluster
 # MARK: the emitter and socketio-emit
 
 
-def emit_cli(cluster, *args):
+def emit_cli(cluster, *args, channel=None):
+    """socketio-emit on the cluster's channel (or `channel`); its stdout."""
     result = subprocess.run([str(demo_binary("socketio-emit")), "--message-queue", cluster.broker.url,
-                             "--channel", cluster.channel, *args], capture_output=True, text=True, timeout=120,
-                            env=cluster.broker.worker_env)
+                             "--channel", channel or cluster.channel, *args], capture_output=True, text=True,
+                            timeout=120, env=cluster.broker.worker_env)
     assert result.returncode == 0, result.stderr
+    emit_cli.stderr = result.stderr
     return result.stdout
 
 
@@ -590,3 +592,10 @@ def test_emitter_counts_sockets_and_rooms_with_a_timeout(cluster):
     assert everyone["ids"] == sorted(client.sid for client in clients) and everyone["count"] == 5
     rooms = json.loads(emit_cli(cluster, "--fetch-rooms", "--timeout-ms", "3000"))
     assert rooms == {"rooms": {"counted": 3, "solo": 1}, "nodes": sorted(cluster.ids), "complete": True}
+    assert "no node answered" not in emit_cli.stderr
+
+    # Where no worker listens, nobody answers: an empty result, and stderr says why.
+    elsewhere = next(topic for topic in KAFKA_TOPICS if topic != cluster.channel) if cluster.broker.is_kafka else "empty"
+    nothing = json.loads(emit_cli(cluster, "--fetch-rooms", "--timeout-ms", "1000", channel=elsewhere))
+    assert nothing == {"rooms": {}, "nodes": [], "complete": True}
+    assert f"no node answered within 1000 ms on channel {elsewhere}" in emit_cli.stderr
