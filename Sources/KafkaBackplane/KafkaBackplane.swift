@@ -21,16 +21,18 @@ public import NIOCore
 ///
 /// Every node must see every message, so the consumer assigns itself all partitions of the
 /// topic from their ends, read from the brokers before the transport says it is subscribed
-/// (no consumer group, no rebalancing), and re-reads the
-/// partition count every `metadataRefresh` (partitions added later are assigned from their
-/// beginning). A message stamped (by its producer) more than `replayTolerance` before this
-/// consumer was assigned is dropped: a subscriber hears only what is published after it
-/// subscribes, as on Redis and AMQP, even from a broker whose "latest offset" is short of
-/// the end (Tansu 0.6 answers the last batch's first offset + 1, so a new consumer was
-/// handed the rest of that batch: a dead node's last heartbeat made it live again for three
-/// intervals, and replayed server-side emits ran their handlers twice). The producer is idempotent and sends all its messages to one partition
-/// (picked from this node's random seed by a partitioner that ignores the key), so one
-/// publisher's messages keep their order on every channel. librdkafka's own queue holds messages while
+/// (no consumer group, no rebalancing), and re-reads the partition count every
+/// `metadataRefresh` (partitions added later are assigned from their beginning). A message
+/// stamped (by its producer) more than `replayTolerance` before this consumer was assigned
+/// is dropped: a subscriber hears only what is published after it subscribes, as on Redis
+/// and AMQP, even from a broker whose "latest offset" is short of the end (Tansu 0.6 answers
+/// the last batch's first offset + 1, so a new consumer was handed the rest of that batch: a
+/// dead node's last heartbeat made it live again for three intervals, and replayed
+/// server-side emits ran their handlers twice).
+///
+/// The producer is idempotent and sends all its messages to one partition (picked from this
+/// node's random seed by a partitioner that ignores the key), so one publisher's messages
+/// keep their order on every channel. librdkafka's own queue holds messages while
 /// brokers are away (`message.timeout.ms=0`: never expire), bounded by `maxQueuedMessages`;
 /// it is flushed on shutdown. librdkafka handles are thread-safe; blocking polls run on
 /// dedicated threads, never on the event loops or the cooperative pool.

@@ -4,6 +4,7 @@
 //===----------------------------------------------------------------------===//
 
 #if Kafka
+import Backplane
 import Foundation
 
 /// Which messages a consumer that started at the end of the topic delivers: those stamped
@@ -19,11 +20,7 @@ struct ReplayFilter {
     private(set) var dropped = 0
 
     init(assignedAt: Date, tolerance: Duration?) {
-        self.cutoff = tolerance.map { tolerance in
-            let (seconds, attoseconds) = tolerance.components
-            let millis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-            return Int64(assignedAt.timeIntervalSince1970 * 1000) - millis
-        }
+        self.cutoff = tolerance.map { Int64(assignedAt.timeIntervalSince1970 * 1000) - $0.inMilliseconds }
     }
 
     /// Whether a message stamped `timestamp` (milliseconds since 1970, -1 when the broker
