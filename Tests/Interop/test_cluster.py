@@ -157,21 +157,31 @@ class Broker:
         return socketio.KombuManager(self.url, write_only=True)
 
     def publish_raw(self, payload: bytes):
-        """Publishes bytes on the channel as a foreign process would."""
+        """Publishes bytes on the main channel as a foreign process would."""
+        self.publish_batch("socketio", [payload])
+
+    def publish_batch(self, channel, payloads):
+        """Publishes `payloads` on `channel` as a foreign process would; on Kafka one message
+        per line (the payloads have no newline of their own), as one batch on one partition (a
+        broker hands a new consumer part of its last batch, if any)."""
         if self.is_kafka:
-            # One message per line (the garbage here has no newline of its own).
-            subprocess.run(["kcat", "-b", f"127.0.0.1:{self.bootstrap_port}", "-t", "socketio", "-P",
-                            "-X", "message.max.bytes=10000000"],
-                           input=payload + b"\n", check=True, capture_output=True, timeout=60, env=self.worker_env)
+            subprocess.run(["kcat", "-b", f"127.0.0.1:{self.bootstrap_port}", "-t", channel, "-p", "0", "-P",
+                            "-X", "message.max.bytes=10000000", "-X", "linger.ms=200"],
+                           input=b"".join(payload + b"\n" for payload in payloads), check=True, capture_output=True,
+                           timeout=60, env=self.worker_env)
         elif self.kind == "redis":
             import redis
-            redis.Redis(host="127.0.0.1", port=self.port).publish("socketio", payload)
+            connection = redis.Redis(host="127.0.0.1", port=self.port)
+            for payload in payloads:
+                connection.publish(channel, payload)
         else:
             import kombu
             with kombu.Connection(self.url) as connection:
-                exchange = kombu.Exchange("socketio", type="fanout", durable=False)
-                connection.Producer(serializer=None).publish(payload, exchange=exchange, declare=[exchange],
-                                                             content_type="text/plain", content_encoding="binary")
+                exchange = kombu.Exchange(channel, type="fanout", durable=False)
+                producer = connection.Producer(serializer=None)
+                for payload in payloads:
+                    producer.publish(payload, exchange=exchange, declare=[exchange], content_type="text/plain",
+                                     content_encoding="binary")
 
 
 @pytest.fixture(scope="module", params=["redis", "amqp", "kafka", "kafka-tansu"])

@@ -51,28 +51,6 @@ class OpsBroker(Broker):
             self.bootstrap_port = int(url.rsplit(":", 1)[1])
         return url
 
-    def publish_batch(self, channel, payloads):
-        """Publishes `payloads` on `channel` as a foreign process would; on Kafka as one batch on
-        one partition (a broker hands a new consumer part of its last batch, if any)."""
-        if self.is_kafka:
-            subprocess.run(["kcat", "-b", f"127.0.0.1:{self.bootstrap_port}", "-t", channel, "-p", "0", "-P",
-                            "-X", "linger.ms=200"],
-                           input=b"".join(payload + b"\n" for payload in payloads), check=True, capture_output=True,
-                           timeout=60, env=self.worker_env)
-        elif self.kind == "redis":
-            import redis
-            connection = redis.Redis(host="127.0.0.1", port=self.port)
-            for payload in payloads:
-                connection.publish(channel, payload)
-        else:
-            import kombu
-            with kombu.Connection(self.url) as connection:
-                exchange = kombu.Exchange(channel, type="fanout", durable=False)
-                producer = connection.Producer(serializer=None)
-                for payload in payloads:
-                    producer.publish(payload, exchange=exchange, declare=[exchange], content_type="text/plain",
-                                     content_encoding="binary")
-
     def next_channel(self):
         self.channels_taken = getattr(self, "channels_taken", 0) + 1
         if self.is_kafka:
@@ -534,14 +512,18 @@ def test_python_worker_is_a_non_member_and_still_gets_broadcasts(broker, cluster
 # MARK: the emitter and socketio-emit
 
 
-def emit_cli(cluster, *args, channel=None):
-    """socketio-emit on the cluster's channel (or `channel`); its stdout."""
+def run_emit_cli(cluster, *args, channel=None):
+    """socketio-emit on the cluster's channel (or `channel`), which must succeed."""
     result = subprocess.run([str(demo_binary("socketio-emit")), "--message-queue", cluster.broker.url,
                              "--channel", channel or cluster.channel, *args], capture_output=True, text=True,
                             timeout=120, env=cluster.broker.worker_env)
     assert result.returncode == 0, result.stderr
-    emit_cli.stderr = result.stderr
-    return result.stdout
+    return result
+
+
+def emit_cli(cluster, *args):
+    """socketio-emit on the cluster's channel; its stdout."""
+    return run_emit_cli(cluster, *args).stdout
 
 
 @pytest.mark.timeout(240)
@@ -590,12 +572,12 @@ def test_emitter_counts_sockets_and_rooms_with_a_timeout(cluster):
                           "complete": True}
     everyone = json.loads(emit_cli(cluster, "--fetch-socket-ids", "--timeout-ms", "3000"))
     assert everyone["ids"] == sorted(client.sid for client in clients) and everyone["count"] == 5
-    rooms = json.loads(emit_cli(cluster, "--fetch-rooms", "--timeout-ms", "3000"))
-    assert rooms == {"rooms": {"counted": 3, "solo": 1}, "nodes": sorted(cluster.ids), "complete": True}
-    assert "no node answered" not in emit_cli.stderr
+    rooms = run_emit_cli(cluster, "--fetch-rooms", "--timeout-ms", "3000")
+    assert json.loads(rooms.stdout) == {"rooms": {"counted": 3, "solo": 1}, "nodes": sorted(cluster.ids), "complete": True}
+    assert "no node answered" not in rooms.stderr
 
     # Where no worker listens, nobody answers: an empty result, and stderr says why.
     elsewhere = next(topic for topic in KAFKA_TOPICS if topic != cluster.channel) if cluster.broker.is_kafka else "empty"
-    nothing = json.loads(emit_cli(cluster, "--fetch-rooms", "--timeout-ms", "1000", channel=elsewhere))
-    assert nothing == {"rooms": {}, "nodes": [], "complete": True}
-    assert f"no node answered within 1000 ms on channel {elsewhere}" in emit_cli.stderr
+    nothing = run_emit_cli(cluster, "--fetch-rooms", "--timeout-ms", "1000", channel=elsewhere)
+    assert json.loads(nothing.stdout) == {"rooms": {}, "nodes": [], "complete": True}
+    assert f"no node answered within 1000 ms on channel {elsewhere}" in nothing.stderr
